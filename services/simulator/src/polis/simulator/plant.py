@@ -1,0 +1,294 @@
+"""The stateful part of a building: zone temperatures, hot-water tank, EV sessions, battery.
+
+``run`` advances a ``BuildingState`` over a chunk of precomputed ``Drivers`` under fixed
+``Commands`` and returns the per-step powers. It is pure (no I/O) and deterministic; the same
+chunk run in one call or in many smaller calls gives the same result, which is what lets the
+history export and the live simulation agree.
+
+Per zone, a single-node RC model integrated with an explicit step::
+
+    C dT/dt = UA (T_out - T) + Q_hp + Q_internal + Q_solar
+
+The heat pump is a proportional controller centred on the active setpoint (full output half a
+proportional band below it); electric power = thermal output / COP(T_out), capped by a
+capacity that derates in the cold. Cooling works the same way above heating setpoint +
+cooling offset.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+
+from polis.simulator.config import Building, MeterRole
+from polis.simulator.drivers import Drivers
+
+FloatArray = NDArray[np.float64]
+WATER_J_PER_L_K = 4186.0
+ROOM_C = 20.0
+
+
+@dataclass(frozen=True)
+class Commands:
+    """What the control side asks for; ``None`` setpoint = the building's own schedule."""
+
+    heating_setpoints_c: dict[str, float | None] = field(default_factory=dict)
+    hvac_enabled: bool = True
+    dhw_enabled: bool = True
+    pool_pump_enabled: bool = True
+    ev_enabled: bool = True
+
+
+@dataclass
+class BuildingState:
+    time: float  # epoch seconds at which the next step starts
+    zone_temperatures_c: list[float]
+    tank_temperature_c: float
+    heater_on: bool
+    ev_session: list[int]
+    ev_remaining_wh: list[float]
+    battery_soc_wh: float
+    import_wh: dict[MeterRole, float]
+    export_wh: dict[MeterRole, float]
+
+    @classmethod
+    def initial(cls, building: Building, time: float) -> BuildingState:
+        chargers = building.ev_chargers.count if building.ev_chargers else 0
+        battery = building.battery
+        return cls(
+            time=time,
+            zone_temperatures_c=[z.initial_temperature_c for z in building.zones],
+            tank_temperature_c=building.hot_water.setpoint_c if building.hot_water else 0.0,
+            heater_on=False,
+            ev_session=[-1] * chargers,
+            ev_remaining_wh=[0.0] * chargers,
+            battery_soc_wh=battery.capacity_kwh * 1000.0 * battery.initial_soc if battery else 0.0,
+            import_wh={m.role: m.initial_import_kwh * 1000.0 for m in building.meters},
+            export_wh={m.role: 0.0 for m in building.meters},
+        )
+
+
+@dataclass(frozen=True)
+class Trace:
+    """Per-step results of a run: powers in W (average over the step), temperatures in °C."""
+
+    start: float
+    step_seconds: float
+    zone_temperatures_c: FloatArray  # (zones, steps), at the end of each step
+    zone_setpoints_c: FloatArray  # (zones, steps), the active heating setpoint
+    channels_w: dict[MeterRole, FloatArray]
+    tank_temperature_c: FloatArray
+    outdoor_c: FloatArray
+
+    @property
+    def steps(self) -> int:
+        return int(self.outdoor_c.shape[0])
+
+
+def channel_powers(
+    hvac: FloatArray,
+    lighting: FloatArray,
+    plug: FloatArray,
+    dhw: FloatArray,
+    pool: FloatArray,
+    ev: FloatArray,
+    pv: FloatArray,
+    battery: FloatArray,
+) -> dict[MeterRole, FloatArray]:
+    """What each meter role measures; the main meter sees the net grid exchange."""
+    main = hvac + lighting + plug + dhw + pool + ev + battery - pv
+    return {
+        MeterRole.MAIN: main,
+        MeterRole.HVAC: hvac,
+        MeterRole.LIGHTING: lighting,
+        MeterRole.DHW: dhw,
+        MeterRole.POOL: pool,
+        MeterRole.EV: ev,
+        MeterRole.PV: -pv,  # a generation meter exports
+    }
+
+
+def run(building: Building, state: BuildingState, drivers: Drivers, commands: Commands) -> Trace:
+    """Advance ``state`` in place over every step of ``drivers``."""
+    if abs(drivers.start - state.time) > 1e-6:
+        raise ValueError(f"drivers start at {drivers.start}, state is at {state.time}")
+    dt = drivers.step_seconds
+    n = drivers.steps
+    zones = building.zones
+    nz = len(zones)
+    outdoor = drivers.outdoor_c.tolist()
+    schedule = drivers.heating_schedule_c.tolist()
+    cooling_offset = building.cooling_offset_k
+    overrides = [commands.heating_setpoints_c.get(z.id) for z in zones]
+    hvac_on = commands.hvac_enabled
+
+    temps = np.empty((nz, n))
+    setpoints = np.empty((nz, n))
+    hvac_w = np.zeros(n)
+    for zi, zone in enumerate(zones):
+        curves = drivers.heat_pumps[zi]
+        cap_h = curves.heating_capacity_w.tolist()
+        cap_c = curves.cooling_capacity_w.tolist()
+        cop = curves.cop.tolist()
+        eer = curves.eer.tolist()
+        gains = drivers.zone_gains_w[zi].tolist()
+        band = zone.heat_pump.proportional_band_k
+        half = band / 2.0
+        ua = zone.ua_w_per_k
+        k = dt / (zone.thermal_mass_kwh_per_k * 3.6e6)
+        offset = zone.setpoint_offset_k
+        override = overrides[zi]
+        temperature = state.zone_temperatures_c[zi]
+        zone_t: list[float] = [0.0] * n
+        zone_sp: list[float] = [0.0] * n
+        zone_p: list[float] = [0.0] * n
+        for i in range(n):
+            sp = override if override is not None else schedule[i] + offset
+            q = 0.0
+            power = 0.0
+            if hvac_on:
+                heat = (sp + half - temperature) / band
+                if heat > 0.0:
+                    q = cap_h[i] * (heat if heat < 1.0 else 1.0)
+                    power = q / cop[i]
+                else:
+                    cool = (temperature - (sp + cooling_offset - half)) / band
+                    if cool > 0.0 and cap_c[i] > 0.0:
+                        qc = cap_c[i] * (cool if cool < 1.0 else 1.0)
+                        q = -qc
+                        power = qc / eer[i]
+            temperature += k * (ua * (outdoor[i] - temperature) + q + gains[i])
+            zone_t[i] = temperature
+            zone_sp[i] = sp
+            zone_p[i] = power
+        state.zone_temperatures_c[zi] = temperature
+        temps[zi] = zone_t
+        setpoints[zi] = zone_sp
+        hvac_w += np.asarray(zone_p)
+
+    dhw_w, tank = _run_hot_water(building, state, drivers, commands.dhw_enabled)
+    pool_w = (
+        building.pool.circulation_pump_kw * 1000.0 * drivers.pool_schedule
+        if building.pool and commands.pool_pump_enabled
+        else np.zeros(n)
+    )
+    ev_w = _run_ev(building, state, drivers, commands.ev_enabled)
+    pv_w = drivers.pv_w
+    base = hvac_w + drivers.lighting_w + drivers.plug_w + dhw_w + pool_w + ev_w
+    battery_w = _run_battery(building, state, base, pv_w, dt)
+    channels = channel_powers(
+        hvac_w, drivers.lighting_w, drivers.plug_w, dhw_w, pool_w, ev_w, pv_w, battery_w
+    )
+    for role in state.import_wh:
+        power = channels[role]
+        state.import_wh[role] += float(np.sum(np.clip(power, 0.0, None))) * dt / 3600.0
+        state.export_wh[role] += float(np.sum(np.clip(-power, 0.0, None))) * dt / 3600.0
+    state.time = drivers.start + n * dt
+    return Trace(
+        start=drivers.start,
+        step_seconds=dt,
+        zone_temperatures_c=temps,
+        zone_setpoints_c=setpoints,
+        channels_w=channels,
+        tank_temperature_c=tank,
+        outdoor_c=drivers.outdoor_c,
+    )
+
+
+def _run_hot_water(
+    building: Building, state: BuildingState, drivers: Drivers, enabled: bool
+) -> tuple[FloatArray, FloatArray]:
+    n = drivers.steps
+    tank_cfg = building.hot_water
+    if tank_cfg is None:
+        return np.zeros(n), np.zeros(n)
+    dt = drivers.step_seconds
+    capacity = tank_cfg.volume_l * WATER_J_PER_L_K
+    heater = tank_cfg.heater_kw * 1000.0
+    on_below = tank_cfg.setpoint_c - tank_cfg.hysteresis_k
+    off_at = tank_cfg.setpoint_c
+    draws = drivers.dhw_draw_l_per_s.tolist()
+    cold = tank_cfg.cold_water_c
+    loss = tank_cfg.standby_loss_w_per_k
+    temperature = state.tank_temperature_c
+    on = state.heater_on
+    power: list[float] = [0.0] * n
+    temps: list[float] = [0.0] * n
+    for i in range(n):
+        if not enabled:
+            on = False
+        elif temperature < on_below:
+            on = True
+        elif temperature >= off_at:
+            on = False
+        q = heater if on else 0.0
+        draw = draws[i] * WATER_J_PER_L_K * (temperature - cold)
+        temperature += dt / capacity * (q - draw - loss * (temperature - ROOM_C))
+        power[i] = q
+        temps[i] = temperature
+    state.tank_temperature_c = temperature
+    state.heater_on = on
+    return np.asarray(power), np.asarray(temps)
+
+
+def _run_ev(building: Building, state: BuildingState, drivers: Drivers, enabled: bool) -> FloatArray:
+    n = drivers.steps
+    total = np.zeros(n)
+    if building.ev_chargers is None or drivers.ev is None:
+        return total
+    dt = drivers.step_seconds
+    limit = building.ev_chargers.power_kw * 1000.0
+    for c in range(building.ev_chargers.count):
+        keys = drivers.ev.key[c]
+        if state.ev_session[c] == -1 and not (keys >= 0).any():
+            continue
+        energy = drivers.ev.energy_wh[c].tolist()
+        key_list = keys.tolist()
+        session = state.ev_session[c]
+        remaining = state.ev_remaining_wh[c]
+        power: list[float] = [0.0] * n
+        for i in range(n):
+            key = key_list[i]
+            if key != session:
+                session = key
+                remaining = energy[i]
+            if key >= 0 and enabled and remaining > 0.0:
+                p = remaining * 3600.0 / dt
+                if p > limit:
+                    p = limit
+                remaining -= p * dt / 3600.0
+                power[i] = p
+        state.ev_session[c] = session
+        state.ev_remaining_wh[c] = remaining
+        total += np.asarray(power)
+    return total
+
+
+def _run_battery(
+    building: Building, state: BuildingState, load: FloatArray, pv: FloatArray, dt: float
+) -> FloatArray:
+    """Self-consumption: charge from PV surplus, discharge to cover the net load."""
+    n = len(load)
+    battery = building.battery
+    if battery is None:
+        return np.zeros(n)
+    eta = battery.round_trip_efficiency**0.5
+    capacity = battery.capacity_kwh * 1000.0
+    limit = battery.power_kw * 1000.0
+    soc = state.battery_soc_wh
+    surplus = (pv - load).tolist()
+    power: list[float] = [0.0] * n
+    hours = dt / 3600.0
+    for i in range(n):
+        s = surplus[i]
+        if s > 0.0:
+            p = min(limit, s, (capacity - soc) / (hours * eta))
+            soc += p * hours * eta
+        else:
+            p = -min(limit, -s, soc * eta / hours)
+            soc += p * hours / eta
+        power[i] = p
+    state.battery_soc_wh = soc
+    return np.asarray(power)
