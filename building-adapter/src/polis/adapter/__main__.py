@@ -1,0 +1,120 @@
+"""Command line: run the adapter, generate configuration, discover BACnet devices.
+
+python -m polis.adapter --config sites.yaml
+python -m polis.adapter config-from-manifest MANIFEST.yaml [--no-discover] > sites.yaml
+python -m polis.adapter discover --address 127.0.0.1:47809 [--instance 1001] > draft.yaml
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from polis.adapter.bacnet.client import BacnetClient, BacnetError
+from polis.adapter.bacnet.discovery import discover_device
+from polis.adapter.config import ConfigError, load_config
+from polis.adapter.manifest import config_from_manifest
+from polis.adapter.service import Adapter
+from polis.common.influx import InfluxStore
+from polis.common.logging import configure_logging, get_logger
+from polis.common.settings import PolisSettings, SettingsError, load_settings
+
+log = get_logger("polis.adapter")
+
+
+class AdapterProcessSettings(PolisSettings):
+    """Environment settings (POLIS_*): InfluxDB location, logging, the virtual clock."""
+
+
+async def _run(config_path: Path) -> int:
+    site = load_config(config_path)
+    settings = load_settings(AdapterProcessSettings)
+    clock = site.clock.build() if site.clock else settings.clock()
+    store = InfluxStore.from_settings(settings)
+    adapter = Adapter(site=site, writer=store, clock=clock)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await adapter.start()
+    await stop.wait()
+    log.info("shutting down")
+    await adapter.stop()
+    store.close()
+    return 0
+
+
+async def _discover_many(local: str, targets: list[tuple[str, int | None]]) -> list[dict[str, Any]]:
+    client = BacnetClient(local)
+    client.start()
+    try:
+        return [await discover_device(client, address, instance) for address, instance in targets]
+    finally:
+        client.close()
+
+
+def _dump(data: Any) -> None:
+    yaml.safe_dump(data, sys.stdout, sort_keys=False, allow_unicode=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = argparse.ArgumentParser(prog="python -m polis.adapter")
+    sub = parser.add_subparsers(dest="command")
+    run = sub.add_parser("run", help="poll devices and write to InfluxDB (the default)")
+    run.add_argument("--config", type=Path, required=True)
+    gen = sub.add_parser("config-from-manifest", help="site YAML from a simulator manifest")
+    gen.add_argument("manifest", type=Path)
+    gen.add_argument("--no-discover", action="store_true", help="leave BACnet point lists empty")
+    gen.add_argument("--local", default="127.0.0.1:47991", help="local BACnet address:port")
+    disc = sub.add_parser("discover", help="draft BACnet point list of devices")
+    disc.add_argument("--address", action="append", required=True, help="ip:port, repeatable")
+    disc.add_argument("--instance", type=int, default=None)
+    disc.add_argument("--local", default="127.0.0.1:47991", help="local BACnet address:port")
+    if argv and argv[0].startswith("--"):
+        argv = ["run", *argv]
+    args = parser.parse_args(argv)
+    settings_level = "INFO"
+    configure_logging("adapter", settings_level)
+    try:
+        if args.command == "run":
+            return asyncio.run(_run(args.config))
+        if args.command == "config-from-manifest":
+            manifest = yaml.safe_load(args.manifest.read_text())
+
+            async def generate() -> dict[str, Any]:
+                if args.no_discover:
+                    return await config_from_manifest(manifest)
+                client = BacnetClient(args.local)
+                client.start()
+                try:
+                    return await config_from_manifest(
+                        manifest, lambda a, i: discover_device(client, a, i)
+                    )
+                finally:
+                    client.close()
+
+            _dump(asyncio.run(generate()))
+            return 0
+        if args.command == "discover":
+            targets = [(a, args.instance) for a in args.address]
+            _dump({"devices": asyncio.run(_discover_many(args.local, targets))})
+            return 0
+    except (ConfigError, SettingsError) as error:
+        print(error, file=sys.stderr)
+        return 2
+    except BacnetError as error:
+        print(f"discovery failed: {error}", file=sys.stderr)
+        return 1
+    parser.print_help()
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

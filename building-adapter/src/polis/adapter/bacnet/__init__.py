@@ -1,0 +1,1 @@
+"""BACnet/IP: the one module owning bacpypes3 (client.py), the device driver and discovery."""

@@ -1,0 +1,164 @@
+"""The only module that imports bacpypes3: a client Application on its own UDP port.
+
+Everything above it deals in plain strings (``"analog-input,1"``, ``"present-value"``) and
+floats; errors surface as :class:`BacnetError` with a kind the driver can act on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from bacpypes3.apdu import AbortPDU, ErrorRejectAbortNack, RejectPDU
+from bacpypes3.app import Application
+from bacpypes3.argparse import SimpleArgumentParser
+from bacpypes3.basetypes import PriorityValue
+from bacpypes3.pdu import Address
+from bacpypes3.primitivedata import Enumerated, Null, Real, Unsigned
+
+
+class BacnetError(Exception):
+    """``kind`` is one of: timeout, reject, abort, segmentation, error."""
+
+    def __init__(self, message: str, kind: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+
+
+@dataclass(frozen=True, slots=True)
+class DiscoveredDevice:
+    instance: int
+    address: str
+
+
+_SEGMENTATION_REASONS = ("segmentation-not-supported", "buffer-overflow", "apdu-too-long")
+
+
+def _classify(error: BaseException) -> BacnetError:
+    text = str(error) or type(error).__name__
+    if isinstance(error, asyncio.TimeoutError | TimeoutError):
+        return BacnetError("no answer", "timeout")
+    reason = str(getattr(error, "apduAbortRejectReason", "") or getattr(error, "reason", ""))
+    if isinstance(error, AbortPDU) or "abort" in type(error).__name__.lower():
+        if any(r in reason or r in text for r in _SEGMENTATION_REASONS):
+            return BacnetError(f"abort: {reason or text}", "segmentation")
+        return BacnetError(f"abort: {reason or text}", "abort")
+    if isinstance(error, RejectPDU) or "reject" in type(error).__name__.lower():
+        return BacnetError(f"reject: {reason or text}", "reject")
+    return BacnetError(text, "error")
+
+
+def to_float(value: Any) -> float | None:
+    """Present values as floats: reals, unsigned, booleans, active/inactive."""
+    if isinstance(value, bool):
+        return 1.0 if value else 0.0
+    if isinstance(value, int | float):
+        return float(value)
+    text = str(value)
+    if text in ("active", "inactive"):
+        return 1.0 if text == "active" else 0.0
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def _priority_in_force(array: Sequence[PriorityValue]) -> int:
+    for index, slot in enumerate(array):
+        contents = slot.dict_contents() if hasattr(slot, "dict_contents") else {}
+        if contents and "null" not in contents:
+            return index + 1
+    return 0
+
+
+class BacnetClient:
+    def __init__(self, local_address: str, device_instance: int = 4194300) -> None:
+        self.local_address = local_address
+        self.device_instance = device_instance
+        self._app: Application | None = None
+
+    def start(self) -> None:
+        args = SimpleArgumentParser().parse_args(
+            [
+                "--address",
+                self.local_address,
+                "--instance",
+                str(self.device_instance),
+                "--name",
+                "polis-adapter",
+            ]
+        )
+        self._app = Application.from_args(args)
+
+    @property
+    def app(self) -> Application:
+        if self._app is None:
+            raise RuntimeError("BacnetClient.start() was not called")
+        return self._app
+
+    def close(self) -> None:
+        if self._app is not None:
+            self._app.close()
+            self._app = None
+
+    async def _call(self, coro: Any, timeout_s: float) -> Any:
+        try:
+            result = await asyncio.wait_for(coro, timeout_s)
+        except BacnetError:
+            raise
+        except (ErrorRejectAbortNack, TimeoutError) as error:
+            raise _classify(error) from error
+        except Exception as error:  # bacpypes3 raises its PDUs and plain errors alike
+            raise _classify(error) from error
+        if isinstance(result, ErrorRejectAbortNack | BaseException):
+            raise _classify(result)
+        return result
+
+    async def who_is(
+        self, address: str, low: int | None, high: int | None, timeout_s: float
+    ) -> list[DiscoveredDevice]:
+        found = await self.app.who_is(low, high, Address(address), timeout=timeout_s)
+        return [
+            DiscoveredDevice(int(iam.iAmDeviceIdentifier[1]), str(iam.pduSource)) for iam in found
+        ]
+
+    async def read(self, address: str, objid: str, prop: str, timeout_s: float) -> Any:
+        return await self._call(self.app.read_property(address, objid, prop), timeout_s)
+
+    async def read_multiple(
+        self, address: str, requests: Sequence[tuple[str, Sequence[str]]], timeout_s: float
+    ) -> dict[tuple[str, str], Any]:
+        """One ReadPropertyMultiple; per-property errors come back as BacnetError values."""
+        flat: list[Any] = []
+        for objid, props in requests:
+            flat.extend((objid, list(props)))
+        rows = await self._call(self.app.read_property_multiple(Address(address), flat), timeout_s)
+        out: dict[tuple[str, str], Any] = {}
+        for objid, prop, _index, value in rows or ():
+            key = (f"{objid[0]},{objid[1]}", str(prop))
+            out[key] = _classify(value) if isinstance(value, BaseException) else value
+        return out
+
+    async def write(
+        self, address: str, objid: str, value: float | None, priority: int, timeout_s: float
+    ) -> None:
+        kind = objid.split(",", 1)[0]
+        encoded: Any
+        if value is None:
+            encoded = Null(())
+        elif kind.startswith("binary"):
+            encoded = Enumerated(1 if value else 0)
+        elif kind.startswith("multi-state"):
+            encoded = Unsigned(int(value))
+        else:
+            encoded = Real(value)
+        await self._call(
+            self.app.write_property(address, objid, "present-value", encoded, priority=priority),
+            timeout_s,
+        )
+
+    async def priority_in_force(self, address: str, objid: str, timeout_s: float) -> int:
+        array = await self.read(address, objid, "priority-array", timeout_s)
+        return _priority_in_force(array or [])

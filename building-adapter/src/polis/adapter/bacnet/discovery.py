@@ -1,0 +1,115 @@
+"""Who-Is/I-Am discovery and object-list walk into a draft point list (YAML-ready dicts)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from polis.adapter.bacnet.client import BacnetClient, BacnetError
+from polis.adapter.units import Quantity
+
+# BACnet engineering units (bacpypes3 spelling) -> (Polis unit, quantity)
+_UNITS: dict[str, tuple[str, Quantity]] = {
+    "degrees-celsius": ("degC", Quantity.TEMPERATURE),
+    "degrees-fahrenheit": ("degF", Quantity.TEMPERATURE),
+    "degrees-kelvin": ("K", Quantity.TEMPERATURE),
+    "kilowatts": ("kW", Quantity.ACTIVE_POWER),
+    "watts": ("W", Quantity.ACTIVE_POWER),
+    "megawatts": ("MW", Quantity.ACTIVE_POWER),
+    "kilowatt-hours": ("kWh", Quantity.ACTIVE_ENERGY),
+    "watt-hours": ("Wh", Quantity.ACTIVE_ENERGY),
+    "megawatt-hours": ("MWh", Quantity.ACTIVE_ENERGY),
+    "percent": ("%", Quantity.STATE_OF_CHARGE),
+    "volts": ("V", Quantity.VOLTAGE),
+    "amperes": ("A", Quantity.CURRENT),
+    "hertz": ("Hz", Quantity.FREQUENCY),
+}
+_POLLED_TYPES = (
+    "analog-input",
+    "analog-output",
+    "analog-value",
+    "binary-input",
+    "binary-output",
+    "binary-value",
+    "multi-state-input",
+    "multi-state-output",
+    "multi-state-value",
+)
+_COMMANDABLE = (
+    "analog-output",
+    "analog-value",
+    "binary-output",
+    "binary-value",
+    "multi-state-output",
+)
+
+
+def slug(name: str) -> str:
+    text = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+    return text or "point"
+
+
+def draft_point(objid: str, name: str, units: str, description: str) -> dict[str, Any]:
+    """A point entry a facility manager can edit (kind and quantity guessed from type/unit)."""
+    kind_of_object = objid.split(",", 1)[0]
+    unit, quantity = _UNITS.get(units, ("1", Quantity.STATUS))
+    kind = "instantaneous"
+    if quantity is Quantity.ACTIVE_ENERGY:
+        kind = "cumulative"
+    elif kind_of_object.startswith(("binary", "multi-state")):
+        kind, unit, quantity = "state", "1", Quantity.STATUS
+    point: dict[str, Any] = {
+        "id": slug(name),
+        "object": objid,
+        "quantity": quantity.value,
+        "unit": unit,
+        "kind": kind,
+        "description": description,
+    }
+    if kind_of_object in _COMMANDABLE and "setpoint" in name.lower() + description.lower():
+        point.update(
+            kind="command",
+            quantity=Quantity.SETPOINT.value,
+            write={"min": 0.0, "max": 0.0, "default_duration_s": 3600},  # to be set by hand
+        )
+    return point
+
+
+async def discover_device(
+    client: BacnetClient, address: str, instance: int | None, timeout_s: float = 3.0
+) -> dict[str, Any]:
+    """Discover one device by unicast Who-Is and walk its object list."""
+    found = await client.who_is(address, instance, instance, timeout_s)
+    if not found:
+        raise BacnetError(f"no I-Am from {address}", "timeout")
+    device = found[0]
+    objects = await client.read(address, f"device,{device.instance}", "object-list", timeout_s)
+    points: list[dict[str, Any]] = []
+    for obj in objects:
+        objid = f"{obj[0]},{obj[1]}"
+        if str(obj[0]) not in _POLLED_TYPES:
+            continue
+        rows = await client.read_multiple(
+            address, [(objid, ["object-name", "units", "description"])], timeout_s
+        )
+        values = {
+            prop: value for (_, prop), value in rows.items() if not isinstance(value, Exception)
+        }
+        name = str(values.get("object-name", objid))
+        points.append(
+            draft_point(
+                objid, name, str(values.get("units", "")), str(values.get("description", ""))
+            )
+        )
+    seen: dict[str, int] = {}
+    for p in points:  # ids must be unique within a device
+        n = seen.get(p["id"], 0)
+        seen[p["id"]] = n + 1
+        if n:
+            p["id"] = f"{p['id']}-{n + 1}"
+    return {
+        "protocol": "bacnet",
+        "device_instance": device.instance,
+        "address": address,
+        "points": points,
+    }

@@ -1,0 +1,53 @@
+"""Turn the simulator manifest into adapter site configuration (a dict ready for YAML)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+BacnetDiscover = Callable[[str, int], Awaitable[dict[str, Any]]]
+
+
+async def config_from_manifest(
+    manifest: dict[str, Any], discover: BacnetDiscover | None = None
+) -> dict[str, Any]:
+    """Modbus devices take every register of their profile; BACnet devices are discovered
+    (``discover(address, instance)``) or left with an empty point list to fill in by hand."""
+    buildings = []
+    for b in manifest.get("buildings", []):
+        devices: list[dict[str, Any]] = []
+        for m in b.get("modbus", []) or []:
+            devices.append(
+                {
+                    "protocol": "modbus",
+                    "id": m["device"],
+                    "host": m["host"],
+                    "port": int(m["port"]),
+                    "unit_id": int(m.get("unit_id", 1)),
+                    "profile": m["profile"],
+                }
+            )
+        for d in b.get("bacnet", []) or []:
+            entry: dict[str, Any] = {
+                "protocol": "bacnet",
+                "id": d["device"],
+                "device_instance": int(d["device_instance"]),
+                "address": d["address"],
+                "points": [],
+            }
+            if discover is not None:
+                found = await discover(d["address"], int(d["device_instance"]))
+                entry["points"] = found["points"]
+            devices.append(entry)
+        buildings.append(
+            {
+                "id": b["id"],
+                "neighbourhood": b["neighbourhood"],
+                "name": b.get("name", ""),
+                "devices": devices,
+            }
+        )
+    out: dict[str, Any] = {"municipality": manifest["municipality"], "buildings": buildings}
+    if "clock" in manifest:
+        out["clock"] = manifest["clock"]
+    return out

@@ -1,0 +1,131 @@
+"""Modbus device driver: profile registers -> planned block reads -> raw values."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+
+from polis.adapter.config import ModbusDeviceConfig
+from polis.adapter.driver import CommandState, DriverError, PartialScrape, ScanGroup
+from polis.adapter.modbus.client import ModbusEndpoint, ModbusError, ModbusExceptionReply
+from polis.adapter.modbus.plan import ReadBlock, encode_value, plan_reads
+from polis.adapter.modbus.profile import RegisterSpec
+from polis.common.logging import get_logger
+
+log = get_logger(__name__)
+
+
+class ModbusDriver:
+    protocol = "modbus"
+
+    def __init__(
+        self,
+        config: ModbusDeviceConfig,
+        endpoint: ModbusEndpoint,
+        *,
+        backoff_base_s: float = 0.05,
+    ) -> None:
+        self.device_id = config.id
+        self.config = config
+        self._endpoint = endpoint
+        self._backoff_base_s = backoff_base_s
+        self._specs: dict[str, RegisterSpec] = {}
+        by_interval: dict[float, list[tuple[str, RegisterSpec]]] = {}
+        for point, spec in config.resolved_points():
+            self._specs[point.id] = spec
+            interval = point.poll_interval_s or config.poll_interval_s
+            by_interval.setdefault(interval, []).append((point.id, spec))
+        self._groups = [
+            ScanGroup(i, interval, tuple(k for k, _ in items))
+            for i, (interval, items) in enumerate(sorted(by_interval.items()))
+        ]
+        self._plans: list[list[ReadBlock]] = [
+            plan_reads(items, max_gap=config.max_gap) for _, items in sorted(by_interval.items())
+        ]
+        self._restore: dict[str, float] = {}
+
+    def groups(self) -> Sequence[ScanGroup]:
+        return self._groups
+
+    async def _read_block(self, block: ReadBlock) -> Sequence[int]:
+        attempt = 0
+        while True:
+            try:
+                return await self._endpoint.read(
+                    block.register_type, block.address, block.count, self.config.unit_id
+                )
+            except ModbusExceptionReply:
+                raise  # the device answered: retrying will not change its mind
+            except ModbusError:
+                if attempt >= self.config.retries:
+                    raise
+                await asyncio.sleep(self._backoff_base_s * 2**attempt)
+                attempt += 1
+
+    async def scrape(self, group: ScanGroup) -> dict[str, float | None]:
+        """Read every block of the group. An exception reply spoils only its block; a device
+        that does not answer spoils the rest of the round (it would time out again)."""
+        out: dict[str, float | None] = {}
+        errors: list[str] = []
+        silent = False
+        for block in self._plans[group.index]:
+            values: Sequence[float | None]
+            if silent:
+                values = [None] * len(block.values)
+            else:
+                try:
+                    values = block.decode(await self._read_block(block))
+                except ModbusExceptionReply as error:
+                    errors.append(f"block {block.address}+{block.count}: {error}")
+                    values = [None] * len(block.values)
+                except ModbusError as error:
+                    errors.append(str(error))
+                    silent = True
+                    values = [None] * len(block.values)
+            for planned, value in zip(block.values, values, strict=True):
+                out[planned.key] = value
+        if errors:
+            raise PartialScrape(out, "; ".join(errors), timeout=silent)
+        return out
+
+    def _writable(self, key: str) -> RegisterSpec:
+        spec = self._specs.get(key)
+        if spec is None or not spec.writable:
+            raise DriverError(f"{self.device_id}/{key} is not a writable register")
+        return spec
+
+    async def write(self, key: str, value: float, priority: int) -> None:
+        spec = self._writable(key)
+        if key not in self._restore:
+            self._restore[key] = (await self.read_command(key)).present_value
+        try:
+            await self._endpoint.write(spec.address, encode_value(spec, value), self.config.unit_id)
+        except ModbusError as error:
+            raise DriverError(f"{self.device_id}/{key}: {error}") from error
+
+    async def read_command(self, key: str) -> CommandState:
+        spec = self._writable(key)
+        block = plan_reads([(key, spec)])[0]
+        try:
+            registers = await self._read_block(block)
+        except ModbusError as error:
+            raise DriverError(f"{self.device_id}/{key}: {error}") from error
+        return CommandState(block.decode(registers)[0])
+
+    async def relinquish(self, key: str, priority: int) -> None:
+        spec = self._writable(key)
+        point = next((p for p in self.config.points or () if p.id == key), None)
+        configured = point.write.restore_value if point and point.write else None
+        restore = configured if configured is not None else self._restore.get(key)
+        if restore is None:
+            return  # never written by the adapter: nothing to give back
+        try:
+            await self._endpoint.write(
+                spec.address, encode_value(spec, restore), self.config.unit_id
+            )
+        except ModbusError as error:
+            raise DriverError(f"{self.device_id}/{key}: {error}") from error
+        self._restore.pop(key, None)
+
+    async def close(self) -> None:
+        self._endpoint.close()

@@ -1,0 +1,115 @@
+"""Per-device polling: one task per device and scan group, so a slow device slows only itself."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+
+from polis.adapter.driver import Driver, DriverError, PartialScrape, ScanGroup
+from polis.adapter.metrics import AdapterMetrics
+from polis.adapter.model import Reading
+from polis.adapter.normalise import PointNormaliser
+from polis.common.logging import get_logger
+
+log = get_logger(__name__)
+
+ReadingConsumer = Callable[[Sequence[Reading]], None]
+
+
+class LatestReadings:
+    """The newest reading of every point, for ReadPoints."""
+
+    def __init__(self) -> None:
+        self._latest: dict[str, Reading] = {}
+
+    def update(self, readings: Sequence[Reading]) -> None:
+        for r in readings:
+            self._latest[r.point_id] = r
+
+    def get(self, point_id: str) -> Reading | None:
+        return self._latest.get(point_id)
+
+
+class DevicePoller:
+    """Polls one driver's groups; turns raw values into readings with quality flags."""
+
+    def __init__(
+        self,
+        driver: Driver,
+        normalisers: Mapping[str, PointNormaliser],
+        consume: ReadingConsumer,
+        metrics: AdapterMetrics,
+        now_ns: Callable[[], int],
+        *,
+        max_backoff_s: float = 300.0,
+    ) -> None:
+        self.driver = driver
+        self._normalisers = normalisers  # keyed by the driver's point key
+        self._consume = consume
+        self._metrics = metrics
+        self._now_ns = now_ns
+        self._max_backoff_s = max_backoff_s
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def start(self) -> None:
+        for group in self.driver.groups():
+            self._tasks.append(
+                asyncio.create_task(
+                    self._run(group), name=f"poll:{self.driver.device_id}:{group.index}"
+                )
+            )
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()
+
+    async def poll_once(self, group: ScanGroup) -> tuple[list[Reading], bool]:
+        """One round: readings for every point of the group, and whether the device answered."""
+        protocol = self.driver.protocol
+        started = time.perf_counter()
+        answered = True
+        try:
+            values = await self.driver.scrape(group)
+        except PartialScrape as partial:
+            values = partial.values
+            answered = not partial.timeout
+            self._metrics.device_errors.labels(
+                self.driver.device_id, "timeout" if partial.timeout else "exception"
+            ).inc()
+            log.warning("poll incomplete", device=self.driver.device_id, error=str(partial))
+        except DriverError as error:
+            values = {}
+            answered = False
+            self._metrics.device_errors.labels(self.driver.device_id, "error").inc()
+            log.warning("poll failed", device=self.driver.device_id, error=str(error))
+        self._metrics.poll_latency.labels(protocol).observe(time.perf_counter() - started)
+        t = self._now_ns()
+        readings = []
+        for key in group.point_keys:
+            norm = self._normalisers[key]
+            raw = values.get(key)
+            readings.append(norm.missing(t) if raw is None else norm.normalise(raw, t))
+        for quality, count in Counter(r.quality for r in readings).items():
+            self._metrics.points_read.labels(protocol, quality.value).inc(count)
+        return readings, answered
+
+    async def _run(self, group: ScanGroup) -> None:
+        loop = asyncio.get_running_loop()
+        next_at = loop.time()
+        failures = 0
+        while True:
+            readings, answered = await self.poll_once(group)
+            self._consume(readings)
+            failures = 0 if answered else failures + 1
+            # a silent device is retried less often (exponential back-off); the missing
+            # readings still mark every skipped round's gap when it is polled again
+            delay = group.interval_s * (2 ** min(failures, 16) if failures else 1)
+            next_at += min(delay, max(self._max_backoff_s, group.interval_s))
+            now = loop.time()
+            if next_at < now:
+                next_at = now  # fell behind: do not burst to catch up
+            await asyncio.sleep(next_at - now)
