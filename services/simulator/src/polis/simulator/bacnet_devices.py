@@ -1,0 +1,220 @@
+"""BACnet/IP transport: one controller per building with bacpypes3 (the only module that
+imports bacpypes3).
+
+Object layout of a building controller (instance numbers are stable):
+
+==================  ========================================  ======================  =====
+object              name                                      units                   COV
+==================  ========================================  ======================  =====
+analog-input,1      outdoor-air-temperature                   degrees-celsius         yes
+analog-input,2      hvac-electric-power                       kilowatts               yes
+analog-input,3      dhw-tank-temperature (if a tank)          degrees-celsius         yes
+analog-input,10+i   zone-<zone>-temperature                   degrees-celsius         yes
+analog-value,10+i   zone-<zone>-heating-setpoint (commandable) degrees-celsius        yes
+binary-value,1      hvac-enable (commandable)                                         yes
+binary-value,2      dhw-heater-enable (commandable, if a tank)                        yes
+binary-value,3      pool-pump-enable (commandable, if a pool)                         yes
+binary-value,4      ev-charging-enable (commandable, if chargers)                     yes
+==================  ========================================  ======================  =====
+
+Setpoints carry a 16-level priority array whose relinquish default follows the building's
+own schedule, so relinquishing every priority hands control back to the schedule.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bacpypes3.app import Application
+from bacpypes3.basetypes import EngineeringUnits
+from bacpypes3.local.analog import AnalogInputObject, AnalogValueObject
+from bacpypes3.local.binary import BinaryValueObject
+from bacpypes3.local.cmd import Commandable
+from bacpypes3.local.device import DeviceObject
+from bacpypes3.local.networkport import NetworkPortObject
+
+from polis.simulator.config import Building
+from polis.simulator.model import BuildingReading
+from polis.simulator.plant import Commands
+
+VENDOR_ID = 999  # "reserved for testing" style id used by bacpypes3 samples
+ZONE_BASE = 10
+
+
+class CommandableAnalogValue(Commandable, AnalogValueObject):  # type: ignore[misc]
+    """Analog value with a priority array and COV reporting."""
+
+
+class CommandableBinaryValue(Commandable, BinaryValueObject):  # type: ignore[misc]
+    """Binary value with a priority array and COV reporting."""
+
+
+@dataclass
+class _Enable:
+    obj: CommandableBinaryValue
+    field: str
+
+
+class BuildingController:
+    """A building's BACnet device, its objects, and the bridge to the model."""
+
+    def __init__(self, building: Building, device_name: str, host: str, port: int) -> None:
+        self.building = building
+        self.device_name = device_name
+        self.address = f"{host}:{port}"
+        self.instance = building.bacnet_device_instance
+        device = DeviceObject(
+            objectIdentifier=("device", self.instance),
+            objectName=device_name,
+            description=f"Polis simulated building controller: {building.name}",
+            vendorIdentifier=VENDOR_ID,
+            vendorName="Polis simulator",
+            modelName="polis-sim-bms",
+        )
+        network_port = NetworkPortObject(
+            self.address,
+            objectIdentifier=("network-port", 1),
+            objectName="network-port-1",
+        )
+        self.outdoor = self._analog_input(
+            1, "outdoor-air-temperature", "Outdoor air temperature", "degreesCelsius", 0.2
+        )
+        self.hvac_power = self._analog_input(
+            2, "hvac-electric-power", "HVAC electric power (heat pumps)", "kilowatts", 0.5
+        )
+        self.tank: AnalogInputObject | None = None
+        objects: list[object] = [device, network_port, self.outdoor, self.hvac_power]
+        if building.hot_water:
+            self.tank = self._analog_input(
+                3, "dhw-tank-temperature", "Domestic hot water tank temperature",
+                "degreesCelsius", 0.5,
+            )
+            objects.append(self.tank)
+        self.zone_temperatures: dict[str, AnalogInputObject] = {}
+        self.zone_setpoints: dict[str, CommandableAnalogValue] = {}
+        for i, zone in enumerate(building.zones):
+            temp = self._analog_input(
+                ZONE_BASE + i, f"zone-{zone.id}-temperature",
+                f"{zone.name}: zone air temperature", "degreesCelsius", 0.1,
+            )
+            setpoint = CommandableAnalogValue(
+                objectIdentifier=("analog-value", ZONE_BASE + i),
+                objectName=f"zone-{zone.id}-heating-setpoint",
+                description=(
+                    f"{zone.name}: heating setpoint; relinquish default follows the "
+                    "building schedule"
+                ),
+                presentValue=20.0,
+                units=EngineeringUnits.degreesCelsius,
+                covIncrement=0.1,
+                statusFlags=[0, 0, 0, 0],
+                eventState="normal",
+                outOfService=False,
+                minPresValue=5.0,
+                maxPresValue=35.0,
+            )
+            self.zone_temperatures[zone.id] = temp
+            self.zone_setpoints[zone.id] = setpoint
+            objects += [temp, setpoint]
+        self.enables: list[_Enable] = [
+            _Enable(self._binary_value(1, "hvac-enable", "HVAC (heat pumps) enable"), "hvac_enabled")
+        ]
+        if building.hot_water:
+            self.enables.append(
+                _Enable(
+                    self._binary_value(2, "dhw-heater-enable", "Hot water heater enable"),
+                    "dhw_enabled",
+                )
+            )
+        if building.pool:
+            self.enables.append(
+                _Enable(
+                    self._binary_value(3, "pool-pump-enable", "Pool circulation pump enable"),
+                    "pool_pump_enabled",
+                )
+            )
+        if building.ev_chargers:
+            self.enables.append(
+                _Enable(
+                    self._binary_value(4, "ev-charging-enable", "EV charging enable"),
+                    "ev_enabled",
+                )
+            )
+        objects += [e.obj for e in self.enables]
+        self.app = Application.from_object_list(objects)
+
+    @staticmethod
+    def _analog_input(
+        instance: int, name: str, description: str, units: str, cov_increment: float
+    ) -> AnalogInputObject:
+        return AnalogInputObject(
+            objectIdentifier=("analog-input", instance),
+            objectName=name,
+            description=description,
+            presentValue=0.0,
+            units=EngineeringUnits(units),
+            covIncrement=cov_increment,
+            statusFlags=[0, 0, 0, 0],
+            eventState="normal",
+            outOfService=False,
+        )
+
+    @staticmethod
+    def _binary_value(instance: int, name: str, description: str) -> CommandableBinaryValue:
+        return CommandableBinaryValue(
+            objectIdentifier=("binary-value", instance),
+            objectName=name,
+            description=description,
+            presentValue="active",
+            relinquishDefault="active",
+            statusFlags=[0, 0, 0, 0],
+            eventState="normal",
+            outOfService=False,
+            activeText="enabled",
+            inactiveText="disabled",
+        )
+
+    @property
+    def point_count(self) -> int:
+        return (
+            2
+            + (1 if self.tank else 0)
+            + len(self.zone_temperatures)
+            + len(self.zone_setpoints)
+            + len(self.enables)
+        )
+
+    def publish(self, reading: BuildingReading, schedule_setpoints: dict[str, float]) -> None:
+        """Copy the model's latest values into the objects (COV fires on change)."""
+        _set_if_changed(self.outdoor, round(reading.outdoor_c, 2))
+        _set_if_changed(self.hvac_power, round(reading.hvac_power_kw, 3))
+        if self.tank is not None and reading.tank_temperature_c is not None:
+            _set_if_changed(self.tank, round(reading.tank_temperature_c, 2))
+        for zone_id, obj in self.zone_temperatures.items():
+            _set_if_changed(obj, round(reading.zone_temperatures_c[zone_id], 2))
+        for zone_id, sp in self.zone_setpoints.items():
+            default = round(schedule_setpoints[zone_id], 2)
+            if sp.relinquishDefault != default:
+                sp.relinquishDefault = default
+                sp.recalculating()
+
+    def commands(self) -> Commands:
+        """What the priority arrays currently command (None = follow the schedule)."""
+        setpoints: dict[str, float | None] = {}
+        for zone_id, sp in self.zone_setpoints.items():
+            commanded = sp.currentCommandPriority is not None and sp.currentCommandPriority.null is None
+            setpoints[zone_id] = float(sp.presentValue) if commanded else None
+        flags = {e.field: _is_active(e.obj.presentValue) for e in self.enables}
+        return Commands(heating_setpoints_c=setpoints, **flags)
+
+    def close(self) -> None:
+        self.app.close()
+
+
+def _is_active(value: object) -> bool:
+    return str(value) in ("active", "BinaryPV.active", "1")
+
+
+def _set_if_changed(obj: AnalogInputObject, value: float) -> None:
+    if obj.presentValue != value:
+        obj.presentValue = value
