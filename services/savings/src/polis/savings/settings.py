@@ -1,0 +1,149 @@
+"""Savings service settings (env POLIS_*; lists as JSON, e.g. POLIS_SAVINGS_TARIFF).
+
+The site directory is read from the municipality YAML (the same file the simulator uses):
+``municipality: <id>`` and ``buildings: [{id: <building>, neighbourhood: <id>}, ...]``; other
+keys are ignored.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
+
+from polis.common.settings import PolisSettings
+from polis.savings.measurement import MeasurementOptions, Window
+from polis.savings.pricing import RateSchedule
+from polis.savings.sites import Site, SiteDirectory
+from polis.savings.statistics import Gates
+from polis.savings.sufficiency import SufficiencyRules
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+class RateStepSetting(BaseModel):
+    valid_from: datetime = EPOCH
+    rate: float = Field(ge=0)
+
+    @field_validator("valid_from")
+    @classmethod
+    def _aware(cls, value: datetime) -> datetime:
+        if value.tzinfo is None:
+            raise ValueError("valid_from needs a UTC offset")
+        return value
+
+
+class ExclusionSetting(BaseModel):
+    """A non-routine event: its intervals count neither in the baseline nor in savings."""
+
+    start: datetime
+    end: datetime
+    building: str | None = None  # None: every building
+    reason: str = ""
+
+    @model_validator(mode="after")
+    def _ordered(self) -> ExclusionSetting:
+        if self.start.tzinfo is None or self.end.tzinfo is None:
+            raise ValueError("start and end need a UTC offset")
+        if self.end <= self.start:
+            raise ValueError("end must be after start")
+        return self
+
+    def window(self) -> Window:
+        return Window(self.start, self.end)
+
+
+class _SiteEntry(BaseModel):
+    id: str
+    neighbourhood: str
+
+
+class _SitesFile(BaseModel):
+    municipality: str
+    buildings: list[_SiteEntry] = Field(default_factory=list)
+
+
+class SavingsSettings(PolisSettings):
+    savings_grpc_host: str = "127.0.0.1"
+    savings_grpc_port: int = Field(default=50053, ge=0, le=65535)
+    savings_timezone: str = "Europe/Athens"
+    savings_sites_file: Path | None = None
+    savings_energy_device: str = "main"
+    savings_tariff: list[RateStepSetting] = Field(
+        default_factory=lambda: [RateStepSetting(rate=0.20)]
+    )
+    savings_emission_factor: list[RateStepSetting] = Field(
+        default_factory=lambda: [RateStepSetting(rate=0.35)]
+    )
+    savings_exclusions: list[ExclusionSetting] = Field(default_factory=list)
+    savings_monthly_max_cv_rmse: float = Field(default=0.15, gt=0)
+    savings_monthly_max_abs_nmbe: float = Field(default=0.05, gt=0)
+    savings_hourly_max_cv_rmse: float = Field(default=0.30, gt=0)
+    savings_hourly_max_abs_nmbe: float = Field(default=0.10, gt=0)
+    savings_min_baseline_days: int = Field(default=365, ge=1)
+    savings_min_coverage: float = Field(default=0.9, gt=0, le=1)
+    savings_max_gap_days: int | None = Field(default=None, ge=1)
+
+    @field_validator("savings_timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}") from None
+        return value
+
+    @field_validator("savings_tariff", "savings_emission_factor")
+    @classmethod
+    def _not_empty(cls, value: list[RateStepSetting]) -> list[RateStepSetting]:
+        if not value:
+            raise ValueError("needs at least one step")
+        return value
+
+    def measurement_options(self) -> MeasurementOptions:
+        hourly_gates = Gates(self.savings_hourly_max_cv_rmse, self.savings_hourly_max_abs_nmbe)
+        return MeasurementOptions(
+            timezone=self.savings_timezone,
+            sufficiency=SufficiencyRules(
+                min_days=self.savings_min_baseline_days,
+                min_daily_coverage=self.savings_min_coverage,
+                min_hourly_coverage=self.savings_min_coverage,
+                min_monthly_hourly_coverage=self.savings_min_coverage,
+                max_gap_days=self.savings_max_gap_days,
+            ),
+            daily_gates=hourly_gates,
+            monthly_gates=Gates(
+                self.savings_monthly_max_cv_rmse, self.savings_monthly_max_abs_nmbe
+            ),
+            hourly_gates=hourly_gates,
+            tariff=RateSchedule.of([(s.valid_from, s.rate) for s in self.savings_tariff]),
+            emission_factor=RateSchedule.of(
+                [(s.valid_from, s.rate) for s in self.savings_emission_factor]
+            ),
+        )
+
+    def site_directory(self) -> SiteDirectory:
+        if self.savings_sites_file is None:
+            return SiteDirectory({})
+        return load_sites(self.savings_sites_file)
+
+
+def load_sites(path: Path) -> SiteDirectory:
+    """Read the municipality YAML; errors name the file and the offending field."""
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        parsed = _SitesFile.model_validate(raw)
+    except OSError as error:
+        raise ValueError(f"POLIS_SAVINGS_SITES_FILE: cannot read {path}: {error}") from None
+    except ValidationError as error:
+        fields = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors()
+        )
+        raise ValueError(f"{path}: {fields}") from None
+    return SiteDirectory(
+        {b.id: Site(b.id, b.neighbourhood, parsed.municipality) for b in parsed.buildings},
+        default_municipality=parsed.municipality,
+    )

@@ -1,0 +1,55 @@
+"""Where each building sits: its neighbourhood and municipality (for tags and report scopes)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class ScopeKind(StrEnum):
+    BUILDING = "building"
+    NEIGHBOURHOOD = "neighbourhood"
+    MUNICIPALITY = "municipality"
+
+
+@dataclass(frozen=True, slots=True)
+class Site:
+    building: str
+    neighbourhood: str
+    municipality: str
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    kind: ScopeKind
+    name: str
+
+
+class UnknownScope(LookupError):
+    """The requested neighbourhood or municipality has no buildings."""
+
+
+@dataclass(frozen=True, slots=True)
+class SiteDirectory:
+    sites: Mapping[str, Site]
+    default_neighbourhood: str = "unassigned"
+    default_municipality: str = "unassigned"
+
+    def site(self, building: str) -> Site:
+        found = self.sites.get(building)
+        if found is not None:
+            return found
+        return Site(building, self.default_neighbourhood, self.default_municipality)
+
+    def buildings(self, scope: Scope) -> list[Site]:
+        if scope.kind is ScopeKind.BUILDING:
+            return [self.site(scope.name)]
+        attr = "neighbourhood" if scope.kind is ScopeKind.NEIGHBOURHOOD else "municipality"
+        found = sorted(
+            (s for s in self.sites.values() if getattr(s, attr) == scope.name),
+            key=lambda s: s.building,
+        )
+        if not found:
+            raise UnknownScope(f"no buildings in {scope.kind.value} {scope.name!r}")
+        return found

@@ -1,0 +1,108 @@
+"""The savings service's I/O seam: where readings are written to and read from.
+
+``MeterStore`` is the small interface the domain needs; ``InfluxMeterStore`` implements it on
+``polis.common.influx.InfluxStore`` (measurement ``reading`` in the raw bucket) and
+``MemoryMeterStore`` in memory with the same overwrite semantics (a point with the same tags
+and timestamp replaces the previous one), for tests and demos.
+
+Stored form: tags municipality, neighbourhood, building, device, point (the meter id),
+quantity (``energy`` or ``outdoor_temperature``), unit (``kWh`` or ``degC``) and quality
+(``imported`` or ``prorated``); field ``value``; the timestamp is the interval start. The
+quantity ``energy`` is interval energy (kWh per interval), distinct from the adapter's
+cumulative ``active_energy`` counters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Protocol
+
+from polis.common.influx import READING, InfluxStore, Sample, to_ns
+from polis.savings.csv_import import ENERGY, OUTDOOR_TEMPERATURE, Reading
+from polis.savings.series_builder import Point
+from polis.savings.sites import SiteDirectory
+
+WEATHER_DEVICE = "weather"
+
+
+def reading_sample(reading: Reading, sites: SiteDirectory) -> Sample:
+    site = sites.site(reading.meter.building)
+    return Sample(
+        measurement=READING,
+        tags={
+            "municipality": site.municipality,
+            "neighbourhood": site.neighbourhood,
+            "building": reading.meter.building,
+            "device": reading.meter.device,
+            "point": str(reading.meter),
+            "quantity": reading.meter.quantity,
+            "unit": reading.unit,
+            "quality": reading.quality,
+        },
+        fields={"value": float(reading.value)},
+        time_ns=to_ns(reading.time),
+    )
+
+
+class MeterStore(Protocol):
+    def write(self, samples: Sequence[Sample]) -> int:
+        """Write all samples (batched); return how many were written."""
+        ...
+
+    def energy(self, building: str, device: str, start: datetime, end: datetime) -> list[Point]:
+        """Interval energy (kWh) of one building's meter in [start, end), by time."""
+        ...
+
+    def temperature(self, building: str, start: datetime, end: datetime) -> list[Point]:
+        """Outdoor temperature (°C) at one building in [start, end), by time."""
+        ...
+
+
+class InfluxMeterStore:
+    def __init__(self, influx: InfluxStore) -> None:
+        self._influx = influx
+
+    def write(self, samples: Sequence[Sample]) -> int:
+        return self._influx.write(samples)
+
+    def _points(self, tags: dict[str, str], start: datetime, end: datetime) -> list[Point]:
+        rows = self._influx.query_range(start, end, tags, group_by=("point",))
+        return sorted((row.time, row.value) for row in rows)
+
+    def energy(self, building: str, device: str, start: datetime, end: datetime) -> list[Point]:
+        tags = {"building": building, "device": device, "quantity": ENERGY}
+        return self._points(tags, start, end)
+
+    def temperature(self, building: str, start: datetime, end: datetime) -> list[Point]:
+        tags = {"building": building, "device": WEATHER_DEVICE, "quantity": OUTDOOR_TEMPERATURE}
+        return self._points(tags, start, end)
+
+
+class MemoryMeterStore:
+    def __init__(self) -> None:
+        self.points: dict[tuple[tuple[tuple[str, str], ...], int], float] = {}
+
+    def write(self, samples: Sequence[Sample]) -> int:
+        for sample in samples:
+            key = (tuple(sorted(sample.tags.items())), sample.time_ns)
+            self.points[key] = float(sample.fields["value"])
+        return len(samples)
+
+    def _select(self, wanted: dict[str, str], start: datetime, end: datetime) -> list[Point]:
+        lo, hi = to_ns(start), to_ns(end)
+        out = []
+        for (tags, ns), value in self.points.items():
+            found = dict(tags)
+            if lo <= ns < hi and all(found.get(k) == v for k, v in wanted.items()):
+                out.append((datetime.fromtimestamp(ns / 1e9, tz=start.tzinfo), value))
+        return sorted(out)
+
+    def energy(self, building: str, device: str, start: datetime, end: datetime) -> list[Point]:
+        return self._select(
+            {"building": building, "device": device, "quantity": ENERGY}, start, end
+        )
+
+    def temperature(self, building: str, start: datetime, end: datetime) -> list[Point]:
+        wanted = {"building": building, "device": WEATHER_DEVICE, "quantity": OUTDOOR_TEMPERATURE}
+        return self._select(wanted, start, end)
