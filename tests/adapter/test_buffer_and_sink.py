@@ -1,0 +1,144 @@
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+from polis.adapter.buffer import BufferFull, DurableBuffer
+from polis.adapter.config import parse_config, iter_points
+from polis.adapter.metrics import AdapterMetrics
+from polis.adapter.model import Quality, Reading
+from polis.adapter.sink import ReadingEncoder, ReadingSink
+from polis.common.influx import InfluxError
+
+
+def test_buffer_keeps_order_and_depth(tmp_path: Path) -> None:
+    buf = DurableBuffer(tmp_path / "b.sqlite", max_readings=10)
+    first = buf.append(["a", "b"])
+    buf.append(["c"])
+    assert buf.depth == 3
+    assert [b.lines for b in buf.oldest(5)] == [["a", "b"], ["c"]]
+    buf.remove([first])
+    assert buf.depth == 1
+    with pytest.raises(BufferFull):
+        buf.append(["x"] * 10)
+    buf.close()
+    reopened = DurableBuffer(tmp_path / "b.sqlite", max_readings=10)
+    assert reopened.depth == 1
+    assert reopened.oldest()[0].lines == ["c"]
+
+
+def test_buffer_survives_sigkill(tmp_path: Path) -> None:
+    path = tmp_path / "b.sqlite"
+    child = textwrap.dedent(
+        f"""
+        import sys, time
+        from polis.adapter.buffer import DurableBuffer
+        buf = DurableBuffer({str(path)!r}, max_readings=10**6)
+        for i in range(200):
+            buf.append([f"line {{i}} {{j}}" for j in range(10)])
+        print("stored", flush=True)
+        time.sleep(60)
+        """
+    )
+    proc = subprocess.Popen([sys.executable, "-c", child], stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        assert proc.stdout.readline().strip() == "stored"
+        os.kill(proc.pid, signal.SIGKILL)
+    finally:
+        proc.wait(timeout=30)
+    assert proc.returncode == -signal.SIGKILL
+    buf = DurableBuffer(path, max_readings=10**6)
+    batches = buf.oldest(1000)
+    assert buf.depth == 2000
+    assert [b.lines[0] for b in batches] == [f"line {i} 0" for i in range(200)]
+
+
+class FlakyWriter:
+    """Refuses writes while ``down``; records what it accepted, in order."""
+
+    def __init__(self) -> None:
+        self.down = False
+        self.lines: list[str] = []
+
+    def write_lines(self, lines: Sequence[str], bucket: str | None = None) -> None:
+        if self.down:
+            raise InfluxError("connection refused")
+        self.lines.extend(lines)
+
+
+def encoder_for_one_point() -> tuple[ReadingEncoder, str]:
+    site = parse_config(
+        {
+            "municipality": "larissa",
+            "buildings": [
+                {
+                    "id": "school",
+                    "neighbourhood": "kentro",
+                    "devices": [
+                        {
+                            "protocol": "bacnet",
+                            "id": "bms",
+                            "device_instance": 5,
+                            "address": "127.0.0.1:47809",
+                            "points": [
+                                {
+                                    "id": "temp",
+                                    "object": "analog-input,1",
+                                    "quantity": "temperature",
+                                    "unit": "degC",
+                                }
+                            ],
+                        }
+                    ],
+                }
+            ],
+        }
+    )
+    refs = list(iter_points(site))
+    return ReadingEncoder(refs, {refs[0].point_id: "degC"}), refs[0].point_id
+
+
+def test_encoder_writes_the_schema() -> None:
+    encoder, pid = encoder_for_one_point()
+    line = encoder.encode(Reading(pid, 21.5, "degC", Quality.STALE, 123))
+    assert line == (
+        "reading,building=school,device=bms,municipality=larissa,neighbourhood=kentro,"
+        "point=temp,quality=stale,quantity=temperature,unit=degC value=21.5 123"
+    )
+
+
+async def test_outage_buffers_and_replays_in_order(tmp_path: Path) -> None:
+    encoder, pid = encoder_for_one_point()
+    writer = FlakyWriter()
+    metrics = AdapterMetrics()
+    buf = DurableBuffer(tmp_path / "b.sqlite", max_readings=10_000)
+    sink = ReadingSink(encoder, writer, buf, metrics, batch_size=7)
+
+    def submit(start: int, n: int) -> None:
+        sink.submit(
+            [Reading(pid, float(i), "degC", Quality.GOOD, i) for i in range(start, start + n)]
+        )
+
+    submit(0, 10)
+    assert await sink.flush()
+    writer.down = True
+    submit(10, 20)
+    assert not await sink.flush()
+    submit(30, 5)
+    assert not await sink.flush()
+    assert buf.depth == 25
+    assert metrics.buffer_depth._value.get() == 25
+    writer.down = False
+    submit(35, 5)
+    assert await sink.flush()
+    assert buf.depth == 0
+    times = [int(line.rsplit(" ", 1)[1]) for line in writer.lines]
+    assert times == list(range(40))
