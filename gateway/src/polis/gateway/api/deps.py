@@ -1,0 +1,121 @@
+"""Dependencies injected into routes with ``Annotated[..., Depends(...)]``."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import Depends, Request, Security
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session
+
+from polis.gateway.api.problems import Problem
+from polis.gateway.db.models import ApiKey
+from polis.gateway.domain.catalogue import Catalogue
+from polis.gateway.security import keys
+from polis.gateway.security.ratelimit import retry_after_header
+from polis.gateway.security.roles import Principal, Role
+from polis.gateway.security.tokens import InvalidToken, decode_token
+from polis.gateway.state import GatewayState
+
+api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="Polis API key")
+bearer = HTTPBearer(
+    auto_error=False, description="OAuth2 bearer JWT (HS256), or an API key as bearer token"
+)
+
+
+def get_state(request: Request) -> GatewayState:
+    state: GatewayState = request.app.state.gateway
+    return state
+
+
+StateDep = Annotated[GatewayState, Depends(get_state)]
+
+
+def get_session(state: StateDep) -> Iterator[Session]:
+    with state.sessions() as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+
+
+def _unauthorised(detail: str) -> Problem:
+    return Problem(401, "Not authenticated", detail, headers={"WWW-Authenticate": "Bearer"})
+
+
+def _principal_from_key(session: Session, plaintext: str) -> Principal:
+    parts = keys.split_key(plaintext)
+    if parts is None:
+        raise _unauthorised("malformed API key")
+    key_id, secret = parts
+    row = session.get(ApiKey, key_id)
+    # Hash and compare even when the id is unknown, so timing does not reveal which ids exist.
+    stored = row.secret_hash if row is not None else keys.hash_secret("")
+    if not keys.secret_matches(secret, stored) or row is None or row.revoked_at is not None:
+        raise _unauthorised("invalid or revoked API key")
+    return Principal(
+        subject=f"key:{row.id}",
+        role=Role(row.role),
+        buildings=frozenset(row.buildings),
+        neighbourhood=row.neighbourhood,
+        rate_per_s=row.rate_per_s,
+    )
+
+
+def authenticate(
+    state: StateDep,
+    session: SessionDep,
+    api_key: Annotated[str | None, Security(api_key_header)] = None,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)] = None,
+) -> Principal:
+    token = api_key or (credentials.credentials if credentials else None)
+    if not token:
+        raise _unauthorised("send an API key in X-API-Key or a bearer token")
+    if keys.looks_like_key(token):
+        principal = _principal_from_key(session, token)
+    else:
+        settings = state.settings
+        try:
+            principal = decode_token(
+                token,
+                settings.jwt_secret.get_secret_value(),
+                issuer=settings.jwt_issuer,
+                audience=settings.jwt_audience,
+                leeway_s=settings.jwt_leeway_s,
+            )
+        except InvalidToken as error:
+            raise _unauthorised(str(error)) from None
+    wait = state.buckets.take(principal.rate_key, time.monotonic(), principal.rate_per_s)
+    if wait > 0:
+        raise Problem(
+            429,
+            "Too many requests",
+            "rate limit exceeded for this key",
+            headers={"Retry-After": retry_after_header(wait)},
+        )
+    return principal
+
+
+PrincipalDep = Annotated[Principal, Depends(authenticate)]
+
+
+async def get_catalogue(state: StateDep) -> Catalogue:
+    return await state.catalogue.get()
+
+
+CatalogueDep = Annotated[Catalogue, Depends(get_catalogue)]
+
+
+def parse_time(value: str, field: str) -> datetime:
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise Problem(
+            422, "Invalid request", f"{field}: not an ISO 8601 timestamp", field=field
+        ) from None
+    if parsed.tzinfo is None:
+        raise Problem(422, "Invalid request", f"{field}: needs a UTC offset, e.g. Z", field=field)
+    return parsed.astimezone(UTC)

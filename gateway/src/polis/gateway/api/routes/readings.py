@@ -1,0 +1,250 @@
+"""Readings from InfluxDB: raw or windowed, JSON pages or streamed CSV; last values; live SSE."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import StreamingResponse
+from pydantic import AwareDatetime
+from starlette.concurrency import run_in_threadpool
+
+from polis.gateway.api.deps import CatalogueDep, PrincipalDep, StateDep
+from polis.gateway.api.problems import PEER_RESPONSES, Problem
+from polis.gateway.api.routes.catalogue import check_building
+from polis.gateway.api.schemas import LastValue, ReadingOut, ReadingsPage
+from polis.gateway.domain.catalogue import Catalogue
+from polis.gateway.domain.paging import PagingError, decode_cursor, encode_cursor, parse_window
+from polis.gateway.domain.tabular import csv_lines
+from polis.gateway.readings import Aggregate, ReadingsStore, Row
+from polis.gateway.security.roles import Principal, can_read_building, require
+
+router = APIRouter(tags=["readings"], responses=PEER_RESPONSES)
+
+CSV_CHUNK = 5_000
+MAX_SPAN = timedelta(days=400)
+LIVE_MAX_S = 3600.0
+
+
+class Format(StrEnum):
+    JSON = "json"
+    CSV = "csv"
+
+
+def _paging_problem(error: PagingError) -> Problem:
+    return Problem(422, "Invalid request", f"{error.field}: {error}", field=error.field)
+
+
+def resolve_points(
+    principal: Principal, catalogue: Catalogue, points: list[str], building: str | None
+) -> list[str]:
+    """The point ids asked for, each checked against the caller's buildings."""
+    if building:
+        check_building(principal, catalogue, building)
+        ids = [p.id for p in catalogue.points_of(building)]
+        wanted = set(points)
+        return [i for i in ids if i in wanted] if wanted else ids
+    if not points:
+        raise Problem(422, "Invalid request", "point: give point ids or a building", field="point")
+    for point_id in points:
+        info = catalogue.points.get(point_id)
+        if info is None:
+            # Unknown points are indistinguishable from forbidden ones for scoped roles.
+            require(can_read_building(principal, ""), f"no access to point {point_id}")
+            raise Problem(404, "Not found", f"no point {point_id}", field="point")
+        require(can_read_building(principal, info.building), f"no access to point {point_id}")
+    return sorted(set(points))
+
+
+def _out(row: Row) -> ReadingOut:
+    return ReadingOut(point=row.tags.get("point", ""), time=row.time, value=row.value)
+
+
+def _sort_key(row: Row) -> tuple[datetime, str]:
+    return row.time, row.tags.get("point", "")
+
+
+def _range_chunk(
+    store: ReadingsStore, start: datetime, end: datetime, point_id: str, offset: int
+) -> list[Row]:
+    return store.query_range(start, end, {"point": point_id}, limit=CSV_CHUNK, offset=offset)
+
+
+async def _csv_stream(
+    store: ReadingsStore,
+    ids: list[str],
+    start: datetime,
+    end: datetime,
+    every: timedelta | None,
+    fn: Aggregate,
+) -> AsyncIterator[str]:
+    def rows_of(chunk: list[Row]) -> list[tuple[object, ...]]:
+        return [(r.tags.get("point", ""), r.time.isoformat(), repr(r.value)) for r in chunk]
+
+    lines = csv_lines(("point", "time", "value"), [])
+    for line in lines:
+        yield line
+    for point_id in ids:
+        if every is not None:
+            chunk = await run_in_threadpool(
+                store.query_window, start, end, {"point": point_id}, every, fn
+            )
+            for line in list(csv_lines((), rows_of(chunk)))[1:]:
+                yield line
+            continue
+        offset = 0
+        while True:
+            chunk = await run_in_threadpool(_range_chunk, store, start, end, point_id, offset)
+            for line in list(csv_lines((), rows_of(chunk)))[1:]:
+                yield line
+            if len(chunk) < CSV_CHUNK:
+                break
+            offset += CSV_CHUNK
+
+
+@router.get(
+    "/readings",
+    response_model=ReadingsPage,
+    responses={200: {"content": {"text/csv": {}}}},
+    summary="Readings over a time range, raw or aggregated per window",
+)
+async def readings(
+    state: StateDep,
+    principal: PrincipalDep,
+    catalogue: CatalogueDep,
+    start: Annotated[AwareDatetime, Query(examples=["2026-03-01T00:00:00Z"])],
+    end: Annotated[AwareDatetime, Query(examples=["2026-03-02T00:00:00Z"])],
+    point: Annotated[list[str], Query(description="Point ids (repeat)")] = [],  # noqa: B006
+    building: Annotated[str | None, Query(description="All points of a building")] = None,
+    window: Annotated[str | None, Query(description="Aggregation window, e.g. 15m, 1h")] = None,
+    fn: Aggregate = Aggregate.MEAN,
+    format: Format = Format.JSON,
+    limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
+    cursor: str | None = None,
+) -> ReadingsPage | StreamingResponse:
+    if end <= start:
+        raise Problem(422, "Invalid request", "end: must be after start", field="end")
+    if end - start > MAX_SPAN:
+        raise Problem(422, "Invalid request", "end: range longer than 400 days", field="end")
+    try:
+        every = parse_window(window) if window else None
+        offset = decode_cursor(cursor)
+    except PagingError as error:
+        raise _paging_problem(error) from None
+    if every is not None and (end - start) / every > state.settings.readings_max_rows:
+        raise Problem(
+            422, "Invalid request", "window: too many windows for this range", field="window"
+        )
+    ids = resolve_points(principal, catalogue, point, building)
+    start, end = start.astimezone(UTC), end.astimezone(UTC)
+    store = state.readings
+    if format is Format.CSV:
+        return StreamingResponse(
+            _csv_stream(store, ids, start, end, every, fn),
+            media_type="text/csv",
+            headers={"Content-Disposition": 'attachment; filename="readings.csv"'},
+        )
+    if not ids:
+        return ReadingsPage(
+            items=[], next_cursor=None, window=window, fn=fn.value if every else None
+        )
+    if offset + limit > state.settings.readings_max_rows * 10:
+        raise Problem(
+            422, "Invalid request", "cursor: page too deep; narrow the range", field="cursor"
+        )
+    tags = {"point": ids}
+    if every is not None:
+        rows = await run_in_threadpool(store.query_window, start, end, tags, every, fn)
+    else:
+        # Influx limits per series: fetching offset+limit+1 from each series is enough to cut
+        # the global (time, point) order at the right place.
+        rows = await run_in_threadpool(
+            lambda: store.query_range(start, end, tags, limit=offset + limit + 1, offset=0)
+        )
+    rows.sort(key=_sort_key)
+    page = rows[offset : offset + limit]
+    more = len(rows) > offset + limit
+    return ReadingsPage(
+        items=[_out(r) for r in page],
+        next_cursor=encode_cursor(offset + limit) if more else None,
+        window=window,
+        fn=fn.value if every else None,
+    )
+
+
+async def _last_values(
+    store: ReadingsStore, catalogue: Catalogue, ids: list[str]
+) -> list[LastValue]:
+    if not ids:
+        return []
+    rows = await run_in_threadpool(lambda: store.last({"point": ids}))
+    out = []
+    for row in sorted(rows, key=lambda r: r.tags.get("point", "")):
+        info = catalogue.points.get(row.tags.get("point", ""))
+        if info is None:
+            continue
+        out.append(
+            LastValue(
+                point=info.id,
+                building=info.building,
+                device=info.device,
+                quantity=info.quantity,
+                unit=info.unit,
+                time=row.time,
+                value=row.value,
+            )
+        )
+    return out
+
+
+@router.get("/readings/last", response_model=list[LastValue], summary="Newest value per point")
+async def last_values(
+    state: StateDep,
+    principal: PrincipalDep,
+    catalogue: CatalogueDep,
+    point: Annotated[list[str], Query()] = [],  # noqa: B006
+    building: str | None = None,
+) -> list[LastValue]:
+    ids = resolve_points(principal, catalogue, point, building)
+    return await _last_values(state.readings, catalogue, ids)
+
+
+@router.get(
+    "/buildings/{building}/live",
+    responses={200: {"content": {"text/event-stream": {}}}},
+    summary="Live values as Server-Sent Events (event: readings)",
+)
+async def live(
+    building: str,
+    request: Request,
+    state: StateDep,
+    principal: PrincipalDep,
+    catalogue: CatalogueDep,
+) -> StreamingResponse:
+    check_building(principal, catalogue, building)
+    ids = [p.id for p in catalogue.points_of(building)]
+    interval = state.settings.live_interval_s
+
+    async def events() -> AsyncIterator[str]:
+        yield f"retry: {int(interval * 1000)}\n\n"
+        loop = asyncio.get_running_loop()
+        until = loop.time() + LIVE_MAX_S
+        while loop.time() < until and not await request.is_disconnected():
+            try:
+                values = await _last_values(state.readings, catalogue, ids)
+                data = json.dumps([v.model_dump(mode="json") for v in values])
+                yield f"event: readings\ndata: {data}\n\n"
+            except Exception:  # the store is down: tell the client, keep the stream
+                yield 'event: unavailable\ndata: {"service":"influxdb"}\n\n'
+            await asyncio.sleep(interval)
+
+    return StreamingResponse(
+        events(),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )

@@ -1,0 +1,162 @@
+"""The FastAPI application: wiring of settings, state, peers, routes and the dashboard."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+
+import httpx
+import yaml
+from fastapi import APIRouter, FastAPI
+from sqlalchemy.orm import Session
+
+from polis.common.logging import get_logger
+from polis.gateway.api import problems
+from polis.gateway.api.routes import (
+    audit_log,
+    catalogue,
+    imports,
+    keys,
+    neighbourhoods,
+    plans,
+    readings,
+    savings,
+    webhooks,
+)
+from polis.gateway.dashboard import routes as dashboard
+from polis.gateway.db.engine import make_engine, migrate, session_factory
+from polis.gateway.db.models import ApiKey
+from polis.gateway.domain.catalogue import DisplayMetadata, parse_metadata
+from polis.gateway.peers.catalogue_cache import CatalogueCache
+from polis.gateway.peers.clients import Peers
+from polis.gateway.readings import ReadingsStore
+from polis.gateway.security.keys import key_from_bootstrap
+from polis.gateway.security.ratelimit import TokenBuckets
+from polis.gateway.security.roles import Role
+from polis.gateway.settings import GatewaySettings
+from polis.gateway.state import GatewayState
+from polis.gateway.webhook_dispatch import WebhookDispatcher
+
+log = get_logger(__name__)
+
+DESCRIPTION = """\
+Polis energy management: catalogue, readings, plans, savings, neighbourhood flexibility.
+
+Authenticate with an API key (`X-API-Key: pk_…`) or an OAuth2 bearer JWT (HS256). Errors are
+RFC 9457 problem details (`application/problem+json`); `field` names the offending field.
+"""
+
+
+def load_metadata(settings: GatewaySettings) -> DisplayMetadata:
+    path = settings.catalogue_metadata
+    if path is None:
+        return DisplayMetadata()
+    with path.open(encoding="utf-8") as handle:
+        return parse_metadata(yaml.safe_load(handle), str(path))
+
+
+def ensure_bootstrap_key(session: Session, settings: GatewaySettings) -> None:
+    if settings.bootstrap_admin_key is None:
+        return
+    key_id, secret_hash = key_from_bootstrap(settings.bootstrap_admin_key.get_secret_value())
+    row = session.get(ApiKey, key_id)
+    if row is None:
+        session.add(
+            ApiKey(
+                id=key_id,
+                name="bootstrap admin",
+                secret_hash=secret_hash,
+                role=Role.ADMIN.value,
+                buildings=[],
+                created_at=datetime.now(UTC),
+            )
+        )
+    elif row.revoked_at is None:
+        row.secret_hash = secret_hash
+        row.role = Role.ADMIN.value
+    session.commit()
+
+
+def create_app(
+    settings: GatewaySettings,
+    readings_store: ReadingsStore | None = None,
+) -> FastAPI:
+    """Build the app; ``readings_store`` defaults to InfluxDB from the settings."""
+    metadata = load_metadata(settings)
+    engine = make_engine(settings.gateway_database_url)
+    migrate(engine)
+    sessions = session_factory(engine)
+    with sessions() as session:
+        ensure_bootstrap_key(session, settings)
+
+    if readings_store is None:
+        from polis.common.influx import InfluxStore
+
+        readings_store = InfluxStore.from_settings(settings)
+    store: ReadingsStore = readings_store
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        peers = Peers(
+            settings.adapter_address,
+            settings.optimizer_address,
+            settings.savings_address,
+            settings.grpc_deadline_s,
+        )
+        client = httpx.AsyncClient(timeout=settings.webhook_timeout_s, follow_redirects=False)
+        dispatcher = WebhookDispatcher(
+            sessions,
+            client,
+            max_attempts=settings.webhook_max_attempts,
+            backoff_s=settings.webhook_backoff_s,
+        )
+        app.state.gateway = GatewayState(
+            settings=settings,
+            engine=engine,
+            sessions=sessions,
+            peers=peers,
+            catalogue=CatalogueCache(peers.list_points, settings.catalogue_ttl_s, metadata),
+            readings=store,
+            buckets=TokenBuckets(settings.rate_limit_per_s, settings.rate_limit_burst),
+            webhooks=dispatcher,
+        )
+        log.info("gateway ready", database=engine.url.render_as_string(hide_password=True))
+        try:
+            yield
+        finally:
+            await dispatcher.close()
+            await client.aclose()
+            await peers.close()
+            engine.dispose()
+
+    app = FastAPI(
+        title="Polis gateway",
+        version="1.0.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        responses=problems.PROBLEM_RESPONSES,
+    )
+    problems.install(app, settings.peer_retry_after_s)
+
+    api = APIRouter(prefix="/api/v1")
+    for module in (
+        keys,
+        catalogue,
+        readings,
+        plans,
+        savings,
+        neighbourhoods,
+        webhooks,
+        imports,
+        audit_log,
+    ):
+        api.include_router(module.router)
+    app.include_router(api)
+
+    @app.get("/healthz", tags=["health"], include_in_schema=False)
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    dashboard.mount(app)
+    return app

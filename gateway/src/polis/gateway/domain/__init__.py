@@ -1,0 +1,1 @@
+"""Pure gateway logic: catalogue tree, aggregates, webhook signatures, CSV, charts."""

@@ -1,0 +1,1 @@
+"""gRPC clients of the internal services (adapter, optimizer, savings), with deadlines."""

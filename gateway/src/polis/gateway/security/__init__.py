@@ -1,0 +1,1 @@
+"""Authentication and authorisation: API keys, JWTs, roles, rate limits (pure logic)."""

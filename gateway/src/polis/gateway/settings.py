@@ -1,0 +1,60 @@
+"""Gateway settings (POLIS_* environment variables), validated at start-up."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr, model_validator
+
+from polis.common.settings import Environment, PolisSettings
+
+MIN_JWT_SECRET_BYTES = 32
+
+
+class GatewaySettings(PolisSettings):
+    """Everything the gateway needs; secrets are SecretStr and never logged."""
+
+    gateway_host: str = "127.0.0.1"
+    gateway_port: int = Field(default=8080, ge=0, le=65535)
+    # SQLAlchemy URL: sqlite:///path (embedded default) or postgresql+psycopg://...
+    gateway_database_url: str = "sqlite:///polis-gateway.db"
+
+    jwt_secret: SecretStr = SecretStr("changeme")
+    jwt_issuer: str = "polis"
+    jwt_audience: str = "polis-gateway"
+    jwt_leeway_s: float = Field(default=10.0, ge=0)
+
+    # Created (or re-hashed) on start-up when set; shown nowhere, stored hashed.
+    bootstrap_admin_key: SecretStr | None = None
+
+    adapter_address: str = "127.0.0.1:50051"
+    optimizer_address: str = "127.0.0.1:50052"
+    savings_address: str = "127.0.0.1:50053"
+    grpc_deadline_s: float = Field(default=5.0, gt=0)
+    peer_retry_after_s: int = Field(default=10, ge=1)
+
+    catalogue_ttl_s: float = Field(default=60.0, ge=0)
+    catalogue_metadata: Path | None = None
+
+    rate_limit_per_s: float = Field(default=20.0, gt=0)
+    rate_limit_burst: int = Field(default=40, ge=1)
+
+    webhook_max_attempts: int = Field(default=5, ge=1, le=20)
+    webhook_backoff_s: float = Field(default=2.0, gt=0)
+    webhook_timeout_s: float = Field(default=5.0, gt=0)
+
+    live_interval_s: float = Field(default=5.0, gt=0)
+    readings_max_rows: int = Field(default=10_000, ge=1)
+
+    @model_validator(mode="after")
+    def _strong_jwt_secret_in_production(self) -> GatewaySettings:
+        if self.environment is Environment.PRODUCTION:
+            if len(self.jwt_secret.get_secret_value().encode()) < MIN_JWT_SECRET_BYTES:
+                raise ValueError(
+                    f"POLIS_JWT_SECRET must be at least {MIN_JWT_SECRET_BYTES} bytes in production"
+                )
+            if self.gateway_database_url.startswith("sqlite") is False and (
+                "changeme" in self.gateway_database_url
+            ):
+                raise ValueError("POLIS_GATEWAY_DATABASE_URL holds a placeholder password")
+        return self

@@ -1,0 +1,83 @@
+"""Fixtures: canned gRPC peers, an in-memory readings store, and the real gateway over HTTP."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+
+from .fakes import MemoryStore, PeerServers
+from .server import Running, gateway_settings, run_gateway
+
+T0 = datetime(2026, 3, 1, tzinfo=UTC)
+STEP = timedelta(minutes=5)
+SAMPLES = 36  # three hours
+
+
+def power_value(building_index: int, i: int) -> float:
+    return 10.0 * (building_index + 1) + i
+
+
+def pv_value(i: int) -> float:
+    return -2.0 - i * 0.5  # exported, negative at the meter
+
+
+def make_rows() -> list[tuple[str, datetime, float]]:
+    rows = []
+    for b, building in enumerate(("town-hall", "school-1", "pool")):
+        for i in range(SAMPLES):
+            rows.append((f"{building}/main-meter/power", T0 + i * STEP, power_value(b, i)))
+            rows.append((f"{building}/main-meter/energy", T0 + i * STEP, 1000.0 + i))
+    for i in range(SAMPLES):
+        rows.append(("town-hall/pv-inverter/power", T0 + i * STEP, pv_value(i)))
+    return rows
+
+
+@dataclass
+class Env:
+    gw: Running
+    peers: PeerServers
+    store: MemoryStore
+    keys: dict[str, str]
+
+    def client(self, role: str | None = None, **kw: object) -> httpx.Client:
+        headers = {"X-API-Key": self.keys[role]} if role else {}
+        return httpx.Client(base_url=self.gw.base_url, headers=headers, timeout=20, **kw)  # type: ignore[arg-type]
+
+
+ROLE_KEYS = {
+    "admin": None,
+    "energy_department": {"role": "energy_department"},
+    "facility_manager": {"role": "facility_manager", "buildings": ["town-hall"]},
+    "neighbourhood_scheme": {"role": "neighbourhood_scheme", "neighbourhood": "centre"},
+}
+
+
+def create_keys(gw: Running) -> dict[str, str]:
+    out = {"admin": gw.admin_key}
+    with httpx.Client(base_url=gw.base_url, headers={"X-API-Key": gw.admin_key}) as c:
+        for role, body in ROLE_KEYS.items():
+            if body is None:
+                continue
+            response = c.post("/api/v1/keys", json={"name": role, **body})
+            assert response.status_code == 201, response.text
+            out[role] = response.json()["key"]
+    return out
+
+
+@pytest.fixture(scope="session")
+def peers() -> Iterator[PeerServers]:
+    servers = PeerServers()
+    yield servers
+    servers.stop()
+
+
+@pytest.fixture(scope="session")
+def env(peers: PeerServers, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
+    store = MemoryStore(make_rows())
+    settings = gateway_settings(tmp_path_factory.mktemp("gw") / "gateway.db", peers.addresses)
+    with run_gateway(settings, store) as gw:
+        yield Env(gw, peers, store, create_keys(gw))
