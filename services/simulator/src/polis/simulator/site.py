@@ -97,9 +97,14 @@ class Site:
         self.tick()
 
     def tick(self) -> int:
-        """Apply commands, catch the physics up with virtual time, publish. Returns steps."""
+        """Catch the physics up with the clock's virtual now. Returns the steps simulated."""
+        return self.step(self.simulation.steps_until(self.clock.now()))
+
+    def step(self, steps: int) -> int:
+        """Apply the commanded values, simulate ``steps`` steps, publish the readings."""
         commands = {bid: c.commands() for bid, c in self.controllers.items()}
-        steps = self.simulation.advance_to(self.clock.now(), commands)
+        for _ in self.simulation.advance(steps, commands):
+            pass
         self.publish()
         return steps
 
