@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 from bacpypes3.app import Application
@@ -26,7 +27,8 @@ async def client() -> AsyncIterator[Application]:
     app = Application.from_object_list(
         [
             DeviceObject(
-                objectIdentifier=("device", 3_999_001), objectName="test-client",
+                objectIdentifier=("device", 3_999_001),
+                objectName="test-client",
                 vendorIdentifier=999,
             ),
             NetworkPortObject(
@@ -43,7 +45,7 @@ def _bacnet(site: Site, building: str) -> tuple[Address, int]:
     return Address(entry["address"]), int(entry["device_instance"])
 
 
-def _active_priorities(array: list) -> dict[int, float]:
+def _active_priorities(array: Any) -> dict[int, float]:
     return {i + 1: getattr(v, v._choice) for i, v in enumerate(array) if v.null is None}
 
 
@@ -59,13 +61,15 @@ async def test_object_list_names_and_units(
         for oid in objects:
             names[str(await client.read_property(address, oid, "objectName"))] = oid
         assert {
-            "outdoor-air-temperature", "hvac-electric-power", "zone-hall-temperature",
-            "zone-pool-hall-heating-setpoint", "hvac-enable", "pool-pump-enable",
+            "outdoor-air-temperature",
+            "hvac-electric-power",
+            "zone-hall-temperature",
+            "zone-pool-hall-heating-setpoint",
+            "hvac-enable",
+            "pool-pump-enable",
             "dhw-heater-enable",
         } <= set(names)
-        units = await client.read_property(
-            address, names["zone-hall-temperature"], "units"
-        )
+        units = await client.read_property(address, names["zone-hall-temperature"], "units")
         assert units == EngineeringUnits.degreesCelsius
         power_units = await client.read_property(address, names["hvac-electric-power"], "units")
         assert power_units == EngineeringUnits.kilowatts

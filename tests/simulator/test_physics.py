@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 import numpy as np
 import pytest
 
-from polis.simulator.config import MeterRole, MunicipalityConfig
-from polis.simulator.drivers import building_drivers, step_grid
+from polis.simulator.config import Building, MeterRole, MunicipalityConfig
+from polis.simulator.drivers import Drivers, building_drivers, step_grid
 from polis.simulator.model import Simulation
-from polis.simulator.plant import BuildingState, Commands, run
+from polis.simulator.plant import BuildingState, Commands, Trace, run
 from polis.simulator.schedules import local_calendar
 from polis.simulator.weather import Weather
 
@@ -18,12 +18,19 @@ WINTER_DAY = datetime(2025, 1, 15, tzinfo=UTC)  # a Wednesday
 DAY_STEPS = 24 * 60
 
 
-def _day(config: MunicipalityConfig, building_id: str, setpoint: float, start: datetime):
+def _day(
+    config: MunicipalityConfig, building_id: str, setpoint: float, start: datetime
+) -> tuple[Building, Drivers, BuildingState, dict[MeterRole, float], Trace]:
     building = next(b for b in config.buildings if b.id == building_id)
     t = step_grid(start.timestamp(), DAY_STEPS, 60)
     weather = Weather(config.climate, config.seed).sample(t)
     drivers = building_drivers(
-        building, weather, local_calendar(t, config.climate.timezone), t, 60, config.seed,
+        building,
+        weather,
+        local_calendar(t, config.climate.timezone),
+        t,
+        60,
+        config.seed,
         config.climate.timezone,
     )
     state = BuildingState.initial(building, t[0])
@@ -37,10 +44,8 @@ def _day(config: MunicipalityConfig, building_id: str, setpoint: float, start: d
 def test_lowering_the_setpoint_two_kelvin_saves_what_the_envelope_predicts(
     municipality: MunicipalityConfig,
 ) -> None:
-    building, drivers, warm_state, warm_before, warm = _day(
-        municipality, "library", 21.0, WINTER_DAY
-    )
-    _, _, cool_state, cool_before, cool = _day(municipality, "library", 19.0, WINTER_DAY)
+    building, drivers, warm_state, warm_before, _ = _day(municipality, "library", 21.0, WINTER_DAY)
+    _, _, cool_state, cool_before, _ = _day(municipality, "library", 19.0, WINTER_DAY)
     used_warm = (warm_state.import_wh[MeterRole.HVAC] - warm_before[MeterRole.HVAC]) / 1000.0
     used_cool = (cool_state.import_wh[MeterRole.HVAC] - cool_before[MeterRole.HVAC]) / 1000.0
     saved_kwh = used_warm - used_cool
@@ -67,9 +72,7 @@ def test_energy_counters_equal_the_integral_of_power(
         if role not in state.import_wh:
             continue
         integral_kwh = float(np.trapezoid(np.repeat(power, 2), dx=30.0)) / 3.6e6
-        counted = (
-            state.import_wh[role] - before[role] - state.export_wh[role]
-        ) / 1000.0
+        counted = (state.import_wh[role] - before[role] - state.export_wh[role]) / 1000.0
         assert counted == pytest.approx(integral_kwh, rel=1e-3, abs=1e-6)
 
 
@@ -90,8 +93,11 @@ def _readings(config: MunicipalityConfig, steps: int) -> dict[str, tuple[float, 
     for _ in sim.advance(steps):
         pass
     return {
-        bid: (r.outdoor_c, *r.zone_temperatures_c.values(),
-              *(m.import_kwh for m in r.meters.values()))
+        bid: (
+            r.outdoor_c,
+            *r.zone_temperatures_c.values(),
+            *(m.import_kwh for m in r.meters.values()),
+        )
         for bid, r in sim.readings.items()
     }
 
@@ -145,7 +151,8 @@ def test_pv_follows_the_sun_and_ev_sessions_respect_the_charger_limit(
     depot = next(b for b in municipality.buildings if b.id == "depot")
     trace = traces["depot"]
     pv = -trace.channels_w[MeterRole.PV]
-    assert depot.pv is not None and depot.ev_chargers is not None
+    assert depot.pv is not None
+    assert depot.ev_chargers is not None
     assert 50_000 < pv.max() <= depot.pv.peak_kw * 1000
     assert pv[: 2 * 60].max() == 0.0  # 02:00-04:00 local is night
     ev = trace.channels_w[MeterRole.EV]

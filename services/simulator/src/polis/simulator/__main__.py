@@ -24,8 +24,11 @@ from polis.simulator.site import Site
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m polis.simulator", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m polis.simulator",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--config", type=Path, help="municipality YAML (default: packaged)")
     parser.add_argument("--copies", type=int, default=1, help="N copies of every building")
     parser.add_argument("--manifest", type=Path, help="write the endpoint manifest here")
@@ -44,7 +47,9 @@ def _config(path: Path | None, copies: int) -> MunicipalityConfig:
     return load_config(path).with_copies(copies)
 
 
-async def _serve(settings: SimulatorSettings, config: MunicipalityConfig, manifest: Path | None) -> None:
+async def _serve(
+    settings: SimulatorSettings, config: MunicipalityConfig, manifest: Path | None
+) -> None:
     log = get_logger("polis.simulator")
     site = Site(config, settings.clock(), settings.simulator_host)
     loop = asyncio.get_running_loop()
@@ -61,7 +66,8 @@ async def _serve(settings: SimulatorSettings, config: MunicipalityConfig, manife
         print(
             f"polis-simulator ready: {len(site.meters)} Modbus devices on "
             f"{len(site.endpoints)} ports, {len(site.controllers)} BACnet devices, "
-            f"{modbus_points + bacnet_points} points, virtual time {site.simulation.time.isoformat()}",
+            f"{modbus_points + bacnet_points} points, "
+            f"virtual time {site.simulation.time.isoformat()}",
             file=sys.stderr,
             flush=True,
         )
@@ -84,7 +90,11 @@ def main(argv: list[str] | None = None) -> int:
             )
             with args.out.open("w", encoding="utf-8", newline="") as out:
                 rows = write_history(
-                    out, config, parse_day(args.start), parse_day(args.end), INTERVALS[args.interval]
+                    out,
+                    config,
+                    parse_day(args.start),
+                    parse_day(args.end),
+                    INTERVALS[args.interval],
                 )
             print(f"wrote {rows} rows to {args.out}", file=sys.stderr)
             return 0

@@ -86,16 +86,22 @@ class BuildingController:
         objects: list[object] = [device, network_port, self.outdoor, self.hvac_power]
         if building.hot_water:
             self.tank = self._analog_input(
-                3, "dhw-tank-temperature", "Domestic hot water tank temperature",
-                "degreesCelsius", 0.5,
+                3,
+                "dhw-tank-temperature",
+                "Domestic hot water tank temperature",
+                "degreesCelsius",
+                0.5,
             )
             objects.append(self.tank)
         self.zone_temperatures: dict[str, AnalogInputObject] = {}
         self.zone_setpoints: dict[str, CommandableAnalogValue] = {}
         for i, zone in enumerate(building.zones):
             temp = self._analog_input(
-                ZONE_BASE + i, f"zone-{zone.id}-temperature",
-                f"{zone.name}: zone air temperature", "degreesCelsius", 0.1,
+                ZONE_BASE + i,
+                f"zone-{zone.id}-temperature",
+                f"{zone.name}: zone air temperature",
+                "degreesCelsius",
+                0.1,
             )
             setpoint = CommandableAnalogValue(
                 objectIdentifier=("analog-value", ZONE_BASE + i),
@@ -117,7 +123,9 @@ class BuildingController:
             self.zone_setpoints[zone.id] = setpoint
             objects += [temp, setpoint]
         self.enables: list[_Enable] = [
-            _Enable(self._binary_value(1, "hvac-enable", "HVAC (heat pumps) enable"), "hvac_enabled")
+            _Enable(
+                self._binary_value(1, "hvac-enable", "HVAC (heat pumps) enable"), "hvac_enabled"
+            )
         ]
         if building.hot_water:
             self.enables.append(
@@ -202,7 +210,9 @@ class BuildingController:
         """What the priority arrays currently command (None = follow the schedule)."""
         setpoints: dict[str, float | None] = {}
         for zone_id, sp in self.zone_setpoints.items():
-            commanded = sp.currentCommandPriority is not None and sp.currentCommandPriority.null is None
+            commanded = (
+                sp.currentCommandPriority is not None and sp.currentCommandPriority.null is None
+            )
             setpoints[zone_id] = float(sp.presentValue) if commanded else None
         flags = {e.field: _is_active(e.obj.presentValue) for e in self.enables}
         return Commands(heating_setpoints_c=setpoints, **flags)

@@ -104,7 +104,7 @@ def ev_sessions(
     n = len(t)
     key = np.full((chargers.count, n), -1, dtype=np.int64)
     energy = np.zeros((chargers.count, n), dtype=np.float64)
-    workdays = {d.index for d in chargers.days}
+    workdays = {d.number for d in chargers.days}
     first_day = int(np.floor(t[0] / 86_400.0)) - 2
     last_day = int(np.floor(t[-1] / 86_400.0)) + 1
     bkey = _building_key(building_id)
@@ -114,10 +114,16 @@ def ev_sessions(
         midnight = _local_midnight(day, zone)
         for c in range(chargers.count):
             rng = np.random.default_rng([seed & 0xFFFFFFFF, _EV_STREAM, bkey, c, day + 1_000_000])
-            u_present, z_arrival, u_stay, u_energy = rng.random(), *rng.standard_normal(1), *rng.random(2)
+            u_present, z_arrival, u_stay, u_energy = (
+                rng.random(),
+                *rng.standard_normal(1),
+                *rng.random(2),
+            )
             if u_present >= chargers.probability:
                 continue
-            arrival_h = np.clip(chargers.arrival_hour_mean + chargers.arrival_hour_sd * z_arrival, 0, 23.5)
+            arrival_h = np.clip(
+                chargers.arrival_hour_mean + chargers.arrival_hour_sd * z_arrival, 0, 23.5
+            )
             stay_h = chargers.stay_hours_mean * (0.6 + 0.8 * u_stay)
             arrive = midnight + arrival_h * 3600.0
             depart = arrive + stay_h * 3600.0
@@ -125,7 +131,10 @@ def ev_sessions(
             if not present.any():
                 continue
             key[c, present] = day
-            needed = chargers.energy_kwh_min + (chargers.energy_kwh_max - chargers.energy_kwh_min) * u_energy
+            needed = (
+                chargers.energy_kwh_min
+                + (chargers.energy_kwh_max - chargers.energy_kwh_min) * u_energy
+            )
             energy[c, present] = needed * 1000.0
     return EvSessions(key=key, energy_wh=energy)
 
@@ -146,14 +155,20 @@ def building_drivers(
     heating = evaluate(building.heating_setpoint, calendar)
     area = building.floor_area_m2
     daylight = np.clip(ghi / 500.0, 0.0, 1.0)
-    lighting = building.lighting_w_per_m2 * area * (0.05 + 0.95 * occupancy) * (1.0 - 0.4 * daylight)
-    plug = building.plug_w_per_m2 * area * (
-        building.plug_base_fraction + (1.0 - building.plug_base_fraction) * occupancy
+    lighting = (
+        building.lighting_w_per_m2 * area * (0.05 + 0.95 * occupancy) * (1.0 - 0.4 * daylight)
+    )
+    plug = (
+        building.plug_w_per_m2
+        * area
+        * (building.plug_base_fraction + (1.0 - building.plug_base_fraction) * occupancy)
     )
     people = building.occupant_gain_w_per_m2 * area * occupancy
     internal = lighting + plug + people
     zone_area = sum(z.floor_area_m2 for z in building.zones)
-    gains = [internal * (z.floor_area_m2 / zone_area) + z.solar_aperture_m2 * ghi for z in building.zones]
+    gains = [
+        internal * (z.floor_area_m2 / zone_area) + z.solar_aperture_m2 * ghi for z in building.zones
+    ]
     pumps = [heat_pump_curves(z.heat_pump, outdoor) for z in building.zones]
     zeros = np.zeros_like(t)
     dhw = (

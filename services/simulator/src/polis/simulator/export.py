@@ -86,4 +86,3 @@ def parse_day(text: str) -> datetime:
     """``2025-01-01`` or a full ISO instant; naive values are UTC."""
     value = datetime.fromisoformat(text.replace("Z", "+00:00"))
     return value if value.tzinfo else value.replace(tzinfo=UTC)
-

@@ -83,4 +83,4 @@ class ModbusEndpoint:
         await self._server.serve_forever(background=True)
 
     async def stop(self) -> None:
-        await self._server.shutdown()
+        await self._server.shutdown()  # type: ignore[no-untyped-call]

@@ -70,9 +70,7 @@ class Simulation:
     def steps_until(self, instant: datetime) -> int:
         return max(0, int((instant.timestamp() - self._time) // self.step_seconds))
 
-    def advance_to(
-        self, instant: datetime, commands: Mapping[str, Commands] | None = None
-    ) -> int:
+    def advance_to(self, instant: datetime, commands: Mapping[str, Commands] | None = None) -> int:
         """Simulate every whole step that ends at or before ``instant``."""
         steps = self.steps_until(instant)
         for _ in self.advance(steps, commands):
@@ -133,13 +131,16 @@ class Simulation:
             time=datetime.fromtimestamp(state.time, tz=UTC),
             outdoor_c=float(trace.outdoor_c[last]),
             zone_temperatures_c={
-                z.id: float(trace.zone_temperatures_c[i, last]) for i, z in enumerate(building.zones)
+                z.id: float(trace.zone_temperatures_c[i, last])
+                for i, z in enumerate(building.zones)
             },
             zone_setpoints_c={
                 z.id: float(trace.zone_setpoints_c[i, last]) for i, z in enumerate(building.zones)
             },
             hvac_power_kw=float(trace.channels_w[MeterRole.HVAC][last]) / 1000.0,
-            tank_temperature_c=float(trace.tank_temperature_c[last]) if building.hot_water else None,
+            tank_temperature_c=float(trace.tank_temperature_c[last])
+            if building.hot_water
+            else None,
             meters={
                 role: MeterReading(
                     power_w=float(trace.channels_w[role][last]),

@@ -182,9 +182,9 @@ def run(building: Building, state: BuildingState, drivers: Drivers, commands: Co
         hvac_w, drivers.lighting_w, drivers.plug_w, dhw_w, pool_w, ev_w, pv_w, battery_w
     )
     for role in state.import_wh:
-        power = channels[role]
-        state.import_wh[role] += float(np.sum(np.clip(power, 0.0, None))) * dt / 3600.0
-        state.export_wh[role] += float(np.sum(np.clip(-power, 0.0, None))) * dt / 3600.0
+        channel = channels[role]
+        state.import_wh[role] += float(np.sum(np.clip(channel, 0.0, None))) * dt / 3600.0
+        state.export_wh[role] += float(np.sum(np.clip(-channel, 0.0, None))) * dt / 3600.0
     state.time = drivers.start + n * dt
     return Trace(
         start=drivers.start,
@@ -233,7 +233,9 @@ def _run_hot_water(
     return np.asarray(power), np.asarray(temps)
 
 
-def _run_ev(building: Building, state: BuildingState, drivers: Drivers, enabled: bool) -> FloatArray:
+def _run_ev(
+    building: Building, state: BuildingState, drivers: Drivers, enabled: bool
+) -> FloatArray:
     n = drivers.steps
     total = np.zeros(n)
     if building.ev_chargers is None or drivers.ev is None:

@@ -62,7 +62,7 @@ def evaluate(schedule: WeeklySchedule, calendar: LocalCalendar) -> FloatArray:
     """The schedule's value at each instant; later periods win where periods overlap."""
     values = np.full(calendar.minute_of_day.shape, schedule.default, dtype=np.float64)
     for period in schedule.periods:
-        days = np.array([d.index for d in period.days], dtype=np.int64)
+        days = np.array([d.number for d in period.days], dtype=np.int64)
         start = period.start.hour * 60 + period.start.minute
         end = period.end.hour * 60 + period.end.minute
         active = (

@@ -19,8 +19,8 @@ from polis.common.clock import Clock
 from polis.simulator.bacnet_devices import BuildingController
 from polis.simulator.config import Building, MeterRole, ModbusProfile, MunicipalityConfig
 from polis.simulator.electrical import meter_quantities
-from polis.simulator.model import Simulation
 from polis.simulator.modbus_server import MeterImage, ModbusEndpoint
+from polis.simulator.model import Simulation
 from polis.simulator.registers import encode, register_map
 from polis.simulator.schedules import evaluate, local_calendar
 
@@ -59,8 +59,9 @@ class Site:
         self.host = host
         start = clock.now()
         # start one step early so the first published values are a simulated step, not zeros
-        self.simulation = Simulation(config, datetime.fromtimestamp(
-            start.timestamp() - config.step_seconds, tz=start.tzinfo))
+        self.simulation = Simulation(
+            config, datetime.fromtimestamp(start.timestamp() - config.step_seconds, tz=start.tzinfo)
+        )
         self.meters: dict[str, tuple[MeterSpec, MeterImage]] = {}
         self.endpoints: list[ModbusEndpoint] = []
         self._endpoint_of: dict[str, ModbusEndpoint] = {}

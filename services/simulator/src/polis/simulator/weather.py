@@ -120,9 +120,10 @@ class Weather:
         season = self._season(doy)
         cloud = self.cloud_cover(t)
         seasonal = c.annual_mean_c + c.annual_amplitude_c * (2.0 * season - 1.0)
-        amplitude = c.diurnal_amplitude_winter_k + (
-            c.diurnal_amplitude_summer_k - c.diurnal_amplitude_winter_k
-        ) * season
+        amplitude = (
+            c.diurnal_amplitude_winter_k
+            + (c.diurnal_amplitude_summer_k - c.diurnal_amplitude_winter_k) * season
+        )
         amplitude = amplitude * (1.0 - 0.45 * cloud)
         solar_hours = np.mod(t, DAY) / 3600.0 + c.longitude / 15.0
         diurnal = amplitude * np.cos(2 * np.pi * (solar_hours - 15.0) / 24.0)
