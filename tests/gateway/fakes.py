@@ -26,7 +26,14 @@ Q = points_pb2
 
 
 def _point(
-    pid: str, hood: str, building: str, device: str, quantity: int, unit: str, kind: int, **kw: float
+    pid: str,
+    hood: str,
+    building: str,
+    device: str,
+    quantity: int,
+    unit: str,
+    kind: int,
+    **kw: float,
 ) -> points_pb2.Point:
     return points_pb2.Point(
         id=pid,
@@ -45,16 +52,46 @@ def catalogue_points() -> list[points_pb2.Point]:
     points = []
     for hood, building in (("centre", "town-hall"), ("centre", "school-1"), ("north", "pool")):
         points += [
-            _point(f"{building}/main-meter/energy", hood, building, "main-meter",
-                   Q.QUANTITY_ACTIVE_ENERGY, "kWh", Q.POINT_KIND_CUMULATIVE),
-            _point(f"{building}/main-meter/power", hood, building, "main-meter",
-                   Q.QUANTITY_ACTIVE_POWER, "kW", Q.POINT_KIND_INSTANTANEOUS),
-            _point(f"{building}/ahu-1/setpoint", hood, building, "ahu-1", Q.QUANTITY_SETPOINT,
-                   "degC", Q.POINT_KIND_COMMAND, min_value=16.0, max_value=26.0),
+            _point(
+                f"{building}/main-meter/energy",
+                hood,
+                building,
+                "main-meter",
+                Q.QUANTITY_ACTIVE_ENERGY,
+                "kWh",
+                Q.POINT_KIND_CUMULATIVE,
+            ),
+            _point(
+                f"{building}/main-meter/power",
+                hood,
+                building,
+                "main-meter",
+                Q.QUANTITY_ACTIVE_POWER,
+                "kW",
+                Q.POINT_KIND_INSTANTANEOUS,
+            ),
+            _point(
+                f"{building}/ahu-1/setpoint",
+                hood,
+                building,
+                "ahu-1",
+                Q.QUANTITY_SETPOINT,
+                "degC",
+                Q.POINT_KIND_COMMAND,
+                min_value=16.0,
+                max_value=26.0,
+            ),
         ]
     points.append(
-        _point("town-hall/pv-inverter/power", "centre", "town-hall", "pv-inverter",
-               Q.QUANTITY_ACTIVE_POWER, "kW", Q.POINT_KIND_INSTANTANEOUS)
+        _point(
+            "town-hall/pv-inverter/power",
+            "centre",
+            "town-hall",
+            "pv-inverter",
+            Q.QUANTITY_ACTIVE_POWER,
+            "kW",
+            Q.POINT_KIND_INSTANTANEOUS,
+        )
     )
     return points
 
@@ -89,11 +126,13 @@ class Adapter(control_pb2_grpc.AdapterControlServicer):
     def __init__(self, rec: Recorder) -> None:
         self.rec = rec
 
-    def ListPoints(self, request, context):  # noqa: N802
-        points = [p for p in catalogue_points() if not request.building or p.building == request.building]
+    def ListPoints(self, request, context):
+        points = [
+            p for p in catalogue_points() if not request.building or p.building == request.building
+        ]
         return control_pb2.ListPointsResponse(points=points)
 
-    def WriteCommand(self, request, context):  # noqa: N802
+    def WriteCommand(self, request, context):
         with self.rec.lock:
             self.rec.writes.append(request)
         return control_pb2.WriteCommandResponse(
@@ -104,7 +143,7 @@ class Adapter(control_pb2_grpc.AdapterControlServicer):
             audit_id="adapter-audit-1",
         )
 
-    def Relinquish(self, request, context):  # noqa: N802
+    def Relinquish(self, request, context):
         with self.rec.lock:
             self.rec.relinquished.append(request)
         return control_pb2.RelinquishResponse(present_value=20.0, audit_id="adapter-audit-2")
@@ -114,7 +153,7 @@ class Optimizer(planning_pb2_grpc.OptimizerServicer):
     def __init__(self, rec: Recorder) -> None:
         self.rec = rec
 
-    def GetCurrentPlan(self, request, context):  # noqa: N802
+    def GetCurrentPlan(self, request, context):
         if request.building == "unplanned":
             context.abort(grpc.StatusCode.NOT_FOUND, "no plan")
         start = slot_start(datetime.now(UTC))
@@ -125,11 +164,19 @@ class Optimizer(planning_pb2_grpc.OptimizerServicer):
             start=_ts(start),
             slot_minutes=15,
             loads=[
-                planning_pb2.LoadSchedule(load_id="ahu-1", kind="hvac", power_kw=HVAC_KW,
-                                          setpoint=[21.0] * 96,
-                                          explanation="pre-cool before the 17:00 peak price"),
-                planning_pb2.LoadSchedule(load_id="dhw", kind="water_heater", power_kw=HEATER_KW,
-                                          explanation="heat in cheap slots"),
+                planning_pb2.LoadSchedule(
+                    load_id="ahu-1",
+                    kind="hvac",
+                    power_kw=HVAC_KW,
+                    setpoint=[21.0] * 96,
+                    explanation="pre-cool before the 17:00 peak price",
+                ),
+                planning_pb2.LoadSchedule(
+                    load_id="dhw",
+                    kind="water_heater",
+                    power_kw=HEATER_KW,
+                    explanation="heat in cheap slots",
+                ),
             ],
             planned=PLANNED,
             baseline=BASELINE,
@@ -139,20 +186,28 @@ class Optimizer(planning_pb2_grpc.OptimizerServicer):
             grid_kw=[a + b for a, b in zip(HVAC_KW, HEATER_KW, strict=True)],
         )
 
-    def SetMode(self, request, context):  # noqa: N802
+    def SetMode(self, request, context):
         with self.rec.lock:
             self.rec.modes.append((request.building, request.mode))
         return planning_pb2.SetModeResponse(building=request.building, mode=request.mode)
 
-    def RequestFlexibility(self, request, context):  # noqa: N802
+    def RequestFlexibility(self, request, context):
         with self.rec.lock:
             self.rec.flex.append(request)
         R = planning_pb2.FlexibilityResponse
         if request.peak_limit_kw >= 100:
-            return R(outcome=R.OUTCOME_ACCEPTED, achieved_peak_kw=request.peak_limit_kw - 5,
-                     reduction_kw=30.0, message="met")
-        return R(outcome=R.OUTCOME_PARTIAL, achieved_peak_kw=100.0, reduction_kw=20.0,
-                 message="limited by comfort bands")
+            return R(
+                outcome=R.OUTCOME_ACCEPTED,
+                achieved_peak_kw=request.peak_limit_kw - 5,
+                reduction_kw=30.0,
+                message="met",
+            )
+        return R(
+            outcome=R.OUTCOME_PARTIAL,
+            achieved_peak_kw=100.0,
+            reduction_kw=20.0,
+            message="limited by comfort bands",
+        )
 
 
 MONTHS = [("2026-01", 1000.0, 900.0), ("2026-02", 800.0, 700.0), ("2026-03", 600.0, 560.0)]
@@ -161,9 +216,15 @@ MONTHS = [("2026-01", 1000.0, 900.0), ("2026-02", 800.0, 700.0), ("2026-03", 600
 def period(name: str, baseline: float, actual: float) -> savings_pb2.PeriodSavings:
     avoided = baseline - actual
     return savings_pb2.PeriodSavings(
-        period=name, baseline_kwh=baseline, actual_kwh=actual, avoided_kwh=avoided,
-        avoided_eur=avoided * 0.2, avoided_co2_kg=avoided * 0.4,
-        fractional_savings=avoided / baseline, uncertainty_68_kwh=10.0, uncertainty_90_kwh=17.0,
+        period=name,
+        baseline_kwh=baseline,
+        actual_kwh=actual,
+        avoided_kwh=avoided,
+        avoided_eur=avoided * 0.2,
+        avoided_co2_kg=avoided * 0.4,
+        fractional_savings=avoided / baseline,
+        uncertainty_68_kwh=10.0,
+        uncertainty_90_kwh=17.0,
     )
 
 
@@ -171,22 +232,27 @@ class Savings(savings_pb2_grpc.SavingsServicer):
     def __init__(self, rec: Recorder) -> None:
         self.rec = rec
 
-    def Report(self, request, context):  # noqa: N802
+    def Report(self, request, context):
         periods = [period(*m) for m in MONTHS]
         total = period("total", sum(m[1] for m in MONTHS), sum(m[2] for m in MONTHS))
         building = request.building or "town-hall"
         return savings_pb2.SavingsReport(
-            buildings=[savings_pb2.BuildingSavings(
-                building=building, neighbourhood="centre", model="daily change-point",
-                statistics=savings_pb2.Statistics(r_squared=0.9, cv_rmse=0.1, nmbe=0.001, n=365,
-                                                  parameters=3, accepted=True),
-                periods=[*periods, total],
-            )],
+            buildings=[
+                savings_pb2.BuildingSavings(
+                    building=building,
+                    neighbourhood="centre",
+                    model="daily change-point",
+                    statistics=savings_pb2.Statistics(
+                        r_squared=0.9, cv_rmse=0.1, nmbe=0.001, n=365, parameters=3, accepted=True
+                    ),
+                    periods=[*periods, total],
+                )
+            ],
             total=[*periods, total],
             method="IPMVP Option C, ASHRAE Guideline 14",
         )
 
-    def ImportCsv(self, request, context):  # noqa: N802
+    def ImportCsv(self, request, context):
         with self.rec.lock:
             self.rec.imports.append(request.csv)
         if b"bad" in request.csv:
@@ -243,7 +309,7 @@ class MemoryStore:
             groups.setdefault(pid, []).append(Row(t, v, {"point": pid}))
         out: list[Row] = []
         for rows in groups.values():
-            out += rows[offset: None if limit is None else offset + limit]
+            out += rows[offset : None if limit is None else offset + limit]
         return out
 
     def query_window(self, start, stop, tags, every: timedelta, fn=Aggregate.MEAN) -> list[Row]:
@@ -256,6 +322,8 @@ class MemoryStore:
 
     def last(self, tags, *, since=timedelta(days=30), now=None) -> list[Row]:
         latest: dict[str, Row] = {}
-        for pid, t, v in self._match(tags, datetime.min.replace(tzinfo=UTC), datetime.max.replace(tzinfo=UTC)):
+        for pid, t, v in self._match(
+            tags, datetime.min.replace(tzinfo=UTC), datetime.max.replace(tzinfo=UTC)
+        ):
             latest[pid] = Row(t, v, {"point": pid})
         return list(latest.values())

@@ -18,7 +18,9 @@ from polis.gateway.settings import GatewaySettings
 JWT_SECRET = "test-secret-0123456789abcdef0123456789abcdef"
 
 
-def gateway_settings(db: Path | str, addresses: dict[str, str], **overrides: object) -> GatewaySettings:
+def gateway_settings(
+    db: Path | str, addresses: dict[str, str], **overrides: object
+) -> GatewaySettings:
     url = db if isinstance(db, str) else f"sqlite:///{db}"
     values: dict[str, object] = {
         "gateway_database_url": url,

@@ -18,13 +18,23 @@ def test_catalogue_tree_for_the_energy_department(env: Env) -> None:
         municipalities = c.get(f"{API}/municipalities").json()
         buildings = c.get(f"{API}/buildings").json()
         devices = c.get(f"{API}/buildings/town-hall/devices").json()
-    assert municipalities == [{"id": "larissa", "name": "larissa", "neighbourhoods": ["centre", "north"]}]
+    assert municipalities == [
+        {"id": "larissa", "name": "larissa", "neighbourhoods": ["centre", "north"]}
+    ]
     assert [b["id"] for b in buildings] == ["pool", "school-1", "town-hall"]
     town_hall = next(b for b in buildings if b["id"] == "town-hall")
-    assert (town_hall["neighbourhood"], town_hall["devices"], town_hall["points"]) == ("centre", 3, 4)
+    assert (town_hall["neighbourhood"], town_hall["devices"], town_hall["points"]) == (
+        "centre",
+        3,
+        4,
+    )
     assert [d["id"] for d in devices] == ["ahu-1", "main-meter", "pv-inverter"]
     setpoint = devices[0]["points"][0]
-    assert (setpoint["quantity"], setpoint["kind"], setpoint["min_value"]) == ("setpoint", "command", 16.0)
+    assert (setpoint["quantity"], setpoint["kind"], setpoint["min_value"]) == (
+        "setpoint",
+        "command",
+        16.0,
+    )
 
 
 def test_facility_manager_lists_only_own_buildings(env: Env) -> None:
@@ -91,9 +101,10 @@ def test_last_values_are_the_newest_rows(env: Env) -> None:
 
 
 def test_live_values_arrive_as_server_sent_events(env: Env) -> None:
-    with env.client("facility_manager") as c, c.stream(
-        "GET", f"{API}/buildings/town-hall/live"
-    ) as response:
+    with (
+        env.client("facility_manager") as c,
+        c.stream("GET", f"{API}/buildings/town-hall/live") as response,
+    ):
         assert response.headers["content-type"].startswith("text/event-stream")
         lines = []
         for line in response.iter_lines():
@@ -132,14 +143,21 @@ def test_override_is_written_and_relinquished(env: Env) -> None:
     with env.client("facility_manager") as c:
         created = c.post(
             f"{API}/buildings/town-hall/overrides",
-            json={"point_id": "town-hall/ahu-1/setpoint", "value": 22.5, "duration_minutes": 30,
-                  "reason": "evening event"},
+            json={
+                "point_id": "town-hall/ahu-1/setpoint",
+                "value": 22.5,
+                "duration_minutes": 30,
+                "reason": "evening event",
+            },
         )
         assert created.status_code == 201, created.text
         body = created.json()
         write = env.peers.rec.writes[-1]
         assert (write.point_id, write.value, write.duration.seconds) == (
-            "town-hall/ahu-1/setpoint", 22.5, 1800)
+            "town-hall/ahu-1/setpoint",
+            22.5,
+            1800,
+        )
         assert write.requested_by.startswith("key:")
         assert body["status"] == "applied"
         cancelled = c.delete(f"{API}/buildings/town-hall/overrides/{body['id']}").json()
@@ -161,12 +179,20 @@ def test_override_outside_point_limits_names_value(env: Env) -> None:
 
 
 def test_flexibility_request_answers_in_kw(env: Env) -> None:
-    body = {"window_start": "2026-03-02T17:00:00Z", "window_end": "2026-03-02T20:00:00Z",
-            "peak_limit_kw": 80}
+    body = {
+        "window_start": "2026-03-02T17:00:00Z",
+        "window_end": "2026-03-02T20:00:00Z",
+        "peak_limit_kw": 80,
+    }
     with env.client("neighbourhood_scheme") as c:
         answer = c.post(f"{API}/neighbourhoods/centre/flexibility-requests", json=body).json()
-    assert answer == {"neighbourhood": "centre", "outcome": "partial", "achieved_peak_kw": 100.0,
-                      "reduction_kw": 20.0, "message": "limited by comfort bands"}
+    assert answer == {
+        "neighbourhood": "centre",
+        "outcome": "partial",
+        "achieved_peak_kw": 100.0,
+        "reduction_kw": 20.0,
+        "message": "limited by comfort bands",
+    }
     sent = env.peers.rec.flex[-1]
     assert (sent.neighbourhood, sent.peak_limit_kw) == ("centre", 80)
     assert sent.window_end.ToDatetime() - sent.window_start.ToDatetime() == timedelta(hours=3)
@@ -184,14 +210,22 @@ def test_neighbourhood_aggregate_sums_load_pv_and_flexibility(env: Env) -> None:
 
 
 def report_params(scope: str, id_: str, **extra: str) -> dict[str, str]:
-    return {"scope": scope, "id": id_, "baseline_start": "2025-01-01T00:00:00Z",
-            "baseline_end": "2026-01-01T00:00:00Z", "reporting_start": "2026-01-01T00:00:00Z",
-            "reporting_end": "2026-04-01T00:00:00Z", **extra}
+    return {
+        "scope": scope,
+        "id": id_,
+        "baseline_start": "2025-01-01T00:00:00Z",
+        "baseline_end": "2026-01-01T00:00:00Z",
+        "reporting_start": "2026-01-01T00:00:00Z",
+        "reporting_end": "2026-04-01T00:00:00Z",
+        **extra,
+    }
 
 
 def test_savings_report_json_csv_and_chart(env: Env) -> None:
     with env.client("facility_manager") as c:
-        report = c.get(f"{API}/savings/report", params=report_params("building", "town-hall")).json()
+        report = c.get(
+            f"{API}/savings/report", params=report_params("building", "town-hall")
+        ).json()
         text = c.get(
             f"{API}/savings/report", params=report_params("building", "town-hall", format="csv")
         ).text
@@ -216,10 +250,18 @@ def test_neighbourhood_scheme_never_sees_per_building_savings(env: Env) -> None:
 def test_csv_import_passes_through_and_reports_row_errors(env: Env) -> None:
     good = b"point,time,value\ntown-hall/main-meter/energy,2025-01-01T00:00:00Z,1\n"
     with env.client("energy_department") as c:
-        ok = c.post(f"{API}/imports/csv", params={"source": "bills"}, content=good,
-                    headers={"Content-Type": "text/csv"})
-        bad = c.post(f"{API}/imports/csv", params={"source": "bills"}, content=good + b"bad\n",
-                     headers={"Content-Type": "text/csv"})
+        ok = c.post(
+            f"{API}/imports/csv",
+            params={"source": "bills"},
+            content=good,
+            headers={"Content-Type": "text/csv"},
+        )
+        bad = c.post(
+            f"{API}/imports/csv",
+            params={"source": "bills"},
+            content=good + b"bad\n",
+            headers={"Content-Type": "text/csv"},
+        )
     assert ok.json() == {"rows": 1, "points_written": 1}
     assert env.peers.rec.imports[-2] == good
     assert bad.status_code == 422
