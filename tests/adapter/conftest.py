@@ -6,7 +6,6 @@ import pytest
 
 from adapter.fake_bacnet import FakeBacnetDevice, free_udp_port
 from adapter.fake_modbus import FakeModbusServer
-
 from polis.adapter.bacnet.client import BacnetClient
 
 

@@ -79,8 +79,8 @@ class FakeModbusServer:
             return pdu[:5]
         if fc == 16:
             address, count, _n = struct.unpack(">HHB", pdu[1:6])
-            words = struct.unpack(f">{count}H", pdu[6 : 6 + 2 * count])
-            for i, w in enumerate(words):
+            written = struct.unpack(f">{count}H", pdu[6 : 6 + 2 * count])
+            for i, w in enumerate(written):
                 unit.holding[address + i] = w
             return pdu[:5]
         return bytes([fc | 0x80, 0x01])

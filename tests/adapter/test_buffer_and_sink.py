@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from polis.adapter.buffer import BufferFull, DurableBuffer
-from polis.adapter.config import parse_config, iter_points
+from polis.adapter.config import iter_points, parse_config
 from polis.adapter.metrics import AdapterMetrics
 from polis.adapter.model import Quality, Reading
 from polis.adapter.sink import ReadingEncoder, ReadingSink

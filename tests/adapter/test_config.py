@@ -118,5 +118,5 @@ def test_load_config_reports_the_file_name(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"^sites.yaml: buildings\[0\].devices\[1\].address"):
         load_config(path)
     path.write_text("municipality: [unclosed")
-    with pytest.raises(ConfigError, match="sites.yaml: not valid YAML"):
+    with pytest.raises(ConfigError, match=r"sites\.yaml: not valid YAML"):
         load_config(path)

@@ -31,9 +31,9 @@ LIMITS = WriteLimits(min=16, max=26, max_rate_per_min=2)
 
 
 def test_bounds_are_named_in_the_refusal() -> None:
-    with pytest.raises(WriteRejected, match="30.0 is above the configured max 26"):
+    with pytest.raises(WriteRejected, match=r"30\.0 is above the configured max 26"):
         check_write("p", 30.0, LIMITS, reference=None, minutes_since_reference=1)
-    with pytest.raises(WriteRejected, match="17.0 is below the requested min_value 18"):
+    with pytest.raises(WriteRejected, match=r"17\.0 is below the requested min_value 18"):
         check_write("p", 17.0, LIMITS, reference=None, minutes_since_reference=1, min_value=18)
     with pytest.raises(WriteRejected, match="max rate of change 2/min"):
         check_write("p", 25.0, LIMITS, reference=20.0, minutes_since_reference=1)
@@ -190,11 +190,11 @@ async def control_stub(
     ref = setpoint_ref()
     servicer = AdapterControlServicer([ref], {ref.point_id: "degC"}, LatestReadings(), svc)
     server = await start_grpc_server(
-        lambda s: control_pb2_grpc.add_AdapterControlServicer_to_server(servicer, s),
+        lambda s: control_pb2_grpc.add_AdapterControlServicer_to_server(servicer, s),  # type: ignore[no-untyped-call]
         [SERVICE_NAME],
     )
     async with grpc.aio.insecure_channel(f"127.0.0.1:{server.port}") as channel:
-        yield control_pb2_grpc.AdapterControlStub(channel), driver, server.port
+        yield control_pb2_grpc.AdapterControlStub(channel), driver, server.port  # type: ignore[no-untyped-call]
     await server.stop(0)
 
 

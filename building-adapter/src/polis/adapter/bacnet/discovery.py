@@ -67,10 +67,17 @@ def draft_point(objid: str, name: str, units: str, description: str) -> dict[str
         "description": description,
     }
     if kind_of_object in _COMMANDABLE and "setpoint" in name.lower() + description.lower():
+        # Draft limits: a comfort band for temperature setpoints; anything else refuses every
+        # write (min == max == 0) until a facility manager sets real bounds.
+        limits = (
+            {"min": 16.0, "max": 26.0, "max_rate_per_min": 1.0}
+            if unit == "degC"
+            else {"min": 0.0, "max": 0.0}
+        )
         point.update(
             kind="command",
             quantity=Quantity.SETPOINT.value,
-            write={"min": 0.0, "max": 0.0, "default_duration_s": 3600},  # to be set by hand
+            write={**limits, "default_duration_s": 3600},
         )
     return point
 
