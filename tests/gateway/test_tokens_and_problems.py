@@ -134,7 +134,8 @@ def test_body_problems_name_fields(env: Env) -> None:
                 "peak_limit_kw": -1,
             },
         )
-    assert swapped.status_code == 422 and "window_end" in swapped.json()["detail"]
+    assert swapped.status_code == 422
+    assert "window_end" in swapped.json()["detail"]
     assert negative.json()["field"] == "peak_limit_kw"
 
 
@@ -142,7 +143,8 @@ def test_key_scope_is_validated(env: Env) -> None:
     with env.client("admin") as c:
         response = c.post(f"{API}/keys", json={"name": "fm", "role": "facility_manager"})
         unknown = c.post(f"{API}/keys", json={"name": "x", "role": "mayor"})
-    assert response.status_code == 422 and "buildings" in response.json()["detail"]
+    assert response.status_code == 422
+    assert "buildings" in response.json()["detail"]
     assert unknown.json()["field"] == "role"
 
 

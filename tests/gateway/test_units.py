@@ -49,7 +49,8 @@ def test_token_bucket_allows_burst_then_refills_at_rate() -> None:
     assert buckets.take("k", 0.5) == 0.0  # one token back after 1/rate seconds
     assert buckets.take("k", 0.5) == pytest.approx(0.5)
     assert buckets.take("k", 100.0, rate=10.0) == 0.0
-    assert retry_after_header(0.01) == "1" and retry_after_header(2.2) == "3"
+    assert retry_after_header(0.01) == "1"
+    assert retry_after_header(2.2) == "3"
 
 
 def test_cursor_round_trip_and_garbage() -> None:

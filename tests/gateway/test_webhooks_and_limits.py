@@ -89,8 +89,10 @@ def test_signed_delivery_is_verified_and_retried(env: Env, receiver: Receiver) -
         assert not verify("wrong-secret", ts, body, headers["X-Polis-Signature"], now=time.time())
     payload = json.loads(second[1])
     assert payload["event"] == "plan.mode_changed"
-    assert payload["data"]["building"] == "town-hall" and payload["data"]["mode"] == "apply"
-    assert log[0]["status"] == "delivered" and log[0]["attempts"] == 2
+    assert payload["data"]["building"] == "town-hall"
+    assert payload["data"]["mode"] == "apply"
+    assert log[0]["status"] == "delivered"
+    assert log[0]["attempts"] == 2
 
 
 def test_webhooks_only_carry_events_the_owner_may_see(env: Env, receiver: Receiver) -> None:
@@ -112,7 +114,8 @@ def test_unknown_event_names_the_events_field(env: Env) -> None:
         response = c.post(
             f"{API}/webhooks", json={"url": "http://127.0.0.1:9/x", "events": ["plan.exploded"]}
         )
-    assert response.status_code == 422 and response.json()["field"] == "events"
+    assert response.status_code == 422
+    assert response.json()["field"] == "events"
 
 
 def test_rate_limit_answers_429_with_retry_after(
