@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import signal
 import sys
 from pathlib import Path
@@ -51,6 +52,7 @@ async def _serve(
     settings: SimulatorSettings, config: MunicipalityConfig, manifest: Path | None
 ) -> None:
     log = get_logger("polis.simulator")
+    logging.getLogger("pymodbus").setLevel(logging.WARNING)  # one "listening" line per port
     site = Site(config, settings.clock(), settings.simulator_host)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
