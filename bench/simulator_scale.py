@@ -73,7 +73,8 @@ async def main() -> None:
             f"simulated {row['virtual_minutes']:.0f} virtual min"
         )
     ratio = scaled["cpu_per_wall_s"] / max(base["cpu_per_wall_s"], 1e-9)
-    print(f"cpu ratio scaled/baseline = {ratio:.1f} for {scaled['points'] / base['points']:.1f}x points")
+    points = scaled["points"] / base["points"]
+    print(f"cpu ratio scaled/baseline = {ratio:.1f} for {points:.1f}x points")
 
 
 if __name__ == "__main__":
