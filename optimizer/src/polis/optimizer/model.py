@@ -1,0 +1,419 @@
+"""CP-SAT model of one or more buildings' flexible loads.
+
+CP-SAT works on integers, so every quantity is scaled deliberately (see docs/optimizer.md):
+
+============  =========================  =============================================
+quantity      unit in the model          why
+============  =========================  =============================================
+power         0.01 kW (10 W)             ``POWER_SCALE = 100``; forecasts rounded to 10 W
+energy        ``0.01 kW * dt / 1000``    ``ENERGY_SCALE = 1000``: efficiencies to 0.1 %
+temperature   1e-6 K                     ``TEMP_SCALE = 10**6``; affine in past powers
+money         1e-7 EUR                   ``MONEY_SCALE = 10**7``; prices to ~0.1 %
+============  =========================  =============================================
+
+The model stays tight: no big-M constraints (on/off logic uses enforcement literals and
+implications), every variable has the narrowest physical domain, and grid import/export need
+no binary because the feed-in price never exceeds the import price.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from ortools.sat.python import cp_model
+
+from polis.optimizer.baseline import BaselineSchedule, building_baseline, zone_baseline
+from polis.optimizer.domain import (
+    Battery,
+    Building,
+    DeferrableLoad,
+    EVSession,
+    Neighbourhood,
+    ThermalZone,
+    WaterTank,
+)
+
+POWER_SCALE = 100
+ENERGY_SCALE = 1000
+TEMP_SCALE = 10**6
+MONEY_SCALE = 10**7
+
+LinearExpr = cp_model.LinearExprT
+
+
+def kw(value: float) -> int:
+    return round(value * POWER_SCALE)
+
+
+def kw_ceil(value: float) -> int:
+    return math.ceil(value * POWER_SCALE - 1e-9)
+
+
+@dataclass
+class LoadVars:
+    """Per-slot electric power expressions of one load (model units) and its state."""
+
+    power: list[LinearExpr]
+    temps: list[LinearExpr] = field(default_factory=list)
+    hints: list[tuple[cp_model.IntVar, int]] = field(default_factory=list)
+    penalty: list[LinearExpr] = field(default_factory=list)
+
+
+@dataclass
+class BuildingVars:
+    building: Building
+    loads: dict[str, LoadVars]
+    imports: list[cp_model.IntVar]
+    exports: list[cp_model.IntVar]
+    shared_pv: list[cp_model.IntVar]
+    net: list[LinearExpr]
+    cost_terms: list[LinearExpr]
+    baseline: BaselineSchedule
+
+
+@dataclass(frozen=True)
+class Coordination:
+    """Decomposition inputs for one building: price adders and an import cap per slot."""
+
+    price_adder_eur_per_kwh: Sequence[float] | None = None
+    import_cap_kw: Sequence[float] | None = None
+
+
+class PlanModel:
+    """Builds the CP-SAT model; with ``diagnose`` every hard group gets an assumption."""
+
+    def __init__(self, diagnose: bool = False) -> None:
+        self.model = cp_model.CpModel()
+        self.diagnose = diagnose
+        self.groups: dict[int, str] = {}
+        self.buildings: dict[str, BuildingVars] = {}
+        self.objective_terms: list[LinearExpr] = []
+        self.constant_eur = 0.0
+        self.hints: list[tuple[cp_model.IntVar, int]] = []
+
+    # -- hard constraint groups -------------------------------------------------------------
+    def _group(self, name: str) -> cp_model.IntVar | None:
+        if not self.diagnose:
+            return None
+        for index, existing in self.groups.items():
+            if existing == name:
+                return self.model.get_bool_var_from_proto_index(index)
+        literal = self.model.new_bool_var(name)
+        self.groups[literal.index] = name
+        self.model.add_assumptions([literal])
+        return literal
+
+    def _hard(self, name: str, constraint: cp_model.Constraint) -> None:
+        literal = self._group(name)
+        if literal is not None:
+            constraint.only_enforce_if(literal)
+
+    # -- buildings ------------------------------------------------------------------------
+    def add_building(
+        self,
+        building: Building,
+        coordination: Coordination | None = None,
+        shared_pv_kw: Sequence[float] | None = None,
+    ) -> BuildingVars:
+        horizon = building.horizon
+        slots, dt = horizon.slots, horizon.dt_h
+        m = self.model
+        baseline = building_baseline(building)
+        loads: dict[str, LoadVars] = {}
+        uncontrolled = [kw(building.base_load_kw[t] - building.pv_kw[t]) for t in range(slots)]
+        max_import = [max(0, u) for u in uncontrolled]
+        max_export = [max(0, -u) for u in uncontrolled]
+        for load in building.loads:
+            name = f"{building.id}/{load.id}"
+            if isinstance(load, DeferrableLoad):
+                lv = self._deferrable(name, load, slots)
+            elif isinstance(load, ThermalZone):
+                lv = self._zone(name, load, slots, dt, building.weights.comfort)
+            elif isinstance(load, WaterTank):
+                lv = self._tank(name, load, slots, dt)
+            elif isinstance(load, EVSession):
+                lv = self._ev(name, load, slots, dt)
+            else:
+                lv = self._battery(name, load, slots, dt)
+                for t in range(slots):
+                    max_export[t] += kw(load.max_discharge_kw)
+            loads[load.id] = lv
+            upper = _upper_power(load)
+            for t in range(slots):
+                max_import[t] += upper
+        shared: list[cp_model.IntVar] = []
+        if shared_pv_kw is not None:
+            shared = [
+                m.new_int_var(0, max(0, kw(shared_pv_kw[t])), f"{building.id}/shared_pv[{t}]")
+                for t in range(slots)
+            ]
+        imports: list[cp_model.IntVar] = []
+        exports: list[cp_model.IntVar] = []
+        net: list[LinearExpr] = []
+        cap = coordination.import_cap_kw if coordination else None
+        for t in range(slots):
+            flex = sum(lv.power[t] for lv in loads.values())
+            expr = uncontrolled[t] + flex
+            if shared:
+                expr = expr - shared[t]
+            hi_imp = max_import[t]
+            if cap is not None:
+                hi_imp = max(0, min(hi_imp, math.floor(cap[t] * POWER_SCALE + 1e-9)))
+            imp = m.new_int_var(0, hi_imp, f"{building.id}/import[{t}]")
+            exp = m.new_int_var(0, max_export[t], f"{building.id}/export[{t}]")
+            m.add(imp - exp == expr)
+            imports.append(imp)
+            exports.append(exp)
+            net.append(imp - exp)
+        tariff = building.tariff
+        if tariff.contracted_peak_kw is not None:
+            limit = math.floor(tariff.contracted_peak_kw * POWER_SCALE + 1e-9)
+            group = f"{building.id}: contracted peak {tariff.contracted_peak_kw:g} kW"
+            for t in range(slots):
+                self._hard(group, m.add(imports[t] <= limit))
+        # objective, in 1e-7 EUR
+        weights = building.weights
+        adder = coordination.price_adder_eur_per_kwh if coordination else None
+        terms: list[LinearExpr] = []
+        unit_kwh = dt / POWER_SCALE
+        for t in range(slots):
+            price = (
+                weights.cost * tariff.import_eur_per_kwh[t]
+                + weights.co2_eur_per_kg * tariff.co2_kg_per_kwh[t]
+            )
+            if adder is not None:
+                price += adder[t]
+            feed = weights.cost * tariff.feed_in_eur_per_kwh[t]
+            terms.append(round(price * unit_kwh * MONEY_SCALE) * imports[t])
+            terms.append(-round(feed * unit_kwh * MONEY_SCALE) * exports[t])
+        if tariff.demand_charge_eur_per_kw > 0:
+            already = kw(tariff.peak_already_kw)
+            peak = m.new_int_var(already, max(already, *max_import), f"{building.id}/peak")
+            for t in range(slots):
+                m.add(peak >= imports[t])
+            coef = round(weights.cost * tariff.demand_charge_eur_per_kw / POWER_SCALE * MONEY_SCALE)
+            terms.append(coef * (peak - already))
+        self.constant_eur += weights.cost * tariff.fixed_eur
+        for lv in loads.values():
+            self.hints.extend(lv.hints)
+        self.objective_terms.extend(terms)
+        for lv in loads.values():
+            self.objective_terms.extend(lv.penalty)
+        bv = BuildingVars(building, loads, imports, exports, shared, net, terms, baseline)
+        self.buildings[building.id] = bv
+        return bv
+
+    def _deferrable(self, name: str, load: DeferrableLoad, slots: int) -> LoadVars:
+        m = self.model
+        window = range(load.earliest, min(load.latest, slots))
+        on = {t: m.new_bool_var(f"{name}/on[{t}]") for t in window}
+        start = {t: m.new_bool_var(f"{name}/start[{t}]") for t in window}
+        self._hard(
+            f"{name}: run {load.run_slots} slots in window",
+            m.add(sum(on.values()) == load.run_slots),
+        )
+        switching = f"{name}: min run/off and max starts"
+        for t in window:
+            prev = on.get(t - 1)
+            if prev is None:
+                m.add(start[t] == on[t])
+            else:
+                m.add(start[t] >= on[t] - prev)
+                m.add(start[t] + prev <= 1)
+            m.add_implication(start[t], on[t])
+            for k in range(1, load.min_run_slots):
+                follower = on.get(t + k)
+                if follower is None:
+                    self._hard(switching, m.add(start[t] == 0))
+                    break
+                self._hard(switching, m.add(follower >= start[t]))
+            for k in range(1, load.min_off_slots + 1):
+                before = on.get(t - k)
+                if before is not None and k > 1:
+                    self._hard(switching, m.add(start[t] + before <= 1))
+        if load.max_starts is not None:
+            self._hard(switching, m.add(sum(start.values()) <= load.max_starts))
+        p = kw(load.power_kw)
+        power: list[LinearExpr] = [p * on[t] if t in on else 0 for t in range(slots)]
+        lv = LoadVars(power)
+        base_on = set(range(load.timer_start, load.timer_start + load.run_slots))
+        for t in window:
+            lv.hints.append((on[t], int(t in base_on)))
+        return lv
+
+    def _zone(
+        self, name: str, zone: ThermalZone, slots: int, dt: float, comfort_weight: float
+    ) -> LoadVars:
+        """Zone temperature as the free response plus the step responses of the heat pump.
+
+        Writing ``T[t]`` as an affine function of past powers (rather than as a state
+        variable chained by equalities with fractional coefficients) keeps every constraint an
+        inequality with exact integer terms, which CP-SAT propagates and relaxes well.
+        """
+        m = self.model
+        a = zone.decay(dt)
+        if zone.levels_kw is None:
+            domain = cp_model.Domain(0, kw(zone.max_kw))
+        else:
+            domain = cp_model.Domain.from_values(sorted({kw(v) for v in zone.levels_kw} | {0}))
+        power = [m.new_int_var_from_domain(domain, f"{name}/p[{t}]") for t in range(slots)]
+        gain = [
+            (1 - a) * zone.r_k_per_kw * zone.cop[t] * zone.sign / POWER_SCALE * TEMP_SCALE
+            for t in range(slots)
+        ]
+        free = zone.initial_temp_c
+        temps: list[LinearExpr] = []
+        penalty: list[LinearExpr] = []
+        comfort = f"{name}: comfort band"
+        pen_coef = round(
+            comfort_weight * zone.comfort_penalty_eur_per_kh * dt / TEMP_SCALE * MONEY_SCALE
+        )
+        for t in range(slots):
+            free = a * free + (1 - a) * (zone.outdoor_c[t] + zone.r_k_per_kw * zone.gains_kw[t])
+            terms = [
+                (round(gain[s] * a ** (t - s)), power[s])
+                for s in range(t + 1)
+                if round(gain[s] * a ** (t - s)) != 0
+            ]
+            temp = round(free * TEMP_SCALE) + cp_model.LinearExpr.weighted_sum(
+                [v for _, v in terms], [c for c, _ in terms]
+            )
+            temps.append(temp)
+            lo = round(zone.comfort_lo[t] * TEMP_SCALE)
+            hi = round(zone.comfort_hi[t] * TEMP_SCALE)
+            if zone.comfort_hard:
+                self._hard(comfort, m.add(temp >= lo))
+                self._hard(comfort, m.add(temp <= hi))
+            else:
+                span = round(60 * TEMP_SCALE)
+                below = m.new_int_var(0, span, f"{name}/below[{t}]")
+                above = m.new_int_var(0, span, f"{name}/above[{t}]")
+                m.add(temp + below >= lo)
+                m.add(temp - above <= hi)
+                penalty.append(pen_coef * (below + above))
+        lv = LoadVars(list(power), temps, penalty=penalty)
+        base = zone_baseline(zone, slots, dt)[0]
+        for t in range(slots):
+            value = kw(base[t])
+            if not domain.contains(value):
+                value = max(v for v in domain.flattened_intervals() if v <= max(value, 0))
+            lv.hints.append((power[t], value))
+        return lv
+
+    def _tank(self, name: str, tank: WaterTank, slots: int, dt: float) -> LoadVars:
+        m = self.model
+        unit = dt / POWER_SCALE / ENERGY_SCALE  # kWh per energy unit
+        if tank.on_off:
+            power = [kw(tank.heater_kw) * m.new_bool_var(f"{name}/on[{t}]") for t in range(slots)]
+        else:
+            power = [m.new_int_var(0, kw(tank.heater_kw), f"{name}/p[{t}]") for t in range(slots)]
+        limits = f"{name}: storage limits"
+        lo, hi = math.ceil(tank.min_kwh / unit), math.floor(tank.max_kwh / unit)
+        level: LinearExpr = round(tank.initial_kwh / unit)
+        eff = round(tank.efficiency * ENERGY_SCALE)
+        states = []
+        for t in range(slots):
+            loss = round((tank.draw_kwh[t] + tank.loss_kw * dt) / unit)
+            if self.diagnose:
+                state = m.new_int_var(-(10**12), 10**12, f"{name}/E[{t}]")
+                self._hard(limits, m.add(state >= lo))
+                self._hard(limits, m.add(state <= hi))
+            else:
+                state = m.new_int_var(lo, hi, f"{name}/E[{t}]")
+            m.add(state == level + eff * power[t] - loss)
+            states.append(state)
+            level = state
+        return LoadVars(list(power))
+
+    def _ev(self, name: str, ev: EVSession, slots: int, dt: float) -> LoadVars:
+        m = self.model
+        domain = cp_model.Domain.from_intervals([[0, 0], [kw_ceil(ev.min_kw), kw(ev.max_kw)]])
+        window = range(ev.arrival, min(ev.departure, slots))
+        power_vars = {t: m.new_int_var_from_domain(domain, f"{name}/p[{t}]") for t in window}
+        unit = dt / POWER_SCALE / ENERGY_SCALE
+        need = math.ceil(ev.energy_kwh / unit - 1e-6)
+        eff = round(ev.efficiency * ENERGY_SCALE)
+        self._hard(
+            f"{name}: {ev.energy_kwh:g} kWh by departure",
+            m.add(eff * sum(power_vars.values()) >= need),
+        )
+        return LoadVars([power_vars.get(t, 0) for t in range(slots)])
+
+    def _battery(self, name: str, bat: Battery, slots: int, dt: float) -> LoadVars:
+        m = self.model
+        unit = dt / POWER_SCALE / ENERGY_SCALE
+        charge_eff = round(bat.charge_efficiency * ENERGY_SCALE)
+        discharge_eff = round(ENERGY_SCALE / bat.discharge_efficiency)
+        lo, hi = math.ceil(bat.min_kwh / unit), math.floor(bat.upper_kwh / unit)
+        limits = f"{name}: state-of-charge limits"
+        level: LinearExpr = round(bat.initial_kwh / unit)
+        power: list[LinearExpr] = []
+        lv = LoadVars(power)
+        for t in range(slots):
+            c = m.new_int_var(0, kw(bat.max_charge_kw), f"{name}/c[{t}]")
+            d = m.new_int_var(0, kw(bat.max_discharge_kw), f"{name}/d[{t}]")
+            charging = m.new_bool_var(f"{name}/charging[{t}]")
+            m.add(c == 0).only_enforce_if(~charging)
+            m.add(d == 0).only_enforce_if(charging)
+            if self.diagnose:
+                soc = m.new_int_var(-(10**12), 10**12, f"{name}/soc[{t}]")
+                self._hard(limits, m.add(soc >= lo))
+                self._hard(limits, m.add(soc <= hi))
+            else:
+                soc = m.new_int_var(lo, hi, f"{name}/soc[{t}]")
+            m.add(soc == level + charge_eff * c - discharge_eff * d)
+            level = soc
+            power.append(c - d)
+            lv.hints.extend([(c, 0), (d, 0), (charging, 0)])
+        terminal = math.ceil(min(bat.terminal_kwh, bat.upper_kwh) / unit - 1e-6)
+        self._hard(f"{name}: end-of-horizon charge", m.add(level >= terminal))
+        return lv
+
+    # -- neighbourhood coupling ----------------------------------------------------------------
+    def add_neighbourhood(self, hood: Neighbourhood) -> None:
+        for building in hood.buildings:
+            self.add_building(building, shared_pv_kw=hood.shared_pv_kw)
+        slots = hood.buildings[0].horizon.slots if hood.buildings else 0
+        if hood.shared_pv_kw is not None:
+            dt = hood.buildings[0].horizon.dt_h
+            feed = hood.shared_feed_in_eur_per_kwh or (0.0,) * slots
+            for t in range(slots):
+                used = [bv.shared_pv[t] for bv in self.buildings.values()]
+                self.model.add(sum(used) <= kw(hood.shared_pv_kw[t]))
+                # shared PV not used by the members is sold at the community feed-in price
+                coef = round(feed[t] * dt / POWER_SCALE * MONEY_SCALE)
+                self.objective_terms.append(coef * sum(used))
+                self.constant_eur -= feed[t] * hood.shared_pv_kw[t] * dt
+        if hood.transformer_kw is not None:
+            limit = math.floor(hood.transformer_kw * POWER_SCALE + 1e-9)
+            group = f"{hood.id}: transformer limit {hood.transformer_kw:g} kW"
+            for t in range(slots):
+                flow = sum(bv.net[t] for bv in self.buildings.values())
+                if hood.shared_pv_kw is not None:
+                    flow = flow - (
+                        kw(hood.shared_pv_kw[t])
+                        - sum(bv.shared_pv[t] for bv in self.buildings.values())
+                    )
+                self._hard(group, self.model.add(flow <= limit))
+                self._hard(group, self.model.add(flow >= -limit))
+
+    def finish(self) -> None:
+        """Set the objective (in 1e-7 EUR, fixed charges included as a constant)."""
+        offset = round(self.constant_eur * MONEY_SCALE)
+        self.model.minimize(sum(self.objective_terms) + offset)
+
+
+def _upper_power(load: object) -> int:
+    if isinstance(load, DeferrableLoad):
+        return kw(load.power_kw)
+    if isinstance(load, ThermalZone):
+        return kw(load.max_kw)
+    if isinstance(load, WaterTank):
+        return kw(load.heater_kw)
+    if isinstance(load, EVSession):
+        return kw(load.max_kw)
+    if isinstance(load, Battery):
+        return kw(load.max_charge_kw)
+    raise TypeError(type(load).__name__)
