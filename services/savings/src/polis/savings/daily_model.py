@@ -135,7 +135,7 @@ def fit_daily_model(
         xc = dd - dd.mean(axis=0)
         centred[name] = xc
         sxx = np.einsum("ij,ij->j", xc, xc)
-        sxy = xc.T @ yc
+        sxy = np.einsum("ij,i->j", xc, yc)
         with np.errstate(invalid="ignore", divide="ignore"):
             beta = sxy / sxx
             ss_res = ss_tot - beta * sxy
@@ -176,9 +176,10 @@ def fit_daily_model(
         hc, cc = centred["hdd"], centred["cdd"]
         shh = np.einsum("ij,ij->j", hc, hc)[:, None]
         scc = np.einsum("ij,ij->j", cc, cc)[None, :]
-        shc = hc.T @ cc
-        shy = (hc.T @ yc)[:, None]
-        scy = (cc.T @ yc)[None, :]
+        # einsum rather than BLAS: small products, and no thread pool to contend for
+        shc = np.einsum("ni,nj->ij", hc, cc)
+        shy = np.einsum("ni,n->i", hc, yc)[:, None]
+        scy = np.einsum("ni,n->i", cc, yc)[None, :]
         det = shh * scc - shc * shc
         pair_ok = (hb[:, None] <= cb[None, :]) & sufficient(hdd)[:, None] & sufficient(cdd)[None, :]
         with np.errstate(invalid="ignore", divide="ignore"):

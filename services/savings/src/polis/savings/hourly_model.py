@@ -105,9 +105,10 @@ def detect_occupancy(
             np.maximum(OCCUPANCY_HDD_BASE_C - temperature_c, 0.0),
         ]
     )
-    sw = np.sqrt(weights)
-    beta, *_ = np.linalg.lstsq(x * sw[:, None], usage * sw, rcond=None)
-    positive = (usage - x @ beta) > 0
+    xtx = np.einsum("ni,n,nj->ij", x, weights, x)
+    xty = np.einsum("ni,n,n->i", x, weights, usage)
+    beta = np.linalg.pinv(xtx, rcond=1e-12) @ xty
+    positive = (usage - np.einsum("ni,i->n", x, beta)) > 0
     total = np.bincount(hour_of_week, minlength=HOURS_PER_WEEK)
     above = np.bincount(hour_of_week, weights=positive.astype(float), minlength=HOURS_PER_WEEK)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -135,7 +136,17 @@ class SegmentModel:
     def predict(
         self, temperature_c: NDArray[np.float64], hour_of_week: NDArray[np.int64]
     ) -> NDArray[np.float64]:
-        return self.design(temperature_c, hour_of_week) @ self.coefficients
+        comps = temperature_components(temperature_c, self.bin_endpoints_c)
+        k = comps.shape[1]
+        occupied_beta = self.coefficients[HOURS_PER_WEEK : HOURS_PER_WEEK + k]
+        unoccupied_beta = self.coefficients[HOURS_PER_WEEK + k :]
+        occ = self.occupied[hour_of_week]
+        temperature_part = np.where(
+            occ,
+            np.einsum("ni,i->n", comps, occupied_beta),
+            np.einsum("ni,i->n", comps, unoccupied_beta),
+        )
+        return np.asarray(self.coefficients[hour_of_week] + temperature_part)
 
 
 def _fit_segment(
@@ -164,31 +175,35 @@ def _weighted_least_squares(
 ) -> tuple[NDArray[np.float64], int]:
     """Solve the weighted normal equations of [time-of-week indicators | temperature terms].
 
-    The indicator block of X'WX is diagonal and its cross terms are per-hour-of-week sums, so
-    the normal equations are assembled from bincounts rather than a dense n x 168 matrix.
-    Rank-deficient systems (a bin never seen while occupied, say) get the minimum-norm
-    solution.
+    X'WX = [[D, B], [B', C]] where D (the indicator block) is diagonal, so the temperature
+    coefficients solve the small Schur complement (C - B' D^-1 B) b_t = r_t - B' D^-1 r_d and
+    the time-of-week coefficients follow as b_d = D^-1 (r_d - B b_t). Everything is built from
+    bincounts and small products: no dense n x 168 matrix and no large BLAS call (which
+    multi-threaded BLAS turns slow on a busy machine). A rank-deficient temperature block (a
+    bin never seen while occupied, say) gets the minimum-norm solution; an hour of the week
+    without data gets no indicator coefficient.
     """
     k = temp_x.shape[1]
-    size = HOURS_PER_WEEK + k
-    xtx = np.zeros((size, size))
-    xty = np.zeros(size)
-    tow_w = np.bincount(how, weights=w, minlength=HOURS_PER_WEEK)
-    xtx[np.arange(HOURS_PER_WEEK), np.arange(HOURS_PER_WEEK)] = tow_w
+    d = np.bincount(how, weights=w, minlength=HOURS_PER_WEEK)
     wx = temp_x * w[:, None]
-    for j in range(k):
-        cross = np.bincount(how, weights=wx[:, j], minlength=HOURS_PER_WEEK)
-        xtx[:HOURS_PER_WEEK, HOURS_PER_WEEK + j] = cross
-        xtx[HOURS_PER_WEEK + j, :HOURS_PER_WEEK] = cross
-    xtx[HOURS_PER_WEEK:, HOURS_PER_WEEK:] = temp_x.T @ wx
-    xty[:HOURS_PER_WEEK] = np.bincount(how, weights=w * y, minlength=HOURS_PER_WEEK)
-    xty[HOURS_PER_WEEK:] = wx.T @ y
-    # Scale columns to unit diagonal so the rank decision does not depend on units.
-    diag = np.sqrt(np.diag(xtx))
-    scale = np.where(diag > 0, 1.0 / np.where(diag > 0, diag, 1.0), 0.0)
-    scaled = xtx * scale[:, None] * scale[None, :]
-    sol, _, rank, _ = np.linalg.lstsq(scaled, xty * scale, rcond=1e-10)
-    return sol * scale, int(rank)
+    b = np.stack(
+        [np.bincount(how, weights=wx[:, j], minlength=HOURS_PER_WEEK) for j in range(k)], axis=1
+    )
+    c = np.einsum("ni,nj->ij", temp_x, wx)
+    r_d = np.bincount(how, weights=w * y, minlength=HOURS_PER_WEEK)
+    r_t = np.einsum("ni,n->i", wx, y)
+    seen = d > 0
+    d_inv = np.where(seen, 1.0 / np.where(seen, d, 1.0), 0.0)
+    schur = c - np.einsum("hi,h,hj->ij", b, d_inv, b)
+    rhs = r_t - np.einsum("hi,h,h->i", b, d_inv, r_d)
+    # Scale to unit diagonal so the rank decision does not depend on units.
+    diag = np.sqrt(np.clip(np.diag(schur), 0.0, None))
+    scale = np.where(diag > 1e-12, 1.0 / np.where(diag > 1e-12, diag, 1.0), 0.0)
+    scaled = schur * scale[:, None] * scale[None, :]
+    rank_t = int(np.linalg.matrix_rank(scaled, tol=1e-10)) if k else 0
+    beta_t = (np.linalg.pinv(scaled, rcond=1e-10) @ (rhs * scale)) * scale
+    beta_d = d_inv * (r_d - b @ beta_t)
+    return np.concatenate([beta_d, beta_t]), int(seen.sum()) + rank_t
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,70 @@
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from polis.savings.aggregate import combine_periods
+from polis.savings.application import SavingsApp
+from polis.savings.charts import write_charts
+from polis.savings.measurement import MeasurementOptions, ModelKind, Window
+from polis.savings.report_files import write_report
+from polis.savings.sites import Scope, ScopeKind, UnknownScope
+
+
+def test_neighbourhood_report_sums_its_accepted_buildings(scenario: Any) -> None:
+    app = SavingsApp(scenario.store, scenario.sites, MeasurementOptions())
+    report = app.report(
+        Scope(ScopeKind.NEIGHBOURHOOD, "kentro"), scenario.baseline, scenario.reporting
+    )
+    assert [b.site.building for b in report.buildings] == ["school-1", "town-hall"]
+    assert all(b.measurement.accepted for b in report.buildings)
+    assert all(b.measurement.model_kind is ModelKind.HOURLY for b in report.buildings)
+    expected = combine_periods(b.measurement.periods for b in report.buildings)
+    assert report.total == expected
+    total = report.total[-1]
+    assert total.fractional_savings == pytest.approx(0.12, abs=0.01)
+    assert [p.period for p in report.total[:-1]] == [f"2026-0{m}" for m in range(1, 7)]
+
+
+def test_daily_model_on_request(scenario: Any) -> None:
+    app = SavingsApp(scenario.store, scenario.sites, MeasurementOptions())
+    report = app.report(
+        Scope(ScopeKind.BUILDING, "pool"),
+        scenario.baseline,
+        scenario.reporting,
+        ModelKind.DAILY,
+    )
+    (pool,) = report.buildings
+    assert pool.measurement.model_label.startswith("daily change-point")
+    assert pool.site.neighbourhood == "neapoli"
+
+
+def test_unknown_scope_and_reversed_periods(scenario: Any) -> None:
+    app = SavingsApp(scenario.store, scenario.sites, MeasurementOptions())
+    with pytest.raises(UnknownScope):
+        app.report(Scope(ScopeKind.MUNICIPALITY, "nowhere"), scenario.baseline, scenario.reporting)
+    with pytest.raises(ValueError, match="after the baseline"):
+        app.report(
+            Scope(ScopeKind.BUILDING, "pool"),
+            Window(scenario.baseline.start, scenario.reporting.end),
+            scenario.reporting,
+        )
+
+
+def test_report_files_and_charts(scenario: Any, tmp_path: Path) -> None:
+    app = SavingsApp(scenario.store, scenario.sites, MeasurementOptions())
+    report = app.report(
+        Scope(ScopeKind.MUNICIPALITY, "larissa"), scenario.baseline, scenario.reporting
+    )
+    paths = write_report(report, tmp_path, "larissa") + write_charts(report, tmp_path, "larissa")
+    assert [p.name for p in paths] == ["larissa.json", "larissa.csv", "larissa.svg", "larissa.png"]
+    data = json.loads(paths[0].read_text())
+    assert data["method"] == "IPMVP Option C, ASHRAE Guideline 14"
+    assert len(data["buildings"]) == 3
+    assert data["total"][-1]["avoided_kwh"] == pytest.approx(report.total[-1].avoided_kwh)
+    rows = paths[1].read_text().splitlines()
+    assert rows[0].startswith("scope,building,neighbourhood,model")
+    assert len(rows) == 1 + 3 * 7 + 7  # buildings x (6 months + total), then the totals
+    assert paths[3].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "<svg" in paths[2].read_text()[:500]
