@@ -136,6 +136,9 @@ def create_app(
         description=DESCRIPTION,
         lifespan=lifespan,
         responses=problems.PROBLEM_RESPONSES,
+        # The interactive docs pages load scripts from a CDN: serve the spec only.
+        docs_url=None,
+        redoc_url=None,
     )
     problems.install(app, settings.peer_retry_after_s)
 

@@ -1,0 +1,115 @@
+"""The dashboard in headless Chromium (Debian's), driven the way a user would.
+
+Screenshots land in tests/artifacts/ (not committed) for a human to look at.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from .conftest import Env
+from .fakes import MONTHS
+
+sync_api = pytest.importorskip("playwright.sync_api")
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    if not Path(CHROMIUM).exists() and shutil.which("chromium") is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("chromium is required in CI (apt-get install -y chromium)")
+        pytest.skip("chromium not installed")
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+def sign_in(page, env: Env, role: str, path: str = "/dashboard/") -> None:  # type: ignore[no-untyped-def]
+    page.goto(env.gw.base_url + path)
+    page.get_by_label("API key").fill(env.keys[role])
+    page.get_by_label("API key").press("Enter")
+
+
+def test_portfolio_and_building_page(browser, env: Env) -> None:  # type: ignore[no-untyped-def]
+    page = browser.new_page(viewport={"width": 1200, "height": 900})
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    sign_in(page, env, "admin")
+    cards = page.locator(".building-card")
+    sync_api.expect(cards).to_have_count(3)
+    sync_api.expect(cards.filter(has_text="town-hall").locator(".metric")).to_have_text("45.0")
+    page.screenshot(path=str(ARTIFACTS / "portfolio.png"), full_page=True)
+
+    page.get_by_role("link", name="town-hall").click()
+    sync_api.expect(page.get_by_role("heading", name="town-hall", level=1)).to_be_visible()
+    # Three points have readings; the setpoint has none yet.
+    sync_api.expect(page.locator("#live tbody tr")).to_have_count(3)
+    sync_api.expect(page.locator("#energy polyline.series")).to_have_count(2)
+    sync_api.expect(page.locator("#plan .load-row")).to_have_count(2)
+    sync_api.expect(page.locator("#plan-explanations li").first).to_contain_text("pre-cool")
+    sync_api.expect(page.locator("#plan-summary")).to_contain_text("40.0 kWh")
+    page.screenshot(path=str(ARTIFACTS / "building.png"), full_page=True)
+    assert errors == []
+    page.close()
+
+
+def test_savings_report_page_and_csv_download(browser, env: Env) -> None:  # type: ignore[no-untyped-def]
+    page = browser.new_page(viewport={"width": 1200, "height": 900})
+    sign_in(page, env, "energy_department", "/dashboard/savings?scope=building&id=town-hall")
+    sync_api.expect(page.locator("#chart rect.bar-actual")).to_have_count(len(MONTHS))
+    sync_api.expect(page.locator("#periods tbody tr")).to_have_count(len(MONTHS) + 1)
+    avoided = sum(baseline - actual for _, baseline, actual in MONTHS)
+    total_row = page.locator("#periods tbody tr").last
+    sync_api.expect(total_row.locator("td").nth(2)).to_have_text(f"{avoided:,.0f}")
+    with page.expect_download() as info:
+        page.get_by_role("button", name="Download CSV").click()
+    text = Path(info.value.path()).read_text()
+    assert text.splitlines()[0].startswith("scope,period,baseline_kwh")
+    page.screenshot(path=str(ARTIFACTS / "savings.png"), full_page=True)
+    page.close()
+
+
+def test_neighbourhood_page_on_a_phone_with_the_keyboard(browser, env: Env) -> None:  # type: ignore[no-untyped-def]
+    page = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True)
+    sign_in(page, env, "neighbourhood_scheme", "/dashboard/neighbourhood?n=centre")
+    sync_api.expect(page.locator("#pv")).to_have_text("19.5")
+    page.get_by_label("From (UTC)").fill("2026-03-02T17:00")
+    page.get_by_label("To (UTC)").fill("2026-03-02T20:00")
+    page.get_by_label("Peak limit (kW)").fill("80")
+    page.get_by_label("Peak limit (kW)").focus()
+    page.keyboard.press("Tab")
+    focused = page.evaluate("document.activeElement.textContent")
+    assert focused == "Send request"
+    page.keyboard.press("Enter")
+    sync_api.expect(page.locator("#flex-answer")).to_contain_text("partial: planned peak 100.0 kW")
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390  # nothing overflows sideways at phone width
+    page.screenshot(path=str(ARTIFACTS / "neighbourhood-phone.png"), full_page=True)
+    page.close()
+
+
+def test_scheme_is_refused_building_pages(browser, env: Env) -> None:  # type: ignore[no-untyped-def]
+    page = browser.new_page()
+    sign_in(page, env, "neighbourhood_scheme", "/dashboard/building?b=town-hall")
+    sync_api.expect(page.locator("#page-error")).to_contain_text("no access to building")
+    page.close()
