@@ -7,7 +7,7 @@ quantity      unit in the model          why
 ============  =========================  =============================================
 power         0.01 kW (10 W)             ``POWER_SCALE = 100``; forecasts rounded to 10 W
 energy        ``0.01 kW * dt / 1000``    ``ENERGY_SCALE = 1000``: efficiencies to 0.1 %
-temperature   1e-6 K                     ``TEMP_SCALE = 10**6``; affine in past powers
+temperature   1e-3 K                     ``TEMP_SCALE = 1000``; RC step times ``10**6``
 money         1e-7 EUR                   ``MONEY_SCALE = 10**7``; prices to ~0.1 %
 ============  =========================  =============================================
 
@@ -37,7 +37,8 @@ from polis.optimizer.domain import (
 
 POWER_SCALE = 100
 ENERGY_SCALE = 1000
-TEMP_SCALE = 10**6
+TEMP_SCALE = 1000
+STATE_SCALE = 10**6
 MONEY_SCALE = 10**7
 
 LinearExpr = cp_model.LinearExprT
@@ -263,23 +264,32 @@ class PlanModel:
             (1 - a) * zone.r_k_per_kw * zone.cop[t] * zone.sign / POWER_SCALE * TEMP_SCALE
             for t in range(slots)
         ]
-        free = zone.initial_temp_c
         temps: list[LinearExpr] = []
         penalty: list[LinearExpr] = []
         comfort = f"{name}: comfort band"
         pen_coef = round(
             comfort_weight * zone.comfort_penalty_eur_per_kh * dt / TEMP_SCALE * MONEY_SCALE
         )
+        # State form: STATE_SCALE*T[t] = A*T[t-1] + drive + G*P[t] + r, |r| <= STATE_SCALE/2,
+        # i.e. each step rounds the exact recurrence to the nearest temperature unit.
+        coef_prev = round(a * STATE_SCALE)
+        previous: LinearExpr = round(zone.initial_temp_c * TEMP_SCALE)
+        lo_all = min(*zone.comfort_lo, *zone.outdoor_c, zone.initial_temp_c) - 40
+        hi_all = max(*zone.comfort_hi, *zone.outdoor_c, zone.initial_temp_c) + 40
+        half = STATE_SCALE // 2
         for t in range(slots):
-            free = a * free + (1 - a) * (zone.outdoor_c[t] + zone.r_k_per_kw * zone.gains_kw[t])
-            terms = [
-                (round(gain[s] * a ** (t - s)), power[s])
-                for s in range(t + 1)
-                if round(gain[s] * a ** (t - s)) != 0
-            ]
-            temp = round(free * TEMP_SCALE) + cp_model.LinearExpr.weighted_sum(
-                [v for _, v in terms], [c for c, _ in terms]
+            drive = (1 - a) * (zone.outdoor_c[t] + zone.r_k_per_kw * zone.gains_kw[t])
+            temp = m.new_int_var(
+                round(lo_all * TEMP_SCALE), round(hi_all * TEMP_SCALE), f"{name}/T[{t}]"
             )
+            residual = (
+                coef_prev * previous
+                + round(drive * TEMP_SCALE * STATE_SCALE)
+                + round(gain[t] * STATE_SCALE) * power[t]
+                - STATE_SCALE * temp
+            )
+            m.add_linear_constraint(residual, -half, half - 1)
+            previous = temp
             temps.append(temp)
             lo = round(zone.comfort_lo[t] * TEMP_SCALE)
             hi = round(zone.comfort_hi[t] * TEMP_SCALE)

@@ -96,7 +96,8 @@ def run(pm: PlanModel, params: SolverParams, time_limit_s: float | None = None) 
     pm.finish()
     started = time.perf_counter()
     limit = time_limit_s or params.time_limit_s
-    complete_hint(pm, min(1.0, limit / 4))
+    if not os.environ.get("NOHINT"):
+        complete_hint(pm, min(1.0, limit / 4))
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = max(0.01, limit - (time.perf_counter() - started))
     solver.parameters.relative_gap_limit = params.relative_gap_limit

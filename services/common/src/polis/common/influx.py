@@ -1,0 +1,423 @@
+"""InfluxDB 2.x access for every Polis service; the only module that imports influxdb-client.
+
+Writes go in batches (never one point per request). Queries are Flux with parameters: values
+from callers travel as ``params`` and never become query text; tag keys and aggregate functions
+are checked against fixed sets before they appear in a query.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from influxdb_client import BucketRetentionRules, Dialect, InfluxDBClient, TaskCreateRequest
+from influxdb_client.client.exceptions import InfluxDBError
+from influxdb_client.client.write_api import SYNCHRONOUS
+
+from polis.common.lineprotocol import Sample, encode, to_ns
+from polis.common.settings import PolisSettings
+
+__all__ = [
+    "READING",
+    "TAG_KEYS",
+    "Aggregate",
+    "InfluxError",
+    "InfluxStore",
+    "Row",
+    "Sample",
+    "to_ns",
+]
+
+READING = "reading"
+# The bounded tag set of the raw bucket (DESIGN.md: InfluxDB schema).
+TAG_KEYS = frozenset(
+    {"municipality", "neighbourhood", "building", "device", "point", "quantity", "unit", "quality"}
+)
+_EXTRA_TAG_KEYS = frozenset({"load", "meter", "source", "plan"})
+DEFAULT_BATCH = 5_000
+
+
+class InfluxError(Exception):
+    """InfluxDB could not be reached or refused a request."""
+
+
+class Aggregate(StrEnum):
+    MEAN = "mean"
+    SUM = "sum"
+    MIN = "min"
+    MAX = "max"
+    LAST = "last"
+    FIRST = "first"
+    COUNT = "count"
+    SPREAD = "spread"
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    time: datetime
+    value: float
+    tags: Mapping[str, str]
+
+
+def _check_tag_keys(keys: Iterable[str]) -> None:
+    unknown = set(keys) - TAG_KEYS - _EXTRA_TAG_KEYS
+    if unknown:
+        raise ValueError(f"unknown tag key(s) {sorted(unknown)}; allowed: {sorted(TAG_KEYS)}")
+
+
+def _check_identifier(name: str, what: str) -> None:
+    if not name.replace("_", "").isalnum():
+        raise ValueError(f"{what} {name!r} must be letters, digits and underscores")
+
+
+def _filters(tags: Mapping[str, str | Sequence[str]], params: dict[str, Any]) -> str:
+    """Flux filter lines for tag equality; values become params, keys are whitelisted."""
+    _check_tag_keys(tags)
+    lines = []
+    for i, (key, value) in enumerate(sorted(tags.items())):
+        if isinstance(value, str):
+            params[f"t{i}"] = value
+            lines.append(f'  |> filter(fn: (r) => r["{key}"] == params.t{i})')
+        else:
+            values = list(value)
+            params[f"t{i}"] = ",".join(values)
+            # Sets of values travel as one joined param; Flux splits it back.
+            lines.append(
+                f'  |> filter(fn: (r) => contains(value: r["{key}"], '
+                f'set: strings.split(v: params.t{i}, t: ",")))'
+            )
+    return "\n".join(lines)
+
+
+class InfluxStore:
+    """A connection to one org and bucket, with batched writes and typed queries."""
+
+    def __init__(
+        self,
+        url: str,
+        token: str,
+        org: str,
+        bucket: str,
+        *,
+        timeout_ms: int = 10_000,
+        batch_size: int = DEFAULT_BATCH,
+    ) -> None:
+        self.url = url
+        self.org = org
+        self.bucket = bucket
+        self.batch_size = batch_size
+        self._client = InfluxDBClient(url=url, token=token, org=org, timeout=timeout_ms)
+        self._write = self._client.write_api(write_options=SYNCHRONOUS)
+        self._query = self._client.query_api()
+
+    @classmethod
+    def from_settings(cls, settings: PolisSettings, bucket: str | None = None) -> InfluxStore:
+        return cls(
+            settings.influx_url,
+            settings.influx_token.get_secret_value(),
+            settings.influx_org,
+            bucket or settings.influx_bucket,
+            timeout_ms=settings.influx_timeout_ms,
+        )
+
+    def close(self) -> None:
+        self._client.close()
+
+    def __enter__(self) -> InfluxStore:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    # -- health and buckets -------------------------------------------------------------
+
+    def ping(self) -> bool:
+        try:
+            return bool(self._client.ping())
+        except Exception:
+            return False
+
+    def ensure_bucket(self, name: str, retention: timedelta | None = None) -> None:
+        api = self._client.buckets_api()
+        try:
+            if api.find_bucket_by_name(name) is None:
+                rules = (
+                    [BucketRetentionRules(type="expire", every_seconds=int(retention.total_seconds()))]
+                    if retention
+                    else []
+                )
+                api.create_bucket(bucket_name=name, retention_rules=rules, org=self.org)
+        except InfluxDBError as error:
+            raise InfluxError(f"cannot create bucket {name!r}: {error}") from error
+
+    def delete_bucket(self, name: str) -> None:
+        api = self._client.buckets_api()
+        bucket = api.find_bucket_by_name(name)
+        if bucket is not None:
+            api.delete_bucket(bucket)
+
+    # -- writes -----------------------------------------------------------------------------
+
+    def write_lines(self, lines: Sequence[str], bucket: str | None = None) -> None:
+        """Write encoded lines in batches of ``batch_size``; raises InfluxError on failure."""
+        target = bucket or self.bucket
+        for start in range(0, len(lines), self.batch_size):
+            chunk = "\n".join(lines[start : start + self.batch_size])
+            try:
+                self._write.write(bucket=target, org=self.org, record=chunk, write_precision="ns")
+            except Exception as error:  # urllib3 and HTTP errors alike mean "not written"
+                raise InfluxError(f"write to {self.url} bucket {target!r} failed: {error}") from error
+
+    def write(self, samples: Iterable[Sample], bucket: str | None = None) -> int:
+        lines = [encode(sample) for sample in samples]
+        self.write_lines(lines, bucket)
+        return len(lines)
+
+    # -- queries ----------------------------------------------------------------------------
+
+    def _run(self, flux: str, params: dict[str, Any]) -> Iterator[dict[str, str]]:
+        try:
+            text = self._query.query_raw(flux, org=self.org, params=params, dialect=_DIALECT)
+            body = text.data.decode() if hasattr(text, "data") else str(text)
+        except Exception as error:
+            raise InfluxError(f"query on {self.url} failed: {error}") from error
+        # Annotated CSV: tables are separated by blank lines and each starts with a header row.
+        header: list[str] | None = None
+        for record in csv.reader(io.StringIO(body)):
+            if not record or not any(record):
+                header = None
+                continue
+            if record[0].startswith("#"):
+                continue
+            if header is None:
+                header = record
+                continue
+            yield dict(zip(header, record, strict=False))
+
+    @staticmethod
+    def _row(record: Mapping[str, str], tag_keys: Iterable[str]) -> Row:
+        return Row(
+            time=_parse_time(record["_time"]),
+            value=float(record["_value"]),
+            tags={key: record[key] for key in tag_keys if key in record},
+        )
+
+    def query_range(
+        self,
+        start: datetime,
+        stop: datetime,
+        tags: Mapping[str, str | Sequence[str]],
+        *,
+        measurement: str = READING,
+        field: str = "value",
+        bucket: str | None = None,
+        group_by: Sequence[str] = ("point",),
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[Row]:
+        """Raw rows in [start, stop), sorted by time within each group."""
+        _check_identifier(field, "field")
+        _check_tag_keys(group_by)
+        params: dict[str, Any] = {
+            "bucket": bucket or self.bucket,
+            "start": start,
+            "stop": stop,
+            "measurement": measurement,
+            "field": field,
+        }
+        paging = ""
+        if limit is not None:
+            params["limit"] = int(limit)
+            params["offset"] = int(offset)
+            paging = "\n  |> limit(n: params.limit, offset: params.offset)"
+        flux = f"""import "strings"
+from(bucket: params.bucket)
+  |> range(start: params.start, stop: params.stop)
+  |> filter(fn: (r) => r._measurement == params.measurement and r._field == params.field)
+{_filters(tags, params)}
+  |> group(columns: {_columns(group_by)})
+  |> sort(columns: ["_time"]){paging}
+  |> keep(columns: {_columns(["_time", "_value", *group_by])})"""
+        return [self._row(record, group_by) for record in self._run(flux, params)]
+
+    def query_window(
+        self,
+        start: datetime,
+        stop: datetime,
+        tags: Mapping[str, str | Sequence[str]],
+        every: timedelta,
+        fn: Aggregate = Aggregate.MEAN,
+        *,
+        measurement: str = READING,
+        field: str = "value",
+        bucket: str | None = None,
+        group_by: Sequence[str] = ("point",),
+    ) -> list[Row]:
+        """One row per window and group; the row's time is the window's start."""
+        _check_identifier(field, "field")
+        _check_tag_keys(group_by)
+        fn = Aggregate(fn)
+        if every <= timedelta(0):
+            raise ValueError("window length must be positive")
+        params: dict[str, Any] = {
+            "bucket": bucket or self.bucket,
+            "start": start,
+            "stop": stop,
+            "measurement": measurement,
+            "field": field,
+            "every": every,
+        }
+        flux = f"""import "strings"
+from(bucket: params.bucket)
+  |> range(start: params.start, stop: params.stop)
+  |> filter(fn: (r) => r._measurement == params.measurement and r._field == params.field)
+{_filters(tags, params)}
+  |> group(columns: {_columns(group_by)})
+  |> aggregateWindow(every: params.every, fn: {fn.value}, createEmpty: false, timeSrc: "_start")
+  |> keep(columns: {_columns(["_time", "_value", *group_by])})"""
+        return [self._row(record, group_by) for record in self._run(flux, params)]
+
+    def last(
+        self,
+        tags: Mapping[str, str | Sequence[str]],
+        *,
+        since: timedelta = timedelta(days=30),
+        now: datetime | None = None,
+        measurement: str = READING,
+        field: str = "value",
+        bucket: str | None = None,
+        group_by: Sequence[str] = ("point",),
+    ) -> list[Row]:
+        """The newest row of each group within ``since`` before ``now``."""
+        _check_identifier(field, "field")
+        _check_tag_keys(group_by)
+        stop = now or datetime.now(UTC)
+        params: dict[str, Any] = {
+            "bucket": bucket or self.bucket,
+            "start": stop - since,
+            "stop": stop + timedelta(microseconds=1),
+            "measurement": measurement,
+            "field": field,
+        }
+        flux = f"""import "strings"
+from(bucket: params.bucket)
+  |> range(start: params.start, stop: params.stop)
+  |> filter(fn: (r) => r._measurement == params.measurement and r._field == params.field)
+{_filters(tags, params)}
+  |> group(columns: {_columns(group_by)})
+  |> last()
+  |> keep(columns: {_columns(["_time", "_value", *group_by])})"""
+        return [self._row(record, group_by) for record in self._run(flux, params)]
+
+    def count(
+        self,
+        start: datetime,
+        stop: datetime,
+        tags: Mapping[str, str | Sequence[str]],
+        *,
+        measurement: str = READING,
+        field: str = "value",
+        bucket: str | None = None,
+    ) -> int:
+        """How many rows match, over all groups."""
+        _check_identifier(field, "field")
+        params: dict[str, Any] = {
+            "bucket": bucket or self.bucket,
+            "start": start,
+            "stop": stop,
+            "measurement": measurement,
+            "field": field,
+        }
+        flux = f"""import "strings"
+from(bucket: params.bucket)
+  |> range(start: params.start, stop: params.stop)
+  |> filter(fn: (r) => r._measurement == params.measurement and r._field == params.field)
+{_filters(tags, params)}
+  |> group()
+  |> count()"""
+        return sum(int(record["_value"]) for record in self._run(flux, params))
+
+    # -- downsampling -------------------------------------------------------------------------
+
+    def ensure_downsampling(self, source: str | None = None) -> list[str]:
+        """Create the 15-minute and hourly views as InfluxDB tasks; returns their names.
+
+        Cumulative counters keep their last value per window (so differences still give energy),
+        everything else its mean. Re-running replaces the tasks, so the call is idempotent.
+        """
+        source = source or self.bucket
+        names = []
+        tasks = self._client.tasks_api()
+        org_id = self._org_id()
+        for every, suffix in ((timedelta(minutes=15), "15m"), (timedelta(hours=1), "1h")):
+            target = f"{source}_{suffix}"
+            self.ensure_bucket(target)
+            name = f"polis-downsample-{source}-{suffix}"
+            for existing in tasks.find_tasks(name=name):
+                tasks.delete_task(existing.id)
+            tasks.create_task(
+                task_create_request=TaskCreateRequest(
+                    flux=downsampling_flux(name, source, target, suffix),
+                    org_id=org_id,
+                    status="active",
+                    description=f"Polis {suffix} view of {source}",
+                )
+            )
+            names.append(name)
+        return names
+
+    def run_task_now(self, name: str) -> None:
+        tasks = self._client.tasks_api()
+        for task in tasks.find_tasks(name=name):
+            tasks.run_manually(task.id)
+
+    def _org_id(self) -> str:
+        orgs = self._client.organizations_api().find_organizations(org=self.org)
+        if not orgs:
+            raise InfluxError(f"organisation {self.org!r} not found")
+        return str(orgs[0].id)
+
+
+def downsampling_flux(name: str, source: str, target: str, every: str) -> str:
+    """The Flux of one downsampling task (constant text: names come from configuration)."""
+    for value in (source, target):
+        if not value.replace("_", "").replace("-", "").isalnum():
+            raise ValueError(f"bucket name {value!r} must be letters, digits, '-' and '_'")
+    return f"""option task = {{name: "{name}", every: {every}, offset: 1m}}
+
+data = from(bucket: "{source}")
+  |> range(start: -task.every * 2)
+  |> filter(fn: (r) => r._measurement == "{READING}" and r._field == "value")
+
+data
+  |> filter(fn: (r) => r.quantity == "active_energy")
+  |> aggregateWindow(every: {every}, fn: last, createEmpty: false)
+  |> to(bucket: "{target}")
+
+data
+  |> filter(fn: (r) => r.quantity != "active_energy")
+  |> aggregateWindow(every: {every}, fn: mean, createEmpty: false)
+  |> to(bucket: "{target}")
+"""
+
+
+def _columns(names: Iterable[str]) -> str:
+    return "[" + ", ".join(f'"{name}"' for name in names) + "]"
+
+
+def _parse_time(text: str) -> datetime:
+    # RFC 3339 with up to nanoseconds; datetime keeps microseconds.
+    if text.endswith("Z"):
+        text = text[:-1]
+    if "." in text:
+        head, frac = text.split(".", 1)
+        text = f"{head}.{frac[:6]:0<6}"
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+_DIALECT = Dialect(header=True, delimiter=",", annotations=[], comment_prefix="#")
