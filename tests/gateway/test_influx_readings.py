@@ -1,0 +1,63 @@
+"""Readings through the real InfluxStore on a real influxd (skipped locally without a build)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from polis.common.influx import InfluxStore, Sample, to_ns
+
+from .conftest import SAMPLES, STEP, T0, create_keys, make_rows, power_value
+from .fakes import PeerServers, catalogue_points
+from .server import Running, gateway_settings, run_gateway
+
+pytestmark = [pytest.mark.influx, pytest.mark.integration]
+API = "/api/v1"
+
+
+@pytest.fixture
+def influx_gateway(
+    influx_store: InfluxStore, peers: PeerServers, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Running, dict[str, str]]]:
+    info = {p.id: p for p in catalogue_points()}
+    samples = []
+    for point_id, time, value in make_rows():
+        p = info[point_id]
+        tags = {
+            "municipality": p.municipality,
+            "neighbourhood": p.neighbourhood,
+            "building": p.building,
+            "device": p.device,
+            "point": p.id,
+            "quantity": "active_power",
+            "unit": p.unit,
+            "quality": "good",
+        }
+        samples.append(Sample("reading", tags, {"value": value}, to_ns(time)))
+    influx_store.write(samples)
+    settings = gateway_settings(tmp_path_factory.mktemp("influx") / "gw.db", peers.addresses)
+    with run_gateway(settings, influx_store) as gw:
+        yield gw, create_keys(gw)
+
+
+def test_window_means_and_last_values_from_influxdb(
+    influx_gateway: tuple[Running, dict[str, str]],
+) -> None:
+    gw, keys = influx_gateway
+    params = {
+        "start": T0.isoformat(),
+        "end": (T0 + SAMPLES * STEP).isoformat(),
+        "point": "town-hall/main-meter/power",
+    }
+    with httpx.Client(base_url=gw.base_url, headers={"X-API-Key": keys["admin"]}) as c:
+        windowed = c.get(f"{API}/readings", params={**params, "window": "1h"}).json()
+        raw = c.get(f"{API}/readings", params={**params, "limit": 10}).json()
+        last = c.get(f"{API}/readings/last", params={"building": "town-hall"}).json()
+    expected = [sum(power_value(0, i) for i in range(h * 12, h * 12 + 12)) / 12 for h in range(3)]
+    assert [item["value"] for item in windowed["items"]] == pytest.approx(expected)
+    assert [item["value"] for item in raw["items"]] == [power_value(0, i) for i in range(10)]
+    assert raw["next_cursor"] is not None
+    by_point = {v["point"]: v["value"] for v in last}
+    assert by_point["town-hall/main-meter/power"] == power_value(0, SAMPLES - 1)
