@@ -83,20 +83,20 @@ def main() -> None:
     dailies = [daily_from_hourly(d.series.slice(START, SWITCH), TZ) for d in data]
 
     t0 = time.perf_counter()
-    for d in dailies:
-        fit_daily_model(d.energy_kwh, d.temperature_c)
+    for day in dailies:
+        fit_daily_model(day.energy_kwh, day.temperature_c)
     daily_s = time.perf_counter() - t0
 
     ref_n = min(5, n)
     t0 = time.perf_counter()
-    for d in dailies[:ref_n]:
-        ok = np.isfinite(d.energy_kwh) & np.isfinite(d.temperature_c)
-        reference_daily_fit(d.energy_kwh[ok], d.temperature_c[ok])
+    for day in dailies[:ref_n]:
+        ok = np.isfinite(day.energy_kwh) & np.isfinite(day.temperature_c)
+        reference_daily_fit(day.energy_kwh[ok], day.temperature_c[ok])
     ref_per_fit = (time.perf_counter() - t0) / ref_n
 
     t0 = time.perf_counter()
-    for d in data:
-        s = d.series.slice(START, SWITCH)
+    for building in data:
+        s = building.series.slice(START, SWITCH)
         fit_hourly_model(s.energy_kwh, s.temperature_c, cal.hour_of_week, month)
     hourly_s = time.perf_counter() - t0
 

@@ -25,7 +25,9 @@ def _ts(moment: Any) -> Timestamp:
 
 async def _serve(app: SavingsApp) -> GrpcServer:
     return await start_grpc_server(
-        lambda s: savings_pb2_grpc.add_SavingsServicer_to_server(SavingsServicer(app), s),
+        lambda s: savings_pb2_grpc.add_SavingsServicer_to_server(  # type: ignore[no-untyped-call]
+            SavingsServicer(app), s
+        ),
         [SERVICE_NAME],
         host="127.0.0.1",
         port=0,
@@ -37,7 +39,7 @@ async def stub(scenario: Any) -> AsyncIterator[savings_pb2_grpc.SavingsStub]:
     app = SavingsApp(scenario.store, scenario.sites, MeasurementOptions())
     server = await _serve(app)
     async with grpc.aio.insecure_channel(f"127.0.0.1:{server.port}") as channel:
-        yield savings_pb2_grpc.SavingsStub(channel)
+        yield savings_pb2_grpc.SavingsStub(channel)  # type: ignore[no-untyped-call]
     await server.stop(0)
 
 
@@ -92,7 +94,7 @@ async def test_import_csv_all_or_nothing_and_idempotent(scenario: Any) -> None:
     server = await _serve(SavingsApp(store, scenario.sites, MeasurementOptions()))
     try:
         async with grpc.aio.insecure_channel(f"127.0.0.1:{server.port}") as channel:
-            stub = savings_pb2_grpc.SavingsStub(channel)
+            stub = savings_pb2_grpc.SavingsStub(channel)  # type: ignore[no-untyped-call]
             bad = (
                 b"meter_id,timestamp,value,unit\n"
                 b"pool/main/energy,2026-01-01T00:00:00+02:00,4,kWh\n"

@@ -57,7 +57,14 @@ def write_charts(report: SavingsReport, directory: Path, stem: str) -> list[Path
             f"{last.avoided_kwh / 1000:,.1f} MWh ± {last.uncertainty_90_kwh / 1000:,.1f} "
             f"(90 %)  ·  €{last.avoided_eur:,.0f}  ·  {last.avoided_co2_kg / 1000:,.1f} t CO₂"
         )
-        bottom.annotate(note, xy=(0.99, 0.04), xycoords="axes fraction", ha="right", fontsize=9)
+        bottom.annotate(
+            note,
+            xy=(0.99, 0.06),
+            xycoords="axes fraction",
+            ha="right",
+            fontsize=9,
+            bbox={"boxstyle": "round,pad=0.3", "facecolor": "white", "edgecolor": "#cccccc"},
+        )
     bottom.set_xticks(x, labels, rotation=45, ha="right")
     fig.tight_layout()
 

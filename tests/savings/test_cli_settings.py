@@ -1,0 +1,67 @@
+from pathlib import Path
+
+import pytest
+import structlog
+
+from polis.common.settings import SettingsError, load_settings
+from polis.savings.__main__ import main
+from polis.savings.settings import SavingsSettings, load_sites
+from polis.savings.sites import Scope, ScopeKind
+
+
+def test_cli_import_reports_bad_rows_with_line_numbers(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "bills.csv"
+    path.write_text(
+        "meter_id,timestamp,value,unit\n"
+        "town-hall/main/energy,2026-01-01T00:00:00+02:00,4,kWh\n"
+        "town-hall/main/energy,2026-01-01T01:00:00,4,kWh\n"
+    )
+    # Nothing is written for a bad file, so no InfluxDB is contacted.
+    try:
+        assert main(["import", str(path)]) == 1
+    finally:
+        structlog.reset_defaults()  # the CLI configured logging onto the captured stderr
+    err = capsys.readouterr().err
+    assert f"{path}:line 3: timestamp:" in err
+    assert "nothing was written" in err
+
+
+def test_settings_errors_name_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("POLIS_SAVINGS_TIMEZONE", "Mars/Olympus")
+    with pytest.raises(SettingsError, match="POLIS_SAVINGS_TIMEZONE"):
+        load_settings(SavingsSettings)
+    monkeypatch.delenv("POLIS_SAVINGS_TIMEZONE")
+    monkeypatch.setenv("POLIS_SAVINGS_TARIFF", '[{"valid_from": "2026-01-01T00:00:00", "rate": 1}]')
+    with pytest.raises(SettingsError, match="POLIS_SAVINGS_TARIFF"):
+        load_settings(SavingsSettings)
+
+
+def test_tariff_and_gates_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(
+        "POLIS_SAVINGS_TARIFF",
+        '[{"valid_from": "2026-01-01T00:00:00+02:00", "rate": 0.25}]',
+    )
+    monkeypatch.setenv("POLIS_SAVINGS_HOURLY_MAX_CV_RMSE", "0.2")
+    options = load_settings(SavingsSettings).measurement_options()
+    assert options.hourly_gates.max_cv_rmse == 0.2
+    assert options.tariff.steps[0].rate == 0.25
+
+
+def test_sites_from_the_municipality_yaml(tmp_path: Path) -> None:
+    path = tmp_path / "municipality.yaml"
+    path.write_text(
+        "municipality: larissa\nseed: 1\nbuildings:\n"
+        "  - {id: town-hall, neighbourhood: kentro, kind: office}\n"
+        "  - {id: pool, neighbourhood: neapoli}\n"
+    )
+    sites = load_sites(path)
+    assert [s.building for s in sites.buildings(Scope(ScopeKind.MUNICIPALITY, "larissa"))] == [
+        "pool",
+        "town-hall",
+    ]
+    assert sites.site("town-hall").neighbourhood == "kentro"
+    path.write_text("buildings: []\n")
+    with pytest.raises(ValueError, match="municipality"):
+        load_sites(path)
