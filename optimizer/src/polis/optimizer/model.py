@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from ortools.sat.python import cp_model
 
@@ -41,7 +42,8 @@ TEMP_SCALE = 1000
 STATE_SCALE = 10**6
 MONEY_SCALE = 10**7
 
-LinearExpr = cp_model.LinearExprT
+# cp_model expressions mix ints, IntVars and numpy scalars; typed loosely on purpose
+LinearExpr = Any
 
 
 def kw(value: float) -> int:
@@ -93,6 +95,7 @@ class PlanModel:
         self.objective_terms: list[LinearExpr] = []
         self.constant_eur = 0.0
         self.hints: list[tuple[cp_model.IntVar, int]] = []
+        self.objective: LinearExpr = 0
 
     # -- hard constraint groups -------------------------------------------------------------
     def _group(self, name: str) -> cp_model.IntVar | None:
@@ -320,7 +323,7 @@ class PlanModel:
         else:
             power = [m.new_int_var(0, kw(tank.heater_kw), f"{name}/p[{t}]") for t in range(slots)]
         limits = f"{name}: storage limits"
-        lo, hi = math.ceil(tank.min_kwh / unit), math.floor(tank.max_kwh / unit)
+        lo, hi = math.ceil(tank.min_kwh / unit - 1e-6), math.floor(tank.max_kwh / unit + 1e-6)
         level: LinearExpr = round(tank.initial_kwh / unit)
         eff = round(tank.efficiency * ENERGY_SCALE)
         states = []
@@ -356,7 +359,7 @@ class PlanModel:
         unit = dt / POWER_SCALE / ENERGY_SCALE
         charge_eff = round(bat.charge_efficiency * ENERGY_SCALE)
         discharge_eff = round(ENERGY_SCALE / bat.discharge_efficiency)
-        lo, hi = math.ceil(bat.min_kwh / unit), math.floor(bat.upper_kwh / unit)
+        lo, hi = math.ceil(bat.min_kwh / unit - 1e-6), math.floor(bat.upper_kwh / unit + 1e-6)
         limits = f"{name}: state-of-charge limits"
         level: LinearExpr = round(bat.initial_kwh / unit)
         power: list[LinearExpr] = []
@@ -412,7 +415,8 @@ class PlanModel:
     def finish(self) -> None:
         """Set the objective (in 1e-7 EUR, fixed charges included as a constant)."""
         offset = round(self.constant_eur * MONEY_SCALE)
-        self.model.minimize(sum(self.objective_terms) + offset)
+        self.objective = sum(self.objective_terms) + offset
+        self.model.minimize(self.objective)
 
 
 def _upper_power(load: object) -> int:

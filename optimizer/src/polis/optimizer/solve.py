@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from ortools.sat.python import cp_model
 
@@ -56,22 +57,24 @@ class _Progress(cp_model.CpSolverSolutionCallback):
 
 @dataclass
 class RawSolve:
-    status: int
+    status: Any  # CpSolverStatus
     solver: cp_model.CpSolver
     first_solution_s: float | None
     wall_s: float
+    objective: float = 0.0
+    bound: float = 0.0
 
     @property
     def has_solution(self) -> bool:
         return self.status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
 
 
-def complete_hint(pm: PlanModel, time_limit_s: float) -> bool:
-    """Turn the baseline decisions into a complete solution hint.
+def baseline_solution(pm: PlanModel, time_limit_s: float) -> cp_model.CpSolver | None:
+    """The building's own decisions completed into a full solution of the model.
 
-    The building's own schedule fixes the primary decisions; CP-SAT only has to propagate the
-    rest (states, grid exchange, peak, comfort slacks). When it is feasible, the main search
-    starts from a full solution and publishes a first plan at once.
+    The baseline fixes the primary decisions; CP-SAT only propagates the rest (states, grid
+    exchange, peak, comfort slacks). This is the first feasible plan, available in a fraction
+    of a second; ``None`` when the as-is schedule breaks a hard constraint.
     """
     trial = pm.model.clone()
     for var, value in pm.hints:
@@ -81,32 +84,47 @@ def complete_hint(pm: PlanModel, time_limit_s: float) -> bool:
     solver.parameters.max_time_in_seconds = time_limit_s
     solver.parameters.stop_after_first_solution = True
     status = solver.solve(trial)
-    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        for var, value in pm.hints:
-            pm.model.add_hint(var, value)
-        return False
-    pm.model.clear_hints()
-    for index in range(len(pm.model.proto.variables)):
-        var = pm.model.get_int_var_from_proto_index(index)
-        pm.model.add_hint(var, solver.value(trial.get_int_var_from_proto_index(index)))
-    return True
+    return solver if status in (cp_model.OPTIMAL, cp_model.FEASIBLE) else None
 
 
 def run(pm: PlanModel, params: SolverParams, time_limit_s: float | None = None) -> RawSolve:
+    """Two phases: the completed baseline as a first plan, then the free LP-guided search.
+
+    The main search starts without a hint (anchoring it on the as-is schedule slows the
+    LP-guided search down) but with the first plan's objective as a cut-off; whichever plan
+    is better is returned, with CP-SAT's proven bound.
+    """
     pm.finish()
     started = time.perf_counter()
     limit = time_limit_s or params.time_limit_s
-    if not os.environ.get("NOHINT"):
-        complete_hint(pm, min(1.0, limit / 4))
+    first = baseline_solution(pm, min(1.0, limit / 4))
+    first_s = time.perf_counter() - started if first is not None else None
+    if first is not None:
+        pm.model.add(pm.objective <= round(first.objective_value))
     solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = max(0.01, limit - (time.perf_counter() - started))
+    solver.parameters.max_time_in_seconds = max(0.05, limit - (time.perf_counter() - started))
     solver.parameters.relative_gap_limit = params.relative_gap_limit
     solver.parameters.num_workers = params.workers
     solver.parameters.random_seed = params.seed
     progress = _Progress()
     progress.started = started
     status = solver.solve(pm.model, progress)
-    return RawSolve(status, solver, progress.first_s, time.perf_counter() - started)
+    wall = time.perf_counter() - started
+    if first_s is None:
+        first_s = progress.first_s
+    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return RawSolve(
+            status, solver, first_s, wall, solver.objective_value, solver.best_objective_bound
+        )
+    if first is not None:
+        # nothing better than the first plan: it stands, with whatever bound was proven
+        bound = (
+            solver.best_objective_bound if status != cp_model.INFEASIBLE else first.objective_value
+        )
+        if status == cp_model.INFEASIBLE or bound >= first.objective_value:
+            bound = first.objective_value  # the cut-off excluded only worse plans
+        return RawSolve(cp_model.FEASIBLE, first, first_s, wall, first.objective_value, bound)
+    return RawSolve(status, solver, first_s, wall)
 
 
 def proven_gap(objective: float, bound: float) -> float:
@@ -117,7 +135,12 @@ def proven_gap(objective: float, bound: float) -> float:
 def conflicts(
     buildings: list[Building], hood: Neighbourhood | None, params: SolverParams
 ) -> tuple[str, ...]:
-    """Names of hard constraint groups that together make the problem infeasible."""
+    """Names of hard constraint groups that together make the problem infeasible.
+
+    Every hard group is guarded by an assumption literal; CP-SAT returns a sufficient set of
+    assumptions, which is then shrunk by deletion (drop a group, keep it out if the rest is
+    still infeasible) so the message names only groups that really conflict.
+    """
     pm = PlanModel(diagnose=True)
     if hood is not None:
         pm.add_neighbourhood(hood)
@@ -125,18 +148,35 @@ def conflicts(
         for building in buildings:
             pm.add_building(building)
     pm.finish()
-    solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = params.diagnose_time_limit_s
-    solver.parameters.num_workers = 1
-    status = solver.solve(pm.model)
-    if status != cp_model.INFEASIBLE:
+    deadline = time.perf_counter() + params.diagnose_time_limit_s
+
+    def infeasible(literals: list[int]) -> bool | None:
+        pm.model.clear_assumptions()
+        pm.model.add_assumptions([pm.model.get_bool_var_from_proto_index(i) for i in literals])
+        solver = cp_model.CpSolver()
+        solver.parameters.num_workers = 1
+        solver.parameters.max_time_in_seconds = max(0.05, deadline - time.perf_counter())
+        status = solver.solve(pm.model)
+        if status == cp_model.INFEASIBLE:
+            core[:] = [
+                i for i in solver.sufficient_assumptions_for_infeasibility() if i in pm.groups
+            ]
+            return True
+        return False if status in (cp_model.OPTIMAL, cp_model.FEASIBLE) else None
+
+    core: list[int] = []
+    if not infeasible(list(pm.groups)):
         return ("infeasible: the conflict analysis did not finish",)
-    names = [
-        pm.groups[i] for i in solver.sufficient_assumptions_for_infeasibility() if i in pm.groups
-    ]
-    if not names:
+    if not core:
         return ("the physical limits of the loads themselves conflict",)
-    return tuple(sorted(set(names)))
+    needed = list(core)
+    for literal in list(needed):
+        if time.perf_counter() >= deadline:
+            break
+        trial = [i for i in needed if i != literal]
+        if trial and infeasible(trial):
+            needed = [i for i in trial if i in core] or trial
+    return tuple(sorted({pm.groups[i] for i in needed}))
 
 
 def fallback_plan(building: Building, status: SolveStatus, found: tuple[str, ...]) -> Plan:
@@ -216,9 +256,9 @@ def _finish(
 ) -> SolveResult:
     solver = raw.solver
     if raw.has_solution:
-        objective = solver.objective_value / MONEY_SCALE
-        bound = solver.best_objective_bound / MONEY_SCALE
-        gap = proven_gap(solver.objective_value, solver.best_objective_bound)
+        objective = raw.objective / MONEY_SCALE
+        bound = raw.bound / MONEY_SCALE
+        gap = proven_gap(raw.objective, raw.bound)
         optimal = raw.status == cp_model.OPTIMAL or gap <= params.relative_gap_limit + 1e-12
         status = SolveStatus.OPTIMAL if optimal else SolveStatus.FEASIBLE
         return SolveResult(

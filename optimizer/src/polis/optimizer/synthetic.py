@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 import random
 from datetime import UTC, datetime
 
@@ -22,6 +23,7 @@ from polis.optimizer.domain import (
     cop_series,
 )
 
+LEVELS_OFF = bool(os.environ.get("LEVELS_OFF"))
 DEFAULT_START = datetime(2025, 1, 15, 0, 0, tzinfo=UTC)
 
 

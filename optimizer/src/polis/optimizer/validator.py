@@ -219,7 +219,8 @@ def validate_neighbourhood(hood: Neighbourhood, plans: Sequence[Plan]) -> Report
         used = sum(p.shared_pv_kw[t] for p in plans if p.shared_pv_kw)
         if hood.shared_pv_kw is not None and used > hood.shared_pv_kw[t] + tol:
             report.add(
-                f"{hood.id}: slot {t} uses {used:.2f} kW of shared PV, only {hood.shared_pv_kw[t]:g}"
+                f"{hood.id}: slot {t} uses {used:.2f} kW of shared PV, "
+                f"only {hood.shared_pv_kw[t]:g}"
             )
         if hood.transformer_kw is None:
             continue
