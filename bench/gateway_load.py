@@ -25,7 +25,7 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from multiprocessing.queues import Queue
 from multiprocessing.synchronize import Event
 from pathlib import Path
@@ -42,8 +42,8 @@ STEP = timedelta(minutes=5)
 DAY = 288
 
 
-def rows() -> list[tuple[str, object, float]]:
-    out: list[tuple[str, object, float]] = []
+def rows() -> list[tuple[str, datetime, float]]:
+    out: list[tuple[str, datetime, float]] = []
     for building in ("town-hall", "school-1", "pool"):
         for i in range(DAY):
             out.append((f"{building}/main-meter/power", T0 + i * STEP, 20.0 + (i % 12)))

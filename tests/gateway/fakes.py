@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from concurrent import futures
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -44,7 +45,7 @@ def _point(
         quantity=quantity,  # type: ignore[arg-type]
         unit=unit,
         kind=kind,  # type: ignore[arg-type]
-        **kw,
+        **kw,  # type: ignore[arg-type]
     )
 
 
@@ -126,13 +127,13 @@ class Adapter(control_pb2_grpc.AdapterControlServicer):
     def __init__(self, rec: Recorder) -> None:
         self.rec = rec
 
-    def ListPoints(self, request, context):
+    def ListPoints(self, request: Any, context: grpc.ServicerContext) -> Any:
         points = [
             p for p in catalogue_points() if not request.building or p.building == request.building
         ]
         return control_pb2.ListPointsResponse(points=points)
 
-    def WriteCommand(self, request, context):
+    def WriteCommand(self, request: Any, context: grpc.ServicerContext) -> Any:
         with self.rec.lock:
             self.rec.writes.append(request)
         return control_pb2.WriteCommandResponse(
@@ -143,7 +144,7 @@ class Adapter(control_pb2_grpc.AdapterControlServicer):
             audit_id="adapter-audit-1",
         )
 
-    def Relinquish(self, request, context):
+    def Relinquish(self, request: Any, context: grpc.ServicerContext) -> Any:
         with self.rec.lock:
             self.rec.relinquished.append(request)
         return control_pb2.RelinquishResponse(present_value=20.0, audit_id="adapter-audit-2")
@@ -153,7 +154,7 @@ class Optimizer(planning_pb2_grpc.OptimizerServicer):
     def __init__(self, rec: Recorder) -> None:
         self.rec = rec
 
-    def GetCurrentPlan(self, request, context):
+    def GetCurrentPlan(self, request: Any, context: grpc.ServicerContext) -> Any:
         if request.building == "unplanned":
             context.abort(grpc.StatusCode.NOT_FOUND, "no plan")
         start = slot_start(datetime.now(UTC))
@@ -186,12 +187,12 @@ class Optimizer(planning_pb2_grpc.OptimizerServicer):
             grid_kw=[a + b for a, b in zip(HVAC_KW, HEATER_KW, strict=True)],
         )
 
-    def SetMode(self, request, context):
+    def SetMode(self, request: Any, context: grpc.ServicerContext) -> Any:
         with self.rec.lock:
             self.rec.modes.append((request.building, request.mode))
         return planning_pb2.SetModeResponse(building=request.building, mode=request.mode)
 
-    def RequestFlexibility(self, request, context):
+    def RequestFlexibility(self, request: Any, context: grpc.ServicerContext) -> Any:
         with self.rec.lock:
             self.rec.flex.append(request)
         R = planning_pb2.FlexibilityResponse
@@ -232,7 +233,7 @@ class Savings(savings_pb2_grpc.SavingsServicer):
     def __init__(self, rec: Recorder) -> None:
         self.rec = rec
 
-    def Report(self, request, context):
+    def Report(self, request: Any, context: grpc.ServicerContext) -> Any:
         periods = [period(*m) for m in MONTHS]
         total = period("total", sum(m[1] for m in MONTHS), sum(m[2] for m in MONTHS))
         building = request.building or "town-hall"
@@ -252,7 +253,7 @@ class Savings(savings_pb2_grpc.SavingsServicer):
             method="IPMVP Option C, ASHRAE Guideline 14",
         )
 
-    def ImportCsv(self, request, context):
+    def ImportCsv(self, request: Any, context: grpc.ServicerContext) -> Any:
         with self.rec.lock:
             self.rec.imports.append(request.csv)
         if b"bad" in request.csv:
@@ -276,7 +277,7 @@ class PeerServers:
             ("savings", savings_pb2_grpc.add_SavingsServicer_to_server, Savings),
         ):
             server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
-            add(servicer(self.rec), server)
+            add(servicer(self.rec), server)  # type: ignore[no-untyped-call]
             port = server.add_insecure_port("127.0.0.1:0")
             server.start()
             self.servers[name] = server
@@ -294,7 +295,9 @@ class MemoryStore:
         self.rows = sorted(rows, key=lambda r: (r[0], r[1]))
         self.down = False
 
-    def _match(self, tags: Mapping[str, str | Sequence[str]], start: datetime, stop: datetime):
+    def _match(
+        self, tags: Mapping[str, str | Sequence[str]], start: datetime, stop: datetime
+    ) -> list[tuple[str, datetime, float]]:
         if self.down:
             from polis.common.influx import InfluxError
 
@@ -303,7 +306,15 @@ class MemoryStore:
         ids = {wanted} if isinstance(wanted, str) else set(wanted or [])
         return [r for r in self.rows if r[0] in ids and start <= r[1] < stop]
 
-    def query_range(self, start, stop, tags, *, limit=None, offset=0) -> list[Row]:
+    def query_range(
+        self,
+        start: datetime,
+        stop: datetime,
+        tags: Mapping[str, str | Sequence[str]],
+        *,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[Row]:
         groups: dict[str, list[Row]] = {}
         for pid, t, v in self._match(tags, start, stop):
             groups.setdefault(pid, []).append(Row(t, v, {"point": pid}))
@@ -312,7 +323,14 @@ class MemoryStore:
             out += rows[offset : None if limit is None else offset + limit]
         return out
 
-    def query_window(self, start, stop, tags, every: timedelta, fn=Aggregate.MEAN) -> list[Row]:
+    def query_window(
+        self,
+        start: datetime,
+        stop: datetime,
+        tags: Mapping[str, str | Sequence[str]],
+        every: timedelta,
+        fn: Aggregate = Aggregate.MEAN,
+    ) -> list[Row]:
         assert fn == Aggregate.MEAN
         buckets: dict[tuple[str, datetime], list[float]] = {}
         for pid, t, v in self._match(tags, start, stop):
@@ -320,7 +338,13 @@ class MemoryStore:
             buckets.setdefault((pid, w), []).append(v)
         return [Row(w, sum(vs) / len(vs), {"point": pid}) for (pid, w), vs in buckets.items()]
 
-    def last(self, tags, *, since=timedelta(days=30), now=None) -> list[Row]:
+    def last(
+        self,
+        tags: Mapping[str, str | Sequence[str]],
+        *,
+        since: timedelta = timedelta(days=30),
+        now: datetime | None = None,
+    ) -> list[Row]:
         latest: dict[str, Row] = {}
         for pid, t, v in self._match(
             tags, datetime.min.replace(tzinfo=UTC), datetime.max.replace(tzinfo=UTC)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from datetime import timedelta
+from typing import Any
 
 from .conftest import SAMPLES, STEP, T0, Env, power_value, pv_value
 from .fakes import BASELINE, HEATER_KW, HVAC_KW, MONTHS, PLANNED
@@ -49,7 +50,7 @@ def test_raw_readings_paginate_in_time_order(env: Env) -> None:
     cursor = None
     with env.client("admin") as c:
         for _ in range(20):
-            params = {**RANGE, "point": ids, "limit": 7}
+            params: dict[str, Any] = {**RANGE, "point": ids, "limit": 7}
             if cursor:
                 params["cursor"] = cursor
             page = c.get(f"{API}/readings", params=params).json()
