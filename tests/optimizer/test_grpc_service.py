@@ -1,0 +1,72 @@
+"""The Optimizer servicer on a real grpc.aio server bound to 127.0.0.1:0."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from datetime import UTC, datetime
+
+import grpc
+import pytest
+
+from optimizer.helpers import building
+from polis.optimizer.domain import Building, DeferrableLoad, Horizon, Neighbourhood
+from polis.optimizer.grpc_service import OptimizerServicer
+from polis.optimizer.planner import Planner, UnknownScope
+from polis.optimizer.solve import SolverParams
+from polis.planning.v1 import planning_pb2 as pb
+from polis.planning.v1 import planning_pb2_grpc as pb_grpc
+
+NOW = datetime(2025, 1, 15, 0, 7, tzinfo=UTC)
+
+
+def source(scope: str, start: datetime, slots: int) -> Building | Neighbourhood:
+    if scope != "school":
+        raise UnknownScope(scope)
+    pump = DeferrableLoad("pump", power_kw=2.0, earliest=0, latest=slots, run_slots=2)
+    prices = [0.3, 0.3, 0.1, 0.3] * (slots // 4)
+    b = building(prices, (pump,), base=1.0)
+    return replace(b, horizon=Horizon(start=start, slots=slots), neighbourhood="n1")
+
+
+@pytest.fixture
+async def stub() -> AsyncIterator[pb_grpc.OptimizerStub]:
+    planner = Planner(source, SolverParams(time_limit_s=5, num_workers=1))
+    server = grpc.aio.server()
+    pb_grpc.add_OptimizerServicer_to_server(OptimizerServicer(planner, lambda: NOW), server)
+    port = server.add_insecure_port("127.0.0.1:0")
+    await server.start()
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+        yield pb_grpc.OptimizerStub(channel)
+    await server.stop(None)
+
+
+async def test_solve_then_current_plan(stub: pb_grpc.OptimizerStub) -> None:
+    response = await stub.Solve(pb.SolveRequest(building="school", horizon_slots=8))
+    assert response.status == pb.SOLVE_STATUS_OPTIMAL
+    (plan,) = response.plans
+    # the pump runs in the two 0.10 EUR/kWh slots (2 and 6) instead of its timer (0-1)
+    assert list(plan.loads[0].power_kw) == [0, 0, 2, 0, 0, 0, 2, 0]
+    assert plan.start.ToDatetime(tzinfo=UTC) == datetime(2025, 1, 15, 0, 0, tzinfo=UTC)
+    assert plan.baseline.cost_eur - plan.planned.cost_eur == pytest.approx(2 * 2 * 0.25 * 0.2)
+    current = await stub.GetCurrentPlan(pb.GetCurrentPlanRequest(building="school"))
+    assert list(current.grid_kw) == list(plan.grid_kw)
+    assert current.mode == pb.MODE_DRY_RUN
+
+
+async def test_set_mode_and_unknown_building(stub: pb_grpc.OptimizerStub) -> None:
+    reply = await stub.SetMode(pb.SetModeRequest(building="school", mode=pb.MODE_APPLY))
+    assert reply.mode == pb.MODE_APPLY
+    with pytest.raises(grpc.aio.AioRpcError) as error:
+        await stub.Solve(pb.SolveRequest(building="museum"))
+    assert error.value.code() == grpc.StatusCode.NOT_FOUND
+
+
+async def test_flexibility_request_reports_planned_peak(stub: pb_grpc.OptimizerStub) -> None:
+    await stub.Solve(pb.SolveRequest(building="school", horizon_slots=8))
+    request = pb.FlexibilityRequest(neighbourhood="n1", peak_limit_kw=2.5)
+    request.window_start.FromDatetime(datetime(2025, 1, 15, 0, 30))
+    request.window_end.FromDatetime(datetime(2025, 1, 15, 1, 0))
+    reply = await stub.RequestFlexibility(request)
+    assert reply.achieved_peak_kw == pytest.approx(3.0)  # slot 2: base 1 + pump 2
+    assert reply.outcome == pb.FlexibilityResponse.OUTCOME_REJECTED
