@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -77,7 +78,7 @@ class OptimizerServicer(pb_grpc.OptimizerServicer):
         return self._now()  # type: ignore[operator,no-any-return]
 
     async def Solve(
-        self, request: pb.SolveRequest, context: grpc.aio.ServicerContext
+        self, request: pb.SolveRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> pb.SolveResponse:
         scope = request.building or request.neighbourhood
         if not scope:
@@ -114,7 +115,7 @@ class OptimizerServicer(pb_grpc.OptimizerServicer):
         )
 
     async def GetCurrentPlan(
-        self, request: pb.GetCurrentPlanRequest, context: grpc.aio.ServicerContext
+        self, request: pb.GetCurrentPlanRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> pb.Plan:
         try:
             plan = self._planner.current(request.building)
@@ -123,7 +124,7 @@ class OptimizerServicer(pb_grpc.OptimizerServicer):
         return plan_to_proto(plan, self._planner.mode(request.building), self._clock())
 
     async def SetMode(
-        self, request: pb.SetModeRequest, context: grpc.aio.ServicerContext
+        self, request: pb.SetModeRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> pb.SetModeResponse:
         modes = {pb.MODE_DRY_RUN: Mode.DRY_RUN, pb.MODE_APPLY: Mode.APPLY}
         if request.mode not in modes or not request.building:
@@ -134,7 +135,7 @@ class OptimizerServicer(pb_grpc.OptimizerServicer):
         return pb.SetModeResponse(building=request.building, mode=_MODE[mode])
 
     async def RequestFlexibility(
-        self, request: pb.FlexibilityRequest, context: grpc.aio.ServicerContext
+        self, request: pb.FlexibilityRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> pb.FlexibilityResponse:
         plans = [
             p for p in self._planner.plans.values() if p.neighbourhood == request.neighbourhood

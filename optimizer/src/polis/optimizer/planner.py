@@ -7,8 +7,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from polis.optimizer.decompose import solve_neighbourhood
 from polis.optimizer.domain import Building, Neighbourhood, Plan, SolveResult
-from polis.optimizer.solve import SolverParams, solve_building, solve_monolithic
+from polis.optimizer.solve import SolverParams, solve_building
 from polis.optimizer.validator import validate_neighbourhood, validate_plan
 
 # (scope id, horizon start, slots) -> the instance to plan, with fresh forecasts and actuals
@@ -42,7 +43,7 @@ class Planner:
             members: tuple[Building, ...] = (instance,)
             report = validate_plan(instance, result.plans[0])
         else:
-            result = await asyncio.to_thread(solve_monolithic, instance, chosen)
+            result = await asyncio.to_thread(solve_neighbourhood, instance, chosen)
             members = instance.buildings
             report = validate_neighbourhood(instance, result.plans)
         if not report.ok and result.plans and result.plans[0].conflicts == ():
