@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import Depends, Request, Security
+from fastapi import Depends, Path, Request, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
@@ -19,6 +19,10 @@ from polis.gateway.security.ratelimit import retry_after_header
 from polis.gateway.security.roles import Principal, Role
 from polis.gateway.security.tokens import InvalidToken, decode_token
 from polis.gateway.state import GatewayState
+
+# Row ids as they appear in paths: positive and within a 32-bit INTEGER on every backend.
+MAX_ID = 2_147_483_647
+RowId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="Polis API key")
 bearer = HTTPBearer(

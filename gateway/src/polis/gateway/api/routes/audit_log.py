@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from sqlalchemy import select
 
-from polis.gateway.api.deps import PrincipalDep, SessionDep
+from polis.gateway.api.deps import MAX_ID, PrincipalDep, SessionDep
 from polis.gateway.api.schemas import AuditOut
 from polis.gateway.db.models import AuditEntry
 from polis.gateway.security.roles import Role, can_report_all, require
@@ -21,7 +21,7 @@ def audit_log(
     session: SessionDep,
     building: str | None = None,
     before_id: Annotated[
-        int | None, Query(ge=1, description="Page: entries older than this")
+        int | None, Query(ge=1, le=MAX_ID, description="Page: entries older than this")
     ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[AuditOut]:

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from polis.control.v1 import control_pb2
 from polis.gateway import audit
-from polis.gateway.api.deps import CatalogueDep, PrincipalDep, SessionDep, StateDep
+from polis.gateway.api.deps import CatalogueDep, PrincipalDep, RowId, SessionDep, StateDep
 from polis.gateway.api.problems import PEER_RESPONSES, Problem
 from polis.gateway.api.routes.catalogue import check_building
 from polis.gateway.api.schemas import ModeChange, ModeOut, OverrideCreate, OverrideOut, PlanOut
@@ -184,7 +184,7 @@ def list_overrides(
 @router.delete("/overrides/{override_id}", response_model=OverrideOut)
 async def cancel_override(
     building: str,
-    override_id: int,
+    override_id: RowId,
     state: StateDep,
     principal: PrincipalDep,
     catalogue: CatalogueDep,

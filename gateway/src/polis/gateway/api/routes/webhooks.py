@@ -7,7 +7,7 @@ import secrets
 from fastapi import APIRouter
 from sqlalchemy import select
 
-from polis.gateway.api.deps import PrincipalDep, SessionDep
+from polis.gateway.api.deps import PrincipalDep, RowId, SessionDep
 from polis.gateway.api.problems import Problem
 from polis.gateway.api.schemas import DeliveryOut, WebhookCreate, WebhookCreated, WebhookOut
 from polis.gateway.db.models import WebhookDelivery, WebhookSubscription
@@ -70,14 +70,16 @@ def list_webhooks(principal: PrincipalDep, session: SessionDep) -> list[dict[str
 
 
 @router.delete("/{webhook_id}", status_code=204)
-def delete_webhook(webhook_id: int, principal: PrincipalDep, session: SessionDep) -> None:
+def delete_webhook(webhook_id: RowId, principal: PrincipalDep, session: SessionDep) -> None:
     row = _owned(session, principal, webhook_id)
     row.active = False
     session.commit()
 
 
 @router.get("/{webhook_id}/deliveries", response_model=list[DeliveryOut])
-def deliveries(webhook_id: int, principal: PrincipalDep, session: SessionDep) -> list[DeliveryOut]:
+def deliveries(
+    webhook_id: RowId, principal: PrincipalDep, session: SessionDep
+) -> list[DeliveryOut]:
     _owned(session, principal, webhook_id)
     rows = session.scalars(
         select(WebhookDelivery)
