@@ -21,17 +21,17 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from adapter.fake_bacnet import free_udp_port  # noqa: E402
-from adapter.simulator_fixture import running_simulator  # noqa: E402
-from pymodbus.client import AsyncModbusTcpClient  # noqa: E402
+from adapter.fake_bacnet import free_udp_port
+from adapter.simulator_fixture import running_simulator
+from pymodbus.client import AsyncModbusTcpClient
 
-from polis.adapter.bacnet.client import BacnetClient  # noqa: E402
-from polis.adapter.bacnet.discovery import discover_device  # noqa: E402
-from polis.adapter.config import parse_config  # noqa: E402
-from polis.adapter.manifest import config_from_manifest  # noqa: E402
-from polis.adapter.modbus.plan import plan_reads  # noqa: E402
-from polis.adapter.modbus.profile import RegisterSpec  # noqa: E402
-from polis.adapter.service import Adapter  # noqa: E402
+from polis.adapter.bacnet.client import BacnetClient
+from polis.adapter.bacnet.discovery import discover_device
+from polis.adapter.config import parse_config
+from polis.adapter.manifest import config_from_manifest
+from polis.adapter.modbus.plan import plan_reads
+from polis.adapter.modbus.profile import RegisterSpec
+from polis.adapter.service import Adapter
 
 
 def decode_ratio() -> tuple[float, float]:

@@ -47,8 +47,11 @@ if [[ ! -f "$SRC/go.mod" ]]; then
 fi
 
 # The wrapper builds libflux with cargo and hands its flags to cgo. libflux pins an old
-# toolchain in rust-toolchain.toml: RUSTUP_TOOLCHAIN=stable keeps rustup from downloading it,
-# and --cap-lints=warn keeps newer lints from failing the build.
+# toolchain in rust-toolchain.toml: RUSTUP_TOOLCHAIN=stable keeps rustup from downloading it.
+# Its crates deny warnings, so newer compiler lints would fail the build: every rustc call goes
+# through a wrapper that caps lints at warn. (RUSTFLAGS=--cap-lints=warn is not enough: the
+# wrapper passes --target to cargo, and then RUSTFLAGS skips the build script that compiles
+# flux-core for the host.)
 GOBIN_DIR="$CACHE/bin"
 mkdir -p "$GOBIN_DIR"
 PKG_CONFIG_VERSION=$(cd "$SRC" && go list -m -f '{{.Version}}' github.com/influxdata/pkg-config)
@@ -56,10 +59,16 @@ if [[ ! -x "$GOBIN_DIR/pkg-config-$PKG_CONFIG_VERSION" ]]; then
   log "building influxdata pkg-config wrapper $PKG_CONFIG_VERSION"
   (cd "$SRC" && go build -o "$GOBIN_DIR/pkg-config-$PKG_CONFIG_VERSION" github.com/influxdata/pkg-config)
 fi
+cat > "$GOBIN_DIR/rustc-cap-lints" <<'WRAP'
+#!/bin/sh
+exec "$@" --cap-lints=warn
+WRAP
+chmod +x "$GOBIN_DIR/rustc-cap-lints"
 
 export PKG_CONFIG="$GOBIN_DIR/pkg-config-$PKG_CONFIG_VERSION"
 export RUSTUP_TOOLCHAIN=stable
-export RUSTFLAGS="--cap-lints=warn"
+export RUSTC_WRAPPER="$GOBIN_DIR/rustc-cap-lints"
+unset RUSTFLAGS
 export CGO_ENABLED=1
 export GOFLAGS="-buildvcs=false"
 

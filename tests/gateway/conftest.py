@@ -12,7 +12,8 @@ import pytest
 from .fakes import MemoryStore, PeerServers
 from .server import Running, gateway_settings, run_gateway
 
-T0 = datetime(2026, 3, 1, tzinfo=UTC)
+# Three hours of 5-minute data ending before now: "last value" queries look back 30 days.
+T0 = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=4)
 STEP = timedelta(minutes=5)
 SAMPLES = 36  # three hours
 

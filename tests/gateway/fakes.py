@@ -107,6 +107,7 @@ def slot_start(now: datetime) -> datetime:
     return now.replace(minute=now.minute - now.minute % 15, second=0, microsecond=0)
 
 
+OPERATOR_HOLDS = 25.5
 HVAC_KW = [10.0 + (i % 4) for i in range(96)]
 HEATER_KW = [3.0 if i % 2 == 0 else 0.0 for i in range(96)]
 PLANNED = planning_pb2.Figures(energy_kwh=300.0, cost_eur=60.0, peak_kw=40.0, co2_kg=120.0)
@@ -136,10 +137,15 @@ class Adapter(control_pb2_grpc.AdapterControlServicer):
     def WriteCommand(self, request: Any, context: grpc.ServicerContext) -> Any:
         with self.rec.lock:
             self.rec.writes.append(request)
+        # 25.5 stands for a value an operator's manual override keeps from taking effect.
+        overridden = request.value == OPERATOR_HOLDS
         return control_pb2.WriteCommandResponse(
-            status=control_pb2.WRITE_STATUS_APPLIED,
+            status=control_pb2.WRITE_STATUS_OVERRIDDEN
+            if overridden
+            else control_pb2.WRITE_STATUS_APPLIED,
+            message="operator override at priority 8" if overridden else "",
             requested_value=request.value,
-            present_value=request.value,
+            present_value=19.0 if overridden else request.value,
             priority=request.priority,
             audit_id="adapter-audit-1",
         )
@@ -346,8 +352,7 @@ class MemoryStore:
         now: datetime | None = None,
     ) -> list[Row]:
         latest: dict[str, Row] = {}
-        for pid, t, v in self._match(
-            tags, datetime.min.replace(tzinfo=UTC), datetime.max.replace(tzinfo=UTC)
-        ):
+        stop = now or datetime.now(UTC)
+        for pid, t, v in self._match(tags, stop - since, stop + timedelta(microseconds=1)):
             latest[pid] = Row(t, v, {"point": pid})
         return list(latest.values())

@@ -99,6 +99,7 @@ for role in ROLES:
     CASES += [(role, c, "-", role == "admin") for c in GLOBAL[:2]]
     CASES += [(role, c, "-", role in READ_ALL) for c in GLOBAL[2:4]]
     CASES += [(role, GLOBAL[4], "-", role != "neighbourhood_scheme")]
+    CASES += [(role, Call("me", "GET", "/me"), "-", True)]
 
 
 def send(client: httpx.Client, call: Call) -> httpx.Response:

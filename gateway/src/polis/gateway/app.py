@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -18,6 +19,7 @@ from polis.gateway.api.routes import (
     catalogue,
     imports,
     keys,
+    me,
     neighbourhoods,
     plans,
     readings,
@@ -30,6 +32,7 @@ from polis.gateway.db.models import ApiKey
 from polis.gateway.domain.catalogue import DisplayMetadata, parse_metadata
 from polis.gateway.peers.catalogue_cache import CatalogueCache
 from polis.gateway.peers.clients import Peers
+from polis.gateway.plan_watch import PlanWatcher
 from polis.gateway.readings import ReadingsStore
 from polis.gateway.security.keys import key_from_bootstrap
 from polis.gateway.security.ratelimit import TokenBuckets
@@ -111,20 +114,30 @@ def create_app(
             max_attempts=settings.webhook_max_attempts,
             backoff_s=settings.webhook_backoff_s,
         )
+        cache = CatalogueCache(peers.list_points, settings.catalogue_ttl_s, metadata)
         app.state.gateway = GatewayState(
             settings=settings,
             engine=engine,
             sessions=sessions,
             peers=peers,
-            catalogue=CatalogueCache(peers.list_points, settings.catalogue_ttl_s, metadata),
+            catalogue=cache,
             readings=store,
             buckets=TokenBuckets(settings.rate_limit_per_s, settings.rate_limit_burst),
             webhooks=dispatcher,
         )
-        log.info("gateway ready", database=engine.url.render_as_string(hide_password=True))
+        resumed = dispatcher.resume()
+        watcher = PlanWatcher(cache.get, peers.current_plan, dispatcher, settings.plan_poll_s)
+        watch = asyncio.create_task(watcher.run())
+        log.info(
+            "gateway ready",
+            database=engine.url.render_as_string(hide_password=True),
+            resumed_deliveries=resumed,
+        )
         try:
             yield
         finally:
+            watch.cancel()
+            await asyncio.gather(watch, return_exceptions=True)
             await dispatcher.close()
             await client.aclose()
             await peers.close()
@@ -144,6 +157,7 @@ def create_app(
 
     api = APIRouter(prefix="/api/v1")
     for module in (
+        me,
         keys,
         catalogue,
         readings,

@@ -43,6 +43,7 @@ class GatewaySettings(PolisSettings):
     webhook_backoff_s: float = Field(default=2.0, gt=0)
     webhook_timeout_s: float = Field(default=5.0, gt=0)
 
+    plan_poll_s: float = Field(default=60.0, gt=0)
     live_interval_s: float = Field(default=5.0, gt=0)
     readings_max_rows: int = Field(default=10_000, ge=1)
 

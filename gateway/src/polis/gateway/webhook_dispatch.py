@@ -20,6 +20,7 @@ from polis.gateway.domain import webhooks
 from polis.gateway.security.roles import Principal, Role, can_read_building, can_read_neighbourhood
 
 log = get_logger(__name__)
+UNFINISHED = ("pending", "retrying")
 
 
 def owner_principal(sub: WebhookSubscription) -> Principal:
@@ -86,13 +87,37 @@ class WebhookDispatcher:
                 ids.append(delivery.id)
             session.commit()
         for delivery_id in ids:
-            task = asyncio.create_task(self._deliver(delivery_id))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            self._spawn(delivery_id)
         return ids
 
+    def wants(self, event: str) -> bool:
+        """Whether any active subscription listens for ``event`` (saves work when none does)."""
+        with self._sessions() as session:
+            subs = session.scalars(
+                select(WebhookSubscription.events).where(WebhookSubscription.active.is_(True))
+            ).all()
+        return any(event in events for events in subs)
+
+    def resume(self) -> int:
+        """Restart deliveries a previous process left unfinished; returns how many."""
+        with self._sessions() as session:
+            ids = session.scalars(
+                select(WebhookDelivery.id).where(WebhookDelivery.status.in_(UNFINISHED))
+            ).all()
+        for delivery_id in ids:
+            self._spawn(delivery_id)
+        return len(ids)
+
+    def _spawn(self, delivery_id: str) -> None:
+        task = asyncio.create_task(self._deliver(delivery_id))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
     async def _deliver(self, delivery_id: str) -> None:
-        for attempt in range(1, self._max_attempts + 1):
+        with self._sessions() as session:
+            done = session.get(WebhookDelivery, delivery_id)
+            first = (done.attempts if done is not None else 0) + 1
+        for attempt in range(first, self._max_attempts + 1):
             with self._sessions() as session:
                 delivery = session.get(WebhookDelivery, delivery_id)
                 if delivery is None:

@@ -78,3 +78,16 @@ def current_flexibility_kw(plan: planning_pb2.Plan, now: datetime) -> float:
         if load.kind in FLEXIBLE_KINDS and index < len(load.power_kw):
             total += max(0.0, load.power_kw[index])
     return total
+
+
+def plan_summary(plan: planning_pb2.Plan) -> dict[str, object]:
+    """What a ``plan.updated`` webhook carries: enough to decide whether to fetch the plan."""
+    planned, baseline = figures(plan.planned), figures(plan.baseline)
+    created = _time(plan.created_at)
+    return {
+        "building": plan.building,
+        "status": planning_pb2.SolveStatus.Name(plan.status).removeprefix("SOLVE_STATUS_").lower(),
+        "mode": mode_name(plan.mode),
+        "created_at": created.isoformat() if created else None,
+        "expected_savings": savings(planned, baseline),
+    }

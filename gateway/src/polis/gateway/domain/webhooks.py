@@ -10,7 +10,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 
-EVENTS = frozenset({"plan.mode_changed", "override.created", "override.cancelled", "alarm"})
+EVENTS = frozenset(
+    {"plan.updated", "plan.mode_changed", "override.created", "override.cancelled", "alarm"}
+)
 SIGNATURE_HEADER = "X-Polis-Signature"
 TIMESTAMP_HEADER = "X-Polis-Timestamp"
 EVENT_HEADER = "X-Polis-Event"

@@ -1,1 +1,4 @@
-"""Shared library of the Polis services: settings, logging, clock, gRPC bootstrap, InfluxDB access."""
+"""Shared library of the Polis services.
+
+Settings, logging, the virtual clock, gRPC bootstrap and InfluxDB access.
+"""

@@ -6,7 +6,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import grpc
-from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_health.v1._async import HealthServicer
 from grpc_reflection.v1alpha import reflection
 
 DEFAULT_DEADLINE_S = 5.0
@@ -16,7 +17,7 @@ DEFAULT_DEADLINE_S = 5.0
 class GrpcServer:
     server: grpc.aio.Server
     port: int
-    health: health.aio.HealthServicer
+    health: HealthServicer
     services: tuple[str, ...]
 
     async def set_serving(self, serving: bool) -> None:
@@ -46,7 +47,7 @@ async def start_grpc_server(
     """
     server = grpc.aio.server()
     register(server)
-    health_servicer = health.aio.HealthServicer()
+    health_servicer = HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     names = (*services, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name)
     reflection.enable_server_reflection((*names, reflection.SERVICE_NAME), server)
@@ -54,17 +55,21 @@ async def start_grpc_server(
     if bound == 0:
         raise OSError(f"cannot bind gRPC server to {host}:{port}")
     await server.start()
-    running = GrpcServer(server=server, port=bound, health=health_servicer, services=tuple(services))
+    running = GrpcServer(
+        server=server, port=bound, health=health_servicer, services=tuple(services)
+    )
     await running.set_serving(True)
     return running
 
 
-async def check_health(target: str, service: str = "", timeout: float = 2.0) -> bool:
+async def check_health(target: str, service: str = "", deadline_s: float = 2.0) -> bool:
     """True if the gRPC server at ``target`` reports SERVING for ``service``."""
     async with grpc.aio.insecure_channel(target) as channel:
         stub = health_pb2_grpc.HealthStub(channel)
         try:
-            reply = await stub.Check(health_pb2.HealthCheckRequest(service=service), timeout=timeout)
+            reply = await stub.Check(
+                health_pb2.HealthCheckRequest(service=service), timeout=timeout
+            )
         except grpc.aio.AioRpcError:
             return False
         return bool(reply.status == health_pb2.HealthCheckResponse.SERVING)

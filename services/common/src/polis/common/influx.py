@@ -1,8 +1,11 @@
 """InfluxDB 2.x access for every Polis service; the only module that imports influxdb-client.
 
-Writes go in batches (never one point per request). Queries are Flux with parameters: values
-from callers travel as ``params`` and never become query text; tag keys and aggregate functions
-are checked against fixed sets before they appear in a query.
+Writes go in batches (never one point per request). Queries are Flux with parameters: every
+value from a caller is bound in a ``params`` record encoded by :func:`flux_literal` from its
+Python type (strings escaped, instants and durations as Flux literals), and the query body only
+ever refers to ``params.<name>``. InfluxDB OSS ignores the API's own ``params`` field (a Cloud
+feature), hence the record. Tag keys and aggregate functions are checked against fixed sets
+before they appear in a query.
 """
 
 from __future__ import annotations
@@ -13,11 +16,15 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, cast
 
-from influxdb_client import BucketRetentionRules, Dialect, InfluxDBClient, TaskCreateRequest
 from influxdb_client.client.exceptions import InfluxDBError
+from influxdb_client.client.influxdb_client import InfluxDBClient
 from influxdb_client.client.write_api import SYNCHRONOUS
+from influxdb_client.domain.bucket_retention_rules import BucketRetentionRules
+from influxdb_client.domain.dialect import Dialect
+from influxdb_client.domain.task_create_request import TaskCreateRequest
+from influxdb_client.domain.write_precision import WritePrecision
 
 from polis.common.lineprotocol import Sample, encode, to_ns
 from polis.common.settings import PolisSettings
@@ -40,6 +47,8 @@ TAG_KEYS = frozenset(
 )
 _EXTRA_TAG_KEYS = frozenset({"load", "meter", "source", "plan"})
 DEFAULT_BATCH = 5_000
+# WritePrecision.NS is annotated as str, the write API wants the enum type.
+_NS = cast(WritePrecision, WritePrecision.NS)
 
 
 class InfluxError(Exception):
@@ -147,7 +156,11 @@ class InfluxStore:
         try:
             if api.find_bucket_by_name(name) is None:
                 rules = (
-                    [BucketRetentionRules(type="expire", every_seconds=int(retention.total_seconds()))]
+                    [
+                        BucketRetentionRules(
+                            type="expire", every_seconds=int(retention.total_seconds())
+                        )
+                    ]
                     if retention
                     else []
                 )
@@ -169,9 +182,11 @@ class InfluxStore:
         for start in range(0, len(lines), self.batch_size):
             chunk = "\n".join(lines[start : start + self.batch_size])
             try:
-                self._write.write(bucket=target, org=self.org, record=chunk, write_precision="ns")
+                self._write.write(bucket=target, org=self.org, record=chunk, write_precision=_NS)
             except Exception as error:  # urllib3 and HTTP errors alike mean "not written"
-                raise InfluxError(f"write to {self.url} bucket {target!r} failed: {error}") from error
+                raise InfluxError(
+                    f"write to {self.url} bucket {target!r} failed: {error}"
+                ) from error
 
     def write(self, samples: Iterable[Sample], bucket: str | None = None) -> int:
         lines = [encode(sample) for sample in samples]
@@ -181,8 +196,9 @@ class InfluxStore:
     # -- queries ----------------------------------------------------------------------------
 
     def _run(self, flux: str, params: dict[str, Any]) -> Iterator[dict[str, str]]:
+        query = bind(flux, params)
         try:
-            text = self._query.query_raw(flux, org=self.org, params=params, dialect=_DIALECT)
+            text = self._query.query_raw(query, org=self.org, dialect=_DIALECT)
             body = text.data.decode() if hasattr(text, "data") else str(text)
         except Exception as error:
             raise InfluxError(f"query on {self.url} failed: {error}") from error
@@ -354,7 +370,7 @@ from(bucket: params.bucket)
         names = []
         tasks = self._client.tasks_api()
         org_id = self._org_id()
-        for every, suffix in ((timedelta(minutes=15), "15m"), (timedelta(hours=1), "1h")):
+        for suffix, lookback in (("15m", "30m"), ("1h", "2h")):
             target = f"{source}_{suffix}"
             self.ensure_bucket(target)
             name = f"polis-downsample-{source}-{suffix}"
@@ -362,7 +378,7 @@ from(bucket: params.bucket)
                 tasks.delete_task(existing.id)
             tasks.create_task(
                 task_create_request=TaskCreateRequest(
-                    flux=downsampling_flux(name, source, target, suffix),
+                    flux=downsampling_flux(name, source, target, suffix, lookback),
                     org_id=org_id,
                     status="active",
                     description=f"Polis {suffix} view of {source}",
@@ -383,7 +399,7 @@ from(bucket: params.bucket)
         return str(orgs[0].id)
 
 
-def downsampling_flux(name: str, source: str, target: str, every: str) -> str:
+def downsampling_flux(name: str, source: str, target: str, every: str, lookback: str) -> str:
     """The Flux of one downsampling task (constant text: names come from configuration)."""
     for value in (source, target):
         if not value.replace("_", "").replace("-", "").isalnum():
@@ -391,7 +407,7 @@ def downsampling_flux(name: str, source: str, target: str, every: str) -> str:
     return f"""option task = {{name: "{name}", every: {every}, offset: 1m}}
 
 data = from(bucket: "{source}")
-  |> range(start: -task.every * 2)
+  |> range(start: -{lookback})
   |> filter(fn: (r) => r._measurement == "{READING}" and r._field == "value")
 
 data
@@ -404,6 +420,40 @@ data
   |> aggregateWindow(every: {every}, fn: mean, createEmpty: false)
   |> to(bucket: "{target}")
 """
+
+
+def flux_literal(value: object) -> str:
+    """A Flux literal for a Python value; the only way caller values enter a query."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            raise ValueError(f"{value} has no Flux literal")
+        return repr(value)
+    if isinstance(value, str):
+        escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("${", "\\${")
+        return f'"{escaped}"'
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise ValueError("query instants must be timezone-aware")
+        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    if isinstance(value, timedelta):
+        return f"{value // timedelta(microseconds=1) * 1000}ns"
+    raise TypeError(f"no Flux literal for {type(value).__name__}")
+
+
+def bind(flux: str, params: Mapping[str, Any]) -> str:
+    """Put a ``params`` record after the query's imports."""
+    for name in params:
+        _check_identifier(name, "parameter")
+    record = ", ".join(f"{name}: {flux_literal(value)}" for name, value in params.items())
+    lines = flux.splitlines()
+    split = 0
+    while split < len(lines) and lines[split].startswith("import "):
+        split += 1
+    return "\n".join([*lines[:split], f"params = {{{record}}}", *lines[split:]])
 
 
 def _columns(names: Iterable[str]) -> str:

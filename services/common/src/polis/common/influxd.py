@@ -197,9 +197,7 @@ def main(argv: list[str] | None = None) -> int:
     start.add_argument("--port", type=int, default=8086)
     start.add_argument("--org", default=os.environ.get("POLIS_INFLUX_ORG", "polis"))
     start.add_argument("--bucket", default=os.environ.get("POLIS_INFLUX_BUCKET", "raw"))
-    start.add_argument(
-        "--token", default=os.environ.get("POLIS_INFLUX_TOKEN", "polis-dev-token")
-    )
+    start.add_argument("--token", default=os.environ.get("POLIS_INFLUX_TOKEN", "polis-dev-token"))
     args = parser.parse_args(argv)
 
     if args.command == "build":

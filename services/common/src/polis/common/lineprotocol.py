@@ -59,6 +59,7 @@ def encode(sample: Sample) -> str:
         if value:
             parts.append(f",{key.translate(_KEY_ESCAPES)}={value.translate(_KEY_ESCAPES)}")
     fields = ",".join(
-        f"{key.translate(_KEY_ESCAPES)}={_field(value)}" for key, value in sorted(sample.fields.items())
+        f"{key.translate(_KEY_ESCAPES)}={_field(value)}"
+        for key, value in sorted(sample.fields.items())
     )
     return f"{''.join(parts)} {fields} {sample.time_ns}"

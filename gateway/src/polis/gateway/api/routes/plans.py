@@ -156,6 +156,19 @@ async def create_override(
             "adapter_audit_id": response.audit_id,
         },
     )
+    if row.status in ("overridden", "unconfirmed"):
+        state.webhooks.publish(
+            "alarm",
+            {
+                "building": building,
+                "kind": f"command_{row.status}",
+                "point_id": row.point_id,
+                "requested_value": row.value,
+                "present_value": row.present_value,
+                "message": response.message,
+            },
+            building=building,
+        )
     state.webhooks.publish(
         "override.created",
         {

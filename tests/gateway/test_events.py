@@ -1,0 +1,201 @@
+"""Alarms, plan updates, resumed deliveries, identity, and secrets kept out of logs."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import pytest
+import structlog
+from google.protobuf.timestamp_pb2 import Timestamp
+from sqlalchemy import select
+
+from polis.gateway.db.engine import make_engine, migrate, session_factory
+from polis.gateway.db.models import WebhookDelivery, WebhookSubscription
+from polis.gateway.domain.catalogue import Catalogue, PointInfo
+from polis.gateway.plan_watch import PlanWatcher
+from polis.planning.v1 import planning_pb2
+
+from .conftest import Env, create_keys
+from .fakes import OPERATOR_HOLDS, MemoryStore, PeerServers
+from .server import JWT_SECRET, gateway_settings, run_gateway
+from .test_webhooks_and_limits import Receiver
+
+API = "/api/v1"
+
+
+def wait_for_status(c: httpx.Client, hook_id: int, status: str) -> list[dict[str, Any]]:
+    deadline = time.monotonic() + 20
+    while True:
+        log: list[dict[str, Any]] = c.get(f"{API}/webhooks/{hook_id}/deliveries").json()
+        if (log and all(d["status"] == status for d in log)) or time.monotonic() > deadline:
+            return log
+        time.sleep(0.05)
+
+
+def test_overridden_command_raises_an_alarm(env: Env) -> None:
+    receiver = Receiver([])
+    try:
+        with env.client("facility_manager") as c:
+            hook = c.post(f"{API}/webhooks", json={"url": receiver.url, "events": ["alarm"]})
+            hook_id = hook.json()["id"]
+            created = c.post(
+                f"{API}/buildings/town-hall/overrides",
+                json={"point_id": "town-hall/ahu-1/setpoint", "value": OPERATOR_HOLDS},
+            ).json()
+            receiver.wait_for(1)
+            wait_for_status(c, hook_id, "delivered")
+            c.delete(f"{API}/webhooks/{hook_id}")
+        assert created["status"] == "overridden"
+        assert created["present_value"] == 19.0
+        alarm = json.loads(receiver.received[0][1])
+        assert alarm["event"] == "alarm"
+        assert alarm["data"]["kind"] == "command_overridden"
+        assert alarm["data"]["requested_value"] == OPERATOR_HOLDS
+    finally:
+        receiver.close()
+
+
+def test_me_describes_the_caller(env: Env) -> None:
+    with env.client("facility_manager") as fm, env.client("neighbourhood_scheme") as scheme:
+        me = fm.get(f"{API}/me").json()
+        other = scheme.get(f"{API}/me").json()
+    assert (me["role"], me["buildings"], me["can_control"]) == (
+        "facility_manager",
+        ["town-hall"],
+        True,
+    )
+    assert (other["neighbourhood"], other["can_control"]) == ("centre", False)
+
+
+class Recording:
+    def __init__(self, wanted: bool) -> None:
+        self.wanted = wanted
+        self.published: list[tuple[str, dict[str, Any], str | None]] = []
+
+    def wants(self, event: str) -> bool:
+        return self.wanted
+
+    def publish(
+        self,
+        event: str,
+        data: dict[str, Any],
+        *,
+        building: str | None = None,
+        neighbourhood: str | None = None,
+    ) -> list[str]:
+        self.published.append((event, data, building))
+        return []
+
+
+async def test_plan_watcher_publishes_only_changes() -> None:
+    catalogue = Catalogue.build(
+        [PointInfo("b1/m/p", "m", "n", "b1", "m", "active_power", "kW", "instantaneous")]
+    )
+    created = [datetime(2026, 3, 1, 12, tzinfo=UTC)]
+
+    async def get_catalogue() -> Catalogue:
+        return catalogue
+
+    async def current_plan(building: str) -> planning_pb2.Plan:
+        ts = Timestamp()
+        ts.FromDatetime(created[0])
+        return planning_pb2.Plan(
+            building=building,
+            created_at=ts,
+            planned=planning_pb2.Figures(energy_kwh=90),
+            baseline=planning_pb2.Figures(energy_kwh=100),
+        )
+
+    quiet = Recording(wanted=False)
+    assert await PlanWatcher(get_catalogue, current_plan, quiet, 60).poll_once() == []
+    publisher = Recording(wanted=True)
+    watcher = PlanWatcher(get_catalogue, current_plan, publisher, 60)
+    assert await watcher.poll_once() == []  # first sight: nothing to compare with
+    assert await watcher.poll_once() == []  # unchanged
+    created[0] = datetime(2026, 3, 1, 12, 15, tzinfo=UTC)
+    assert await watcher.poll_once() == ["b1"]
+    event, data, building = publisher.published[0]
+    assert (event, building) == ("plan.updated", "b1")
+    assert data["expected_savings"]["energy_kwh"] == 10
+    assert data["created_at"] == "2026-03-01T12:15:00+00:00"
+
+
+def test_unfinished_deliveries_resume_after_restart(
+    peers: PeerServers, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    db = tmp_path_factory.mktemp("resume") / "gw.db"
+    receiver = Receiver([])
+    engine = make_engine(f"sqlite:///{db}")
+    migrate(engine)
+    sessions = session_factory(engine)
+    with sessions() as session:
+        sub = WebhookSubscription(
+            owner="key:x",
+            owner_role="admin",
+            owner_buildings=[],
+            url=receiver.url,
+            events=["alarm"],
+            secret="s" * 40,
+            active=True,
+        )
+        session.add(sub)
+        session.flush()
+        session.add(
+            WebhookDelivery(
+                id="left-over", subscription_id=sub.id, event="alarm", payload='{"x":1}'
+            )
+        )
+        session.commit()
+    try:
+        with run_gateway(gateway_settings(db, peers.addresses), MemoryStore([])):
+            receiver.wait_for(1)
+            deadline = time.monotonic() + 20
+            while time.monotonic() < deadline:
+                with sessions() as session:
+                    status = session.scalars(
+                        select(WebhookDelivery.status).where(WebhookDelivery.id == "left-over")
+                    ).one()
+                if status == "delivered":
+                    break
+                time.sleep(0.05)
+        assert status == "delivered"
+        assert receiver.received[0][1] == b'{"x":1}'
+        assert receiver.received[0][0]["X-Polis-Delivery"] == "left-over"
+    finally:
+        receiver.close()
+        engine.dispose()
+
+
+def test_no_secret_reaches_the_logs(
+    peers: PeerServers,
+    tmp_path_factory: pytest.TempPathFactory,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    settings = gateway_settings(
+        tmp_path_factory.mktemp("logs") / "gw.db", peers.addresses, log_level="DEBUG"
+    )
+    from polis.common.logging import configure_logging
+
+    configure_logging("gateway", "DEBUG", "json")
+    try:
+        with run_gateway(settings, MemoryStore([])) as gw:
+            keys = create_keys(gw)
+            for key in (*keys.values(), keys["admin"][:-3] + "abc"):
+                with httpx.Client(base_url=gw.base_url, headers={"X-API-Key": key}) as c:
+                    c.get(f"{API}/keys")
+                    c.get(f"{API}/buildings/town-hall/plan")
+    finally:
+        # configure_logging bound the captured stream: restore the defaults before it closes.
+        structlog.reset_defaults()
+        logging.getLogger().handlers.clear()
+    out, err = capfd.readouterr()
+    logs = out + err
+    assert "gateway ready" in logs  # the logs were captured at all
+    for key in keys.values():
+        assert key.split("_", 2)[2] not in logs
+    assert JWT_SECRET not in logs
