@@ -68,7 +68,7 @@ async def check_health(target: str, service: str = "", deadline_s: float = 2.0) 
         stub = health_pb2_grpc.HealthStub(channel)
         try:
             reply = await stub.Check(
-                health_pb2.HealthCheckRequest(service=service), timeout=timeout
+                health_pb2.HealthCheckRequest(service=service), timeout=deadline_s
             )
         except grpc.aio.AioRpcError:
             return False
