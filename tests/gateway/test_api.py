@@ -271,3 +271,9 @@ def test_csv_import_passes_through_and_reports_row_errors(env: Env) -> None:
     assert bad.status_code == 422
     assert bad.json()["field"] == "value"
     assert bad.json()["errors"] == [{"line": 2, "field": "value", "message": "not a number"}]
+
+
+def test_health_and_readiness_need_no_key(env: Env) -> None:
+    with env.client() as c:
+        assert c.get("/healthz").json() == {"status": "ok"}
+        assert c.get("/readyz").json() == {"status": "ok"}

@@ -131,3 +131,8 @@ def test_production_refuses_placeholder_and_short_jwt_secrets(
     monkeypatch.setenv("POLIS_RATE_LIMIT_BURST", "0")
     with pytest.raises(SettingsError, match="POLIS_RATE_LIMIT_BURST"):
         load_settings(GatewaySettings)
+
+
+def test_empty_bootstrap_key_means_none(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("POLIS_BOOTSTRAP_ADMIN_KEY", "")
+    assert load_settings(GatewaySettings).bootstrap_admin_key is None

@@ -10,6 +10,9 @@ from datetime import UTC, datetime
 import httpx
 import yaml
 from fastapi import APIRouter, FastAPI
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from polis.common.logging import get_logger
@@ -174,6 +177,16 @@ def create_app(
     @app.get("/healthz", tags=["health"], include_in_schema=False)
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
+
+    @app.get("/readyz", tags=["health"], include_in_schema=False)
+    def readyz() -> JSONResponse:
+        """Ready when the gateway's own database answers; peers may come and go."""
+        try:
+            with engine.connect() as connection:
+                connection.execute(text("select 1"))
+        except SQLAlchemyError:
+            return JSONResponse({"status": "database unavailable"}, status_code=503)
+        return JSONResponse({"status": "ok"})
 
     dashboard.mount(app)
     return app

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 
 from polis.common.settings import Environment, PolisSettings
 
@@ -46,6 +46,12 @@ class GatewaySettings(PolisSettings):
     plan_poll_s: float = Field(default=60.0, gt=0)
     live_interval_s: float = Field(default=5.0, gt=0)
     readings_max_rows: int = Field(default=10_000, ge=1)
+
+    @field_validator("bootstrap_admin_key", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        # Compose passes an unset variable through as "": that means no bootstrap key.
+        return None if value == "" else value
 
     @model_validator(mode="after")
     def _strong_jwt_secret_in_production(self) -> GatewaySettings:
