@@ -7,7 +7,7 @@ quantity      unit in the model          why
 ============  =========================  =============================================
 power         0.01 kW (10 W)             ``POWER_SCALE = 100``; forecasts rounded to 10 W
 energy        ``0.01 kW * dt / 1000``    ``ENERGY_SCALE = 1000``: efficiencies to 0.1 %
-temperature   1e-3 K                     ``TEMP_SCALE = 1000``; RC step times ``10**6``
+temperature   1e-6 K (slacks 1e-3 K)     ``TEMP_SCALE``, ``SLACK_SCALE``; affine in powers
 money         1e-7 EUR                   ``MONEY_SCALE = 10**7``; prices to ~0.1 %
 ============  =========================  =============================================
 
@@ -38,11 +38,8 @@ from polis.optimizer.domain import (
 
 POWER_SCALE = 100
 ENERGY_SCALE = 1000
-TEMP_SCALE = 1000
-STATE_SCALE = 10**6
-AFFINE_SCALE = 1000
-import os as _os
-THERMAL_FORM = _os.environ.get('TF', 'state')
+TEMP_SCALE = 10**6
+SLACK_SCALE = 1000
 MONEY_SCALE = 10**7
 
 # cp_model expressions mix ints, IntVars and numpy scalars; typed loosely on purpose
@@ -273,53 +270,31 @@ class PlanModel:
         temps: list[LinearExpr] = []
         penalty: list[LinearExpr] = []
         comfort = f"{name}: comfort band"
+        # comfort slacks are counted in mK (SLACK_SCALE) so the penalty coefficient stays exact
         pen_coef = round(
-            comfort_weight * zone.comfort_penalty_eur_per_kh * dt / TEMP_SCALE * MONEY_SCALE
+            comfort_weight * zone.comfort_penalty_eur_per_kh * dt / SLACK_SCALE * MONEY_SCALE
         )
-        # State form: STATE_SCALE*T[t] = A*T[t-1] + drive + G*P[t] + r, |r| <= STATE_SCALE/2,
-        # i.e. each step rounds the exact recurrence to the nearest temperature unit.
-        # Affine form: T[t] = free response + sum of step responses of past powers.
-        coef_prev = round(a * STATE_SCALE)
-        previous: LinearExpr = round(zone.initial_temp_c * TEMP_SCALE)
-        lo_all = min(*zone.comfort_lo, *zone.outdoor_c, zone.initial_temp_c) - 40
-        hi_all = max(*zone.comfort_hi, *zone.outdoor_c, zone.initial_temp_c) + 40
-        half = STATE_SCALE // 2
+        per_slack = TEMP_SCALE // SLACK_SCALE
         free = zone.initial_temp_c
         for t in range(slots):
-            drive = (1 - a) * (zone.outdoor_c[t] + zone.r_k_per_kw * zone.gains_kw[t])
-            free = a * free + drive
-            temp: LinearExpr
-            if THERMAL_FORM == "affine":
-                coefs = [round(gain[s] * a ** (t - s) * AFFINE_SCALE) for s in range(t + 1)]
-                temp = round(free * TEMP_SCALE * AFFINE_SCALE) + cp_model.LinearExpr.weighted_sum(
-                    power[: t + 1], coefs
-                )
-            else:
-                temp = m.new_int_var(
-                    round(lo_all * TEMP_SCALE), round(hi_all * TEMP_SCALE), f"{name}/T[{t}]"
-                )
-                residual = (
-                    coef_prev * previous
-                    + round(drive * TEMP_SCALE * STATE_SCALE)
-                    + round(gain[t] * STATE_SCALE) * power[t]
-                    - STATE_SCALE * temp
-                )
-                m.add_linear_constraint(residual, -half, half - 1)
-                previous = temp
+            free = a * free + (1 - a) * (zone.outdoor_c[t] + zone.r_k_per_kw * zone.gains_kw[t])
+            coefs = [round(gain[s] * a ** (t - s)) for s in range(t + 1)]
+            temp = round(free * TEMP_SCALE) + cp_model.LinearExpr.weighted_sum(
+                power[: t + 1], coefs
+            )
             temps.append(temp)
-            scale = AFFINE_SCALE if THERMAL_FORM == "affine" else 1
-            lo = round(zone.comfort_lo[t] * TEMP_SCALE * scale)
-            hi = round(zone.comfort_hi[t] * TEMP_SCALE * scale)
+            lo = round(zone.comfort_lo[t] * TEMP_SCALE)
+            hi = round(zone.comfort_hi[t] * TEMP_SCALE)
             if zone.comfort_hard:
                 self._hard(comfort, m.add(temp >= lo))
                 self._hard(comfort, m.add(temp <= hi))
             else:
-                span = round(60 * TEMP_SCALE * scale)
+                span = 60 * SLACK_SCALE
                 below = m.new_int_var(0, span, f"{name}/below[{t}]")
                 above = m.new_int_var(0, span, f"{name}/above[{t}]")
-                m.add(temp + below >= lo)
-                m.add(temp - above <= hi)
-                penalty.append(round(pen_coef / scale) * (below + above))
+                m.add(temp + per_slack * below >= lo)
+                m.add(temp - per_slack * above <= hi)
+                penalty.append(pen_coef * (below + above))
         lv = LoadVars(list(power), temps, penalty=penalty)
         base = zone_baseline(zone, slots, dt)[0]
         for t in range(slots):

@@ -106,16 +106,6 @@ def run(pm: PlanModel, params: SolverParams, time_limit_s: float | None = None) 
     solver.parameters.relative_gap_limit = params.relative_gap_limit
     solver.parameters.num_workers = params.workers
     solver.parameters.random_seed = params.seed
-    import os as _o
-    for _kv in _o.environ.get("CPX", "").split():
-        _k, _v = _kv.split("=")
-        if _k == "subsolvers":
-            solver.parameters.subsolvers.extend(_v.split(","))
-        elif _k == "ignore_subsolvers":
-            solver.parameters.ignore_subsolvers.extend(_v.split(","))
-        else:
-            _cur = getattr(solver.parameters, _k)
-            setattr(solver.parameters, _k, (_v == "1") if isinstance(_cur, bool) else type(_cur)(_v))
     progress = _Progress()
     progress.started = started
     status = solver.solve(pm.model, progress)
@@ -230,9 +220,7 @@ def extract_plans(
                 power = tuple(load.heater_kw if p > 0 else 0.0 for p in power)
             setpoints: tuple[float, ...] = ()
             if isinstance(load, ThermalZone):
-                from polis.optimizer import model as _mm
-                _sc = TEMP_SCALE * (_mm.AFFINE_SCALE if _mm.THERMAL_FORM == "affine" else 1)
-                setpoints = tuple(solver.value(v) / _sc for v in lv.temps)
+                setpoints = tuple(solver.value(v) / TEMP_SCALE for v in lv.temps)
             for t in range(slots):
                 flex[t] += power[t]
             explanation = explain_load(load, power, building)
