@@ -1,0 +1,112 @@
+"""``python -m polis.optimizer``: settings and config, gRPC service, rolling-horizon planning."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+
+import httpx
+
+from polis.common.grpc_server import start_grpc_server
+from polis.common.logging import configure_logging, get_logger
+from polis.common.settings import SettingsError, load_settings
+from polis.optimizer.commands import AdapterClient
+from polis.optimizer.config import ConfigError, load_config
+from polis.optimizer.forecast import ClimatologyTemperature, HttpTemperature, TemperatureProvider
+from polis.optimizer.grpc_service import OptimizerServicer
+from polis.optimizer.instances import InstanceFactory
+from polis.optimizer.plan_store import InfluxPlanSink, NullPlanSink, PlanSink
+from polis.optimizer.planner import Mode, Planner
+from polis.optimizer.rolling import RollingHorizon
+from polis.optimizer.settings import OptimizerSettings
+from polis.optimizer.solve import SolverParams
+from polis.planning.v1 import planning_pb2, planning_pb2_grpc
+
+log = get_logger("polis.optimizer")
+
+
+async def serve(settings: OptimizerSettings) -> None:
+    config = load_config(settings.optimizer_config)
+    clock = settings.clock()
+    http: httpx.Client | None = None
+    temperature: TemperatureProvider = ClimatologyTemperature()
+    if settings.optimizer_weather_url:
+        http = httpx.Client(timeout=5.0)
+        temperature = HttpTemperature(
+            settings.optimizer_weather_url,
+            settings.optimizer_latitude,
+            settings.optimizer_longitude,
+            http,
+        )
+    sink: PlanSink = NullPlanSink()
+    store = None
+    if settings.optimizer_store_plans:
+        from polis.common.influx import InfluxStore
+
+        store = InfluxStore.from_settings(settings)
+        sink = InfluxPlanSink(store)
+    factory = InstanceFactory(config, temperature)
+    params = SolverParams(
+        time_limit_s=settings.optimizer_time_limit_s,
+        relative_gap_limit=settings.optimizer_relative_gap_limit,
+        num_workers=settings.optimizer_num_workers,
+    )
+    planner = Planner(factory, params)
+    default_mode = Mode.APPLY if settings.optimizer_mode == "apply" else Mode.DRY_RUN
+    for b in config.buildings:
+        planner.set_mode(b.id, default_mode)
+    points = {
+        b.id: {load.id: load.command_point for load in b.loads if load.command_point}
+        for b in config.buildings
+    }
+    servicer = OptimizerServicer(planner, clock.now)
+    server = await start_grpc_server(
+        lambda s: planning_pb2_grpc.add_OptimizerServicer_to_server(servicer, s),  # type: ignore[no-untyped-call]
+        [planning_pb2.DESCRIPTOR.services_by_name["Optimizer"].full_name],
+        host=settings.optimizer_host,
+        port=settings.optimizer_port,
+    )
+    log.info("optimizer serving", address=f"{settings.optimizer_host}:{server.port}")
+    adapter = AdapterClient(settings.adapter_target, settings.adapter_deadline_s)
+    loop = RollingHorizon(
+        planner,
+        factory.scopes(),
+        clock,
+        points,
+        sink,
+        adapter,
+        settings.optimizer_horizon_slots,
+        settings.optimizer_replan_minutes,
+    )
+    stop = asyncio.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        asyncio.get_running_loop().add_signal_handler(sig, stop.set)
+    try:
+        await loop.run(stop)
+    finally:
+        await server.stop(2.0)
+        await adapter.close()
+        if http is not None:
+            http.close()
+        if store is not None:
+            store.close()
+
+
+def main() -> int:
+    try:
+        settings = load_settings(OptimizerSettings)
+    except SettingsError as error:
+        print(error, file=sys.stderr)
+        return 2
+    configure_logging("optimizer", settings.log_level, settings.log_format)
+    try:
+        asyncio.run(serve(settings))
+    except ConfigError as error:
+        print(error, file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,91 @@
+"""Sending the current slot's commands to the building adapter over gRPC.
+
+A plan maps to commands per load: thermal zones get their planned temperature as setpoint,
+other loads their planned power (kW; on/off loads 1/0). Each write carries a deadline and a
+duration of one slot, so the device falls back to its own schedule if the optimizer stops.
+An unreachable adapter is logged and skipped: planning goes on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+import grpc
+from google.protobuf.duration_pb2 import Duration
+
+from polis.common.logging import get_logger
+from polis.control.v1 import control_pb2 as pb
+from polis.control.v1 import control_pb2_grpc as pb_grpc
+from polis.optimizer.domain import LoadKind, Plan
+
+log = get_logger("polis.optimizer.commands")
+
+
+@dataclass(frozen=True)
+class Command:
+    point_id: str
+    value: float
+    reason: str
+
+
+def commands_for_slot(plan: Plan, slot: int, points: dict[str, str]) -> list[Command]:
+    """Commands for ``slot`` of ``plan``; ``points`` maps load id to its command point."""
+    out = []
+    for schedule in plan.loads:
+        load_id = schedule.load_id.split("@", 1)[0]
+        point = points.get(load_id)
+        if point is None:
+            continue
+        if schedule.kind is LoadKind.HVAC and schedule.setpoint_c:
+            value = round(schedule.setpoint_c[slot], 1)
+        elif schedule.kind in (LoadKind.PUMP, LoadKind.DEFERRABLE):
+            value = 1.0 if schedule.power_kw[slot] > 0 else 0.0
+        else:
+            value = round(schedule.power_kw[slot], 2)
+        out.append(Command(point, value, schedule.explanation[:200]))
+    return out
+
+
+class AdapterClient:
+    def __init__(self, target: str, deadline_s: float = 2.0) -> None:
+        self._channel = grpc.aio.insecure_channel(target)
+        self._stub = pb_grpc.AdapterControlStub(self._channel)  # type: ignore[no-untyped-call]
+        self._deadline = deadline_s
+
+    async def close(self) -> None:
+        await self._channel.close(None)
+
+    async def send(self, commands: list[Command], slot: timedelta) -> int:
+        """Write commands; returns how many the adapter accepted."""
+        accepted = 0
+        duration = Duration()
+        duration.FromTimedelta(slot)
+        for command in commands:
+            request = pb.WriteCommandRequest(
+                point_id=command.point_id,
+                value=command.value,
+                duration=duration,
+                requested_by="polis-optimizer",
+                reason=command.reason,
+            )
+            try:
+                reply = await self._stub.WriteCommand(request, timeout=self._deadline)
+            except grpc.aio.AioRpcError as error:
+                log.warning(
+                    "adapter write failed",
+                    point=command.point_id,
+                    code=error.code().name,
+                    detail=error.details(),
+                )
+                if error.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
+                    break  # adapter down: skip the rest of this slot, retry next slot
+                continue
+            accepted += 1
+            log.info(
+                "command written",
+                point=command.point_id,
+                value=command.value,
+                status=pb.WriteStatus.Name(reply.status),
+            )
+        return accepted

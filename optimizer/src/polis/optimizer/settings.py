@@ -1,0 +1,27 @@
+"""Optimizer settings (environment POLIS_*), on top of the shared Polis settings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+
+from polis.common.settings import PolisSettings
+
+
+class OptimizerSettings(PolisSettings):
+    optimizer_config: Path = Path("config/optimizer.yaml")
+    optimizer_host: str = "127.0.0.1"
+    optimizer_port: int = Field(default=50053, ge=0, le=65535)
+    optimizer_mode: str = Field(default="dry_run", pattern=r"^(dry_run|apply)$")
+    optimizer_horizon_slots: int = Field(default=96, ge=4, le=192)
+    optimizer_replan_minutes: int = Field(default=15, gt=0)
+    optimizer_time_limit_s: float = Field(default=10.0, gt=0)
+    optimizer_relative_gap_limit: float = Field(default=0.01, ge=0, lt=1)
+    optimizer_num_workers: int = Field(default=0, ge=0)
+    optimizer_weather_url: str | None = None
+    optimizer_latitude: float = 39.64
+    optimizer_longitude: float = 22.42
+    optimizer_store_plans: bool = True
+    adapter_target: str = "127.0.0.1:50051"
+    adapter_deadline_s: float = Field(default=2.0, gt=0)

@@ -1,0 +1,59 @@
+"""YAML configuration: validation messages and the instances built from it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import yaml
+
+from polis.optimizer.config import ConfigError, load_config, parse_config
+from polis.optimizer.domain import DeferrableLoad, EVSession, Horizon, ThermalZone
+from polis.optimizer.instances import InstanceFactory
+
+EXAMPLE = Path(__file__).parents[2] / "optimizer" / "examples" / "optimizer.yaml"
+# Wednesday 15 January 2025, 00:00 Athens time (UTC+2)
+START = datetime(2025, 1, 14, 22, 0, tzinfo=UTC)
+
+
+def test_example_config_builds_instances() -> None:
+    config = load_config(EXAMPLE)
+    factory = InstanceFactory(config)
+    hall = factory("town-hall", START, 96)
+    assert not isinstance(hall, tuple)
+    horizon = Horizon(START, 96)
+    prices = hall.tariff.import_eur_per_kwh  # type: ignore[union-attr]
+    # 06:45 local: night price; 07:00 day price; 17:00-21:00 peak
+    assert prices[27] == 0.14 and prices[28] == 0.19 and prices[68] == 0.26
+    assert horizon.slot_start(68).hour == 15  # 17:00 local is 15:00 UTC
+    zone = next(load for load in hall.loads if isinstance(load, ThermalZone))  # type: ignore[union-attr]
+    # comfort applies at the end of each slot: slot 31 ends at 08:00 local
+    assert zone.comfort_lo[30] == 16 and zone.comfort_lo[31] == 21
+    school = factory("school-1", START, 96)
+    (ev,) = [load for load in school.loads if isinstance(load, EVSession)]  # type: ignore[union-attr]
+    assert (ev.arrival, ev.departure, ev.energy_kwh) == (32, 60, 18)
+    pool = factory("pool", START, 96)
+    (pump,) = [load for load in pool.loads if isinstance(load, DeferrableLoad)]  # type: ignore[union-attr]
+    assert (pump.run_slots, pump.min_run_slots, pump.baseline_start) == (32, 4, 32)
+    hood = factory("old-town", START, 96)
+    assert [b.id for b in hood.buildings] == ["town-hall", "school-1"]  # type: ignore[union-attr]
+    assert factory.scopes() == ["old-town", "pool"]
+
+
+def test_errors_name_the_file_and_path(tmp_path: Path) -> None:
+    data = yaml.safe_load(EXAMPLE.read_text())
+    data["buildings"][2]["loads"][0]["power_kw"] = -1
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump(data))
+    with pytest.raises(ConfigError) as error:
+        load_config(bad)
+    assert f"{bad}: buildings.2.loads.0.pump.power_kw" in str(error.value)
+    assert "greater than 0" in str(error.value)
+
+
+def test_unknown_tariff_reference_is_rejected() -> None:
+    data = yaml.safe_load(EXAMPLE.read_text())
+    data["buildings"][0]["tariff"] = "nope"
+    with pytest.raises(ConfigError, match="buildings.0.tariff: unknown tariff 'nope'"):
+        parse_config(data, "optimizer.yaml")
