@@ -159,6 +159,7 @@ class Adapter(control_pb2_grpc.AdapterControlServicer):
 class Optimizer(planning_pb2_grpc.OptimizerServicer):
     def __init__(self, rec: Recorder) -> None:
         self.rec = rec
+        self.mode: dict[str, int] = {}
 
     def GetCurrentPlan(self, request: Any, context: grpc.ServicerContext) -> Any:
         if request.building == "unplanned":
@@ -188,7 +189,7 @@ class Optimizer(planning_pb2_grpc.OptimizerServicer):
             planned=PLANNED,
             baseline=BASELINE,
             status=planning_pb2.SOLVE_STATUS_OPTIMAL,
-            mode=planning_pb2.MODE_DRY_RUN,
+            mode=self.mode.get(request.building, planning_pb2.MODE_DRY_RUN),  # type: ignore[arg-type]
             created_at=_ts(start),
             grid_kw=[a + b for a, b in zip(HVAC_KW, HEATER_KW, strict=True)],
         )
@@ -196,6 +197,7 @@ class Optimizer(planning_pb2_grpc.OptimizerServicer):
     def SetMode(self, request: Any, context: grpc.ServicerContext) -> Any:
         with self.rec.lock:
             self.rec.modes.append((request.building, request.mode))
+            self.mode[request.building] = request.mode
         return planning_pb2.SetModeResponse(building=request.building, mode=request.mode)
 
     def RequestFlexibility(self, request: Any, context: grpc.ServicerContext) -> Any:

@@ -73,6 +73,42 @@ def test_portfolio_and_building_page(browser, env: Env) -> None:  # type: ignore
     page.close()
 
 
+def test_facility_manager_sets_mode_and_overrides_with_the_keyboard(browser, env: Env) -> None:  # type: ignore[no-untyped-def]
+    page = browser.new_page(viewport={"width": 1200, "height": 900})
+    sign_in(page, env, "facility_manager", "/dashboard/building?b=town-hall")
+    sync_api.expect(page.locator("#control")).to_be_visible()
+    sync_api.expect(page.locator("#who-role")).to_have_text("facility manager")
+    page.get_by_label("Plan mode").select_option("apply")
+    page.get_by_label("Plan mode").focus()
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+    sync_api.expect(page.locator("#control-answer")).to_have_text("Mode set to apply.")
+    sync_api.expect(page.locator("#plan-summary .badge")).to_have_text("apply")
+
+    page.get_by_label("Value", exact=True).fill("22")
+    page.get_by_label("Reason").fill("open day")
+    page.get_by_label("Reason").press("Enter")
+    sync_api.expect(page.locator("#control-answer")).to_have_text(
+        "Override applied: town-hall/ahu-1/setpoint at 22.0."
+    )
+    write = env.peers.rec.writes[-1]
+    assert (write.value, write.reason) == (22.0, "open day")
+    cancel = page.get_by_role("button", name="Cancel override of town-hall/ahu-1/setpoint").first
+    cancel.focus()
+    page.keyboard.press("Enter")
+    sync_api.expect(page.locator("#control-answer")).to_contain_text("cancelled")
+    page.screenshot(path=str(ARTIFACTS / "building-control.png"), full_page=True)
+    page.close()
+
+
+def test_energy_department_sees_no_controls(browser, env: Env) -> None:  # type: ignore[no-untyped-def]
+    page = browser.new_page()
+    sign_in(page, env, "energy_department", "/dashboard/building?b=town-hall")
+    sync_api.expect(page.locator("#plan .load-row")).to_have_count(2)
+    sync_api.expect(page.locator("#control")).to_be_hidden()
+    page.close()
+
+
 def test_savings_report_page_and_csv_download(browser, env: Env) -> None:  # type: ignore[no-untyped-def]
     page = browser.new_page(viewport={"width": 1200, "height": 900})
     sign_in(page, env, "energy_department", "/dashboard/savings?scope=building&id=town-hall")

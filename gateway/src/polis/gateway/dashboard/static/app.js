@@ -87,10 +87,16 @@ const Polis = (() => {
     if (credentials()) start(render); else showLogin();
   }
 
+  let me = null;
   async function start(render) {
     document.getElementById("login").hidden = true;
     document.getElementById("content").hidden = false;
-    try { await render(); } catch (error) { showError("page-error", error); }
+    try {
+      me = await json("/me");
+      const who = document.getElementById("who-role");
+      if (who) who.textContent = me.role.replace("_", " ");
+      await render(me);
+    } catch (error) { showError("page-error", error); }
   }
 
   // A line chart of one or more series [{name, colour, points:[[Date, value]]}].
@@ -172,5 +178,5 @@ const Polis = (() => {
     document.body.append(link); link.click(); link.remove();
   }
 
-  return { json, request, el, svg, fmt, param, init, showError, lineChart, planTimeline, live, download };
+  return { json, request, me: () => me, el, svg, fmt, param, init, showError, lineChart, planTimeline, live, download };
 })();

@@ -1,5 +1,5 @@
 "use strict";
-Polis.init(async () => {
+Polis.init(async (me) => {
   const { json, el, fmt, param, lineChart, planTimeline, live } = Polis;
   const id = param("b");
   const building = await json(`/buildings/${encodeURIComponent(id)}`);
@@ -36,8 +36,9 @@ Polis.init(async () => {
   energy.replaceChildren(lineChart(series, { title: `Power at ${building.name}, 15-minute means`, unit: "kW" }),
     el("p", { class: "muted", text: series.map((s) => s.name).join(" · ") }));
 
-  try {
-    const plan = await json(`/buildings/${encodeURIComponent(id)}/plan`);
+  const base = `/buildings/${encodeURIComponent(id)}`;
+  const showPlan = async () => {
+    const plan = await json(`${base}/plan`);
     const s = plan.expected_savings;
     document.getElementById("plan-summary").replaceChildren(el("p", {},
       el("span", { class: `badge ${plan.mode}`, text: plan.mode.replace("_", "-") }), " ",
@@ -45,7 +46,75 @@ Polis.init(async () => {
     document.getElementById("plan").replaceChildren(planTimeline(plan));
     document.getElementById("plan-explanations").replaceChildren(...plan.loads.map((l) =>
       el("li", {}, el("strong", { text: `${l.load_id} (${l.kind}): ` }), l.explanation)));
-  } catch (error) {
-    Polis.showError("plan-error", error);
-  }
+    document.getElementById("mode").value = plan.mode === "apply" ? "apply" : "dry_run";
+  };
+  try { await showPlan(); } catch (error) { Polis.showError("plan-error", error); }
+
+  savingsSummary(id).catch(() => {});
+  if (me && me.can_control) await controls(id, base, showPlan);
 });
+
+async function savingsSummary(id) {
+  const { json, fmt } = Polis;
+  const now = new Date();
+  const reportingStart = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 3, 1));
+  const baselineStart = new Date(Date.UTC(reportingStart.getUTCFullYear() - 1, reportingStart.getUTCMonth(), 1));
+  const query = new URLSearchParams({ scope: "building", id, baseline_start: baselineStart.toISOString(),
+    baseline_end: reportingStart.toISOString(), reporting_start: reportingStart.toISOString(), reporting_end: now.toISOString() });
+  const report = await json(`/savings/report?${query}`);
+  const total = report.total.find((p) => p.period === "total");
+  if (total) {
+    document.getElementById("savings-summary").textContent =
+      `Last three months: ${fmt(total.avoided_kwh, 0)} kWh avoided (${fmt(100 * total.fractional_savings)} %), €${fmt(total.avoided_eur, 2)}.`;
+  }
+}
+
+async function controls(id, base, showPlan) {
+  const { json, el, fmt } = Polis;
+  document.getElementById("control").hidden = false;
+  const answer = document.getElementById("control-answer");
+  const say = (text, ok = true) => { answer.className = ok ? "" : "error"; answer.textContent = text; };
+  const points = (await json(`${base}/points`)).filter((p) => p.kind === "command");
+  document.getElementById("override-point").replaceChildren(...points.map((p) =>
+    el("option", { value: p.id, text: `${p.id} (${p.unit}${p.min_value !== null ? `, ${p.min_value}–${p.max_value}` : ""})` })));
+
+  const tbody = document.querySelector("#overrides tbody");
+  const showOverrides = async () => {
+    const rows = (await json(`${base}/overrides`)).filter((o) => o.status !== "cancelled");
+    tbody.replaceChildren(...rows.map((o) => {
+      const cancel = el("button", { type: "button", class: "secondary", text: "Cancel" });
+      cancel.setAttribute("aria-label", `Cancel override of ${o.point_id}`);
+      cancel.addEventListener("click", async () => {
+        try { await json(`${base}/overrides/${o.id}`, { method: "DELETE" }); say(`Override ${o.id} cancelled.`); await showOverrides(); }
+        catch (error) { say(error.message, false); }
+      });
+      return el("tr", {}, el("td", { text: o.point_id }), el("td", { class: "num", text: fmt(o.value) }),
+        el("td", { text: o.status }), el("td", { text: (o.expires_at || "").slice(0, 16).replace("T", " ") }), el("td", {}, cancel));
+    }));
+  };
+  await showOverrides();
+
+  document.getElementById("mode-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const mode = document.getElementById("mode").value;
+    try {
+      await json(`${base}/mode`, { method: "PUT", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ mode }) });
+      say(`Mode set to ${mode.replace("_", "-")}.`);
+      await showPlan();
+    } catch (error) { say(error.message, false); }
+  });
+  document.getElementById("override-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const body = { point_id: document.getElementById("override-point").value,
+      value: Number(document.getElementById("override-value").value),
+      duration_minutes: Number(document.getElementById("override-minutes").value),
+      reason: document.getElementById("override-reason").value };
+    try {
+      const created = await json(`${base}/overrides`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+      say(`Override ${created.status}: ${created.point_id} at ${fmt(created.present_value)}.`, created.status === "applied");
+      await showOverrides();
+    } catch (error) {
+      say(error.problem.field ? `${error.problem.field}: ${error.message}` : error.message, false);
+    }
+  });
+}
