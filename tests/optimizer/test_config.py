@@ -25,11 +25,14 @@ def test_example_config_builds_instances() -> None:
     horizon = Horizon(START, 96)
     prices = hall.tariff.import_eur_per_kwh  # type: ignore[union-attr]
     # 06:45 local: night price; 07:00 day price; 17:00-21:00 peak
-    assert prices[27] == 0.14 and prices[28] == 0.19 and prices[68] == 0.26
+    assert prices[27] == 0.14
+    assert prices[28] == 0.19
+    assert prices[68] == 0.26
     assert horizon.slot_start(68).hour == 15  # 17:00 local is 15:00 UTC
     zone = next(load for load in hall.loads if isinstance(load, ThermalZone))  # type: ignore[union-attr]
     # comfort applies at the end of each slot: slot 31 ends at 08:00 local
-    assert zone.comfort_lo[30] == 16 and zone.comfort_lo[31] == 21
+    assert zone.comfort_lo[30] == 16
+    assert zone.comfort_lo[31] == 21
     school = factory("school-1", START, 96)
     (ev,) = [load for load in school.loads if isinstance(load, EVSession)]  # type: ignore[union-attr]
     assert (ev.arrival, ev.departure, ev.energy_kwh) == (32, 60, 18)
@@ -55,5 +58,5 @@ def test_errors_name_the_file_and_path(tmp_path: Path) -> None:
 def test_unknown_tariff_reference_is_rejected() -> None:
     data = yaml.safe_load(EXAMPLE.read_text())
     data["buildings"][0]["tariff"] = "nope"
-    with pytest.raises(ConfigError, match="buildings.0.tariff: unknown tariff 'nope'"):
+    with pytest.raises(ConfigError, match=r"buildings\.0\.tariff: unknown tariff 'nope'"):
         parse_config(data, "optimizer.yaml")

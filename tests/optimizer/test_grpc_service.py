@@ -25,7 +25,7 @@ def source(scope: str, start: datetime, slots: int) -> Building | Neighbourhood:
         raise UnknownScope(scope)
     pump = DeferrableLoad("pump", power_kw=2.0, earliest=0, latest=slots, run_slots=2)
     prices = [0.3, 0.3, 0.1, 0.3] * (slots // 4)
-    b = building(prices, (pump,), base=1.0)
+    b: Building = building(prices, (pump,), base=1.0)
     return replace(b, horizon=Horizon(start=start, slots=slots), neighbourhood="n1")
 
 
@@ -33,11 +33,13 @@ def source(scope: str, start: datetime, slots: int) -> Building | Neighbourhood:
 async def stub() -> AsyncIterator[pb_grpc.OptimizerStub]:
     planner = Planner(source, SolverParams(time_limit_s=5, num_workers=1))
     server = grpc.aio.server()
-    pb_grpc.add_OptimizerServicer_to_server(OptimizerServicer(planner, lambda: NOW), server)
+    pb_grpc.add_OptimizerServicer_to_server(  # type: ignore[no-untyped-call]
+        OptimizerServicer(planner, lambda: NOW), server
+    )
     port = server.add_insecure_port("127.0.0.1:0")
     await server.start()
     async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
-        yield pb_grpc.OptimizerStub(channel)
+        yield pb_grpc.OptimizerStub(channel)  # type: ignore[no-untyped-call]
     await server.stop(None)
 
 

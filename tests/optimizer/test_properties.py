@@ -11,6 +11,7 @@ from polis.optimizer.domain import (
     Building,
     DeferrableLoad,
     EVSession,
+    Load,
     SolveStatus,
     ThermalMode,
     ThermalZone,
@@ -28,7 +29,7 @@ def instances(draw: st.DrawFn) -> Building:
     prices = draw(
         st.lists(st.sampled_from([0.08, 0.12, 0.18, 0.25]), min_size=SLOTS, max_size=SLOTS)
     )
-    loads = []
+    loads: list[Load] = []
     if draw(st.booleans()):
         earliest = draw(st.integers(0, 6))
         run = draw(st.integers(1, 4))
@@ -99,7 +100,7 @@ def instances(draw: st.DrawFn) -> Building:
                 min_kwh=0.5,
             )
         )
-    return building(
+    made: Building = building(
         prices,
         tuple(loads),
         base=draw(st.floats(0.5, 4.0)),
@@ -107,6 +108,7 @@ def instances(draw: st.DrawFn) -> Building:
         demand_charge=draw(st.sampled_from([0.0, 0.5])),
         feed_in=0.05,
     )
+    return made
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -36,7 +36,7 @@ class TemperatureProvider(Protocol):
 
 @dataclass(frozen=True)
 class ClimatologyTemperature:
-    """Monthly mean with a diurnal sine (minimum near 05:00, maximum near 15:00 local)."""
+    """Monthly mean with a diurnal sine: minimum at 03:00, maximum at 15:00 local time."""
 
     mean_c: Sequence[float] = THESSALY_MEAN_C
     range_c: Sequence[float] = THESSALY_RANGE_C
