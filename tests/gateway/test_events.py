@@ -77,10 +77,10 @@ class Recording:
         self.wanted = wanted
         self.published: list[tuple[str, dict[str, Any], str | None]] = []
 
-    def wants(self, event: str) -> bool:
+    async def wants(self, event: str) -> bool:
         return self.wanted
 
-    def publish(
+    async def publish(
         self,
         event: str,
         data: dict[str, Any],

@@ -128,7 +128,7 @@ def create_app(
             buckets=TokenBuckets(settings.rate_limit_per_s, settings.rate_limit_burst),
             webhooks=dispatcher,
         )
-        resumed = dispatcher.resume()
+        resumed = await dispatcher.resume()
         watcher = PlanWatcher(cache.get, peers.current_plan, dispatcher, settings.plan_poll_s)
         watch = asyncio.create_task(watcher.run())
         log.info(

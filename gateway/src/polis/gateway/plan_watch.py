@@ -17,9 +17,9 @@ log = get_logger(__name__)
 
 
 class Publisher(Protocol):
-    def wants(self, event: str) -> bool: ...
+    async def wants(self, event: str) -> bool: ...
 
-    def publish(
+    async def publish(
         self,
         event: str,
         data: dict[str, Any],
@@ -47,7 +47,7 @@ class PlanWatcher:
 
     async def poll_once(self) -> list[str]:
         """Check every building once; returns the buildings whose plan changed."""
-        if not self._webhooks.wants("plan.updated"):
+        if not await self._webhooks.wants("plan.updated"):
             return []
         try:
             catalogue = await self._catalogue()
@@ -64,7 +64,7 @@ class PlanWatcher:
             self._seen[building] = created
             if previous is not None and created != previous:
                 changed.append(building)
-                self._webhooks.publish("plan.updated", plan_summary(plan), building=building)
+                await self._webhooks.publish("plan.updated", plan_summary(plan), building=building)
         return changed
 
     async def run(self) -> None:

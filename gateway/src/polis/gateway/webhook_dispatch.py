@@ -1,4 +1,7 @@
-"""Webhook deliveries: signed POSTs sent with httpx, retried with back-off, logged in the DB."""
+"""Webhook deliveries: signed POSTs sent with httpx, retried with back-off, logged in the DB.
+
+Database work runs in worker threads so the event loop never waits on SQL.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +10,14 @@ import json
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
 
 from polis.common.logging import get_logger
 from polis.gateway.db.models import WebhookDelivery, WebhookSubscription
@@ -41,6 +46,14 @@ def may_receive(sub: WebhookSubscription, building: str | None, neighbourhood: s
     return owner.role in (Role.ADMIN, Role.ENERGY_DEPARTMENT)
 
 
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    url: str
+    secret: str
+    body: str
+    event: str
+
+
 class WebhookDispatcher:
     def __init__(
         self,
@@ -58,20 +71,10 @@ class WebhookDispatcher:
         self._clock = clock
         self._tasks: set[asyncio.Task[None]] = set()
 
-    def publish(
-        self,
-        event: str,
-        data: dict[str, Any],
-        *,
-        building: str | None = None,
-        neighbourhood: str | None = None,
+    # database steps (worker threads) -----------------------------------------------------
+    def _queue(
+        self, event: str, body: str, building: str | None, neighbourhood: str | None
     ) -> list[str]:
-        """Queue one delivery per matching subscription; returns the delivery ids."""
-        body = json.dumps(
-            {"event": event, "at": datetime.now(UTC).isoformat(), "data": data},
-            separators=(",", ":"),
-            sort_keys=True,
-        )
         ids: list[str] = []
         with self._sessions() as session:
             subs = session.scalars(
@@ -86,24 +89,80 @@ class WebhookDispatcher:
                 session.add(delivery)
                 ids.append(delivery.id)
             session.commit()
-        for delivery_id in ids:
-            self._spawn(delivery_id)
         return ids
 
-    def wants(self, event: str) -> bool:
-        """Whether any active subscription listens for ``event`` (saves work when none does)."""
+    def _wants(self, event: str) -> bool:
         with self._sessions() as session:
             subs = session.scalars(
                 select(WebhookSubscription.events).where(WebhookSubscription.active.is_(True))
             ).all()
         return any(event in events for events in subs)
 
-    def resume(self) -> int:
-        """Restart deliveries a previous process left unfinished; returns how many."""
+    def _unfinished(self) -> list[str]:
         with self._sessions() as session:
-            ids = session.scalars(
-                select(WebhookDelivery.id).where(WebhookDelivery.status.in_(UNFINISHED))
-            ).all()
+            return list(
+                session.scalars(
+                    select(WebhookDelivery.id).where(WebhookDelivery.status.in_(UNFINISHED))
+                )
+            )
+
+    def _next_attempt(self, delivery_id: str) -> tuple[int, Attempt] | None:
+        """(attempt number, what to send), or None when there is nothing left to send."""
+        with self._sessions() as session:
+            delivery = session.get(WebhookDelivery, delivery_id)
+            if delivery is None or delivery.status not in UNFINISHED:
+                return None
+            sub = session.get(WebhookSubscription, delivery.subscription_id)
+            if sub is None or not sub.active:
+                delivery.status = "cancelled"
+                session.commit()
+                return None
+            return delivery.attempts + 1, Attempt(
+                sub.url, sub.secret, delivery.payload, delivery.event
+            )
+
+    def _record(
+        self, delivery_id: str, attempt: int, code: int | None, error: str | None, status: str
+    ) -> None:
+        with self._sessions() as session:
+            delivery = session.get(WebhookDelivery, delivery_id)
+            if delivery is None:
+                return
+            delivery.attempts = attempt
+            delivery.last_status_code = code
+            delivery.last_error = error
+            delivery.status = status
+            if status == "delivered":
+                delivery.delivered_at = datetime.now(UTC)
+            session.commit()
+
+    # event loop ---------------------------------------------------------------------------
+    async def publish(
+        self,
+        event: str,
+        data: dict[str, Any],
+        *,
+        building: str | None = None,
+        neighbourhood: str | None = None,
+    ) -> list[str]:
+        """Queue one delivery per matching subscription and start sending; returns their ids."""
+        body = json.dumps(
+            {"event": event, "at": datetime.now(UTC).isoformat(), "data": data},
+            separators=(",", ":"),
+            sort_keys=True,
+        )
+        ids = await run_in_threadpool(self._queue, event, body, building, neighbourhood)
+        for delivery_id in ids:
+            self._spawn(delivery_id)
+        return ids
+
+    async def wants(self, event: str) -> bool:
+        """Whether any active subscription listens for ``event`` (saves work when none does)."""
+        return await run_in_threadpool(self._wants, event)
+
+    async def resume(self) -> int:
+        """Restart deliveries a previous process left unfinished; returns how many."""
+        ids = await run_in_threadpool(self._unfinished)
         for delivery_id in ids:
             self._spawn(delivery_id)
         return len(ids)
@@ -114,53 +173,31 @@ class WebhookDispatcher:
         task.add_done_callback(self._tasks.discard)
 
     async def _deliver(self, delivery_id: str) -> None:
-        with self._sessions() as session:
-            done = session.get(WebhookDelivery, delivery_id)
-            first = (done.attempts if done is not None else 0) + 1
-        for attempt in range(first, self._max_attempts + 1):
-            with self._sessions() as session:
-                delivery = session.get(WebhookDelivery, delivery_id)
-                if delivery is None:
-                    return
-                sub = session.get(WebhookSubscription, delivery.subscription_id)
-                if sub is None or not sub.active:
-                    delivery.status = "cancelled"
-                    session.commit()
-                    return
-                url, secret, body, event = sub.url, sub.secret, delivery.payload, delivery.event
+        while True:
+            step = await run_in_threadpool(self._next_attempt, delivery_id)
+            if step is None:
+                return
+            attempt, what = step
             timestamp = int(self._clock())
-            raw = body.encode()
+            raw = what.body.encode()
             headers = {
                 "Content-Type": "application/json",
                 webhooks.TIMESTAMP_HEADER: str(timestamp),
-                webhooks.SIGNATURE_HEADER: webhooks.sign(secret, timestamp, raw),
-                webhooks.EVENT_HEADER: event,
+                webhooks.SIGNATURE_HEADER: webhooks.sign(what.secret, timestamp, raw),
+                webhooks.EVENT_HEADER: what.event,
                 webhooks.DELIVERY_HEADER: delivery_id,
             }
             code: int | None = None
             error: str | None = None
             try:
-                response = await self._client.post(url, content=raw, headers=headers)
+                response = await self._client.post(what.url, content=raw, headers=headers)
                 code = response.status_code
             except httpx.HTTPError as exc:
                 error = type(exc).__name__
             ok = code is not None and 200 <= code < 300
-            final = ok or not webhooks.should_retry(code) or attempt == self._max_attempts
-            with self._sessions() as session:
-                delivery = session.get(WebhookDelivery, delivery_id)
-                if delivery is None:
-                    return
-                delivery.attempts = attempt
-                delivery.last_status_code = code
-                delivery.last_error = error
-                if ok:
-                    delivery.status = "delivered"
-                    delivery.delivered_at = datetime.now(UTC)
-                elif final:
-                    delivery.status = "failed"
-                else:
-                    delivery.status = "retrying"
-                session.commit()
+            final = ok or not webhooks.should_retry(code) or attempt >= self._max_attempts
+            status = "delivered" if ok else "failed" if final else "retrying"
+            await run_in_threadpool(self._record, delivery_id, attempt, code, error, status)
             log.info("webhook delivery", delivery=delivery_id, attempt=attempt, status=code)
             if final:
                 return

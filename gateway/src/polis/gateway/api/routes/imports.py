@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
+from starlette.concurrency import run_in_threadpool
 
 from polis.gateway import audit
 from polis.gateway.api.deps import PrincipalDep, SessionDep, StateDep
@@ -42,6 +43,9 @@ async def import_csv(
     source: Annotated[str, Query(min_length=1, max_length=200, examples=["DEI bills 2025"])],
 ) -> ImportOut:
     require(can_import(principal), "imports need energy_department or admin")
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BYTES:
+        raise Problem(413, "Too large", f"body: larger than {MAX_BYTES} bytes", field="body")
     body = await request.body()
     if not body:
         raise Problem(422, "Invalid request", "body: empty CSV", field="body")
@@ -51,7 +55,8 @@ async def import_csv(
     if response.errors:
         first = response.errors[0]
         errors = [{"line": e.line, "field": e.field, "message": e.reason} for e in response.errors]
-        audit.record(
+        await run_in_threadpool(
+            audit.record,
             session,
             principal,
             "import.csv",
@@ -65,7 +70,8 @@ async def import_csv(
             field=first.field,
             extra={"errors": errors},
         )
-    audit.record(
+    await run_in_threadpool(
+        audit.record,
         session,
         principal,
         "import.csv",

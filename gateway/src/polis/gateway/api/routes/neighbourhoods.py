@@ -105,7 +105,8 @@ async def request_flexibility(
     try:
         response = await state.peers.request_flexibility(request)
     except PeerError as error:
-        audit.record(
+        await run_in_threadpool(
+            audit.record,
             session,
             principal,
             "flexibility.request",
@@ -115,7 +116,8 @@ async def request_flexibility(
         )
         raise
     outcome = OUTCOMES.get(response.outcome, "unspecified")
-    audit.record(
+    await run_in_threadpool(
+        audit.record,
         session,
         principal,
         "flexibility.request",

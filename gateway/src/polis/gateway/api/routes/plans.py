@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter
 from google.protobuf.duration_pb2 import Duration
 from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
 
 from polis.control.v1 import control_pb2
 from polis.gateway import audit
@@ -51,7 +52,8 @@ async def set_mode(
     try:
         await state.peers.set_mode(building, MODES[body.mode.value])
     except PeerError as error:
-        audit.record(
+        await run_in_threadpool(
+            audit.record,
             session,
             principal,
             "plan.mode",
@@ -60,16 +62,25 @@ async def set_mode(
             detail={"mode": body.mode.value},
         )
         raise
-    row = session.get(BuildingMode, building) or BuildingMode(building=building)
-    row.mode = body.mode.value
-    row.approved_by = principal.subject
-    row.updated_at = datetime.now(UTC)
-    session.add(row)
-    session.commit()
-    audit.record(
-        session, principal, "plan.mode", "ok", building=building, detail={"mode": body.mode.value}
-    )
-    state.webhooks.publish(
+
+    def save() -> None:
+        row = session.get(BuildingMode, building) or BuildingMode(building=building)
+        row.mode = body.mode.value
+        row.approved_by = principal.subject
+        row.updated_at = datetime.now(UTC)
+        session.add(row)
+        session.commit()
+        audit.record(
+            session,
+            principal,
+            "plan.mode",
+            "ok",
+            building=building,
+            detail={"mode": body.mode.value},
+        )
+
+    await run_in_threadpool(save)
+    await state.webhooks.publish(
         "plan.mode_changed",
         {"building": building, "mode": body.mode.value, "by": principal.subject},
         building=building,
@@ -119,7 +130,8 @@ async def create_override(
     try:
         response = await state.peers.write_command(request)
     except PeerError as error:
-        audit.record(
+        await run_in_threadpool(
+            audit.record,
             session,
             principal,
             "override.create",
@@ -141,23 +153,27 @@ async def create_override(
         created_at=now,
         expires_at=now + timedelta(minutes=body.duration_minutes),
     )
-    session.add(row)
-    session.commit()
-    audit.record(
-        session,
-        principal,
-        "override.create",
-        row.status,
-        building=building,
-        detail={
-            "override": row.id,
-            "point_id": body.point_id,
-            "value": body.value,
-            "adapter_audit_id": response.audit_id,
-        },
-    )
+
+    def save() -> None:
+        session.add(row)
+        session.commit()
+        audit.record(
+            session,
+            principal,
+            "override.create",
+            row.status,
+            building=building,
+            detail={
+                "override": row.id,
+                "point_id": body.point_id,
+                "value": body.value,
+                "adapter_audit_id": response.audit_id,
+            },
+        )
+
+    await run_in_threadpool(save)
     if row.status in ("overridden", "unconfirmed"):
-        state.webhooks.publish(
+        await state.webhooks.publish(
             "alarm",
             {
                 "building": building,
@@ -169,7 +185,7 @@ async def create_override(
             },
             building=building,
         )
-    state.webhooks.publish(
+    await state.webhooks.publish(
         "override.created",
         {
             "building": building,
@@ -205,7 +221,7 @@ async def cancel_override(
 ) -> OverrideOut:
     require(can_control_building(principal, building), f"no control of building {building}")
     check_building(principal, catalogue, building)
-    row = session.get(Override, override_id)
+    row = await run_in_threadpool(session.get, Override, override_id)
     if row is None or row.building != building:
         raise Problem(404, "Not found", f"no override {override_id}", field="override_id")
     if row.cancelled_at is not None:
@@ -221,16 +237,20 @@ async def cancel_override(
     row.cancelled_at = datetime.now(UTC)
     row.status = "cancelled"
     row.present_value = response.present_value
-    session.commit()
-    audit.record(
-        session,
-        principal,
-        "override.cancel",
-        "ok",
-        building=building,
-        detail={"override": row.id, "point_id": row.point_id},
-    )
-    state.webhooks.publish(
+
+    def save() -> None:
+        session.commit()
+        audit.record(
+            session,
+            principal,
+            "override.cancel",
+            "ok",
+            building=building,
+            detail={"override": row.id, "point_id": row.point_id},
+        )
+
+    await run_in_threadpool(save)
+    await state.webhooks.publish(
         "override.cancelled", {"building": building, "override": row.id}, building=building
     )
     return _override_out(row)
