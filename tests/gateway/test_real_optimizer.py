@@ -1,0 +1,152 @@
+"""The gateway in front of the real optimizer servicer (OR-Tools), not a canned one.
+
+The optimizer runs on a grpc.aio server in its own thread and event loop, planning one
+building with a deferrable pump under a time-of-use tariff; the gateway must relay its plan,
+its expected savings and its mode changes unaltered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import grpc
+import httpx
+import pytest
+
+from polis.planning.v1 import planning_pb2 as pb
+from polis.planning.v1 import planning_pb2_grpc as pb_grpc
+
+from .conftest import create_keys
+from .fakes import MemoryStore, PeerServers
+from .server import Running, gateway_settings, run_gateway
+
+optimizer = pytest.importorskip("polis.optimizer.grpc_service")
+from polis.optimizer.domain import (  # noqa: E402
+    Building,
+    DeferrableLoad,
+    Horizon,
+    Neighbourhood,
+    SlotTariff,
+)
+from polis.optimizer.planner import Planner, UnknownScope  # noqa: E402
+from polis.optimizer.solve import SolverParams  # noqa: E402
+
+API = "/api/v1"
+SLOTS = 8
+PRICES = (0.3, 0.3, 0.1, 0.3, 0.3, 0.3, 0.1, 0.3)
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def source(scope: str, start: datetime, slots: int) -> Building | Neighbourhood:
+    if scope != "town-hall":
+        raise UnknownScope(scope)
+    pump = DeferrableLoad("pump", power_kw=2.0, earliest=0, latest=slots, run_slots=2)
+    return Building(
+        id="town-hall",
+        neighbourhood="centre",
+        horizon=Horizon(start=start, slots=slots),
+        tariff=SlotTariff(
+            import_eur_per_kwh=PRICES[:slots],
+            feed_in_eur_per_kwh=(0.0,) * slots,
+            co2_kg_per_kwh=(0.4,) * slots,
+            demand_charge_eur_per_kw=0.0,
+            contracted_peak_kw=None,
+        ),
+        base_load_kw=(1.0,) * slots,
+        pv_kw=(0.0,) * slots,
+        loads=(pump,),
+    )
+
+
+@dataclass
+class RealOptimizer:
+    address: str
+    loop: asyncio.AbstractEventLoop
+
+
+@pytest.fixture(scope="module")
+def real_optimizer() -> Iterator[RealOptimizer]:
+    loop = asyncio.new_event_loop()
+    started = threading.Event()
+    holder: dict[str, object] = {}
+
+    async def serve() -> None:
+        planner = Planner(source, SolverParams(time_limit_s=5, num_workers=1))
+        server = grpc.aio.server()
+        pb_grpc.add_OptimizerServicer_to_server(  # type: ignore[no-untyped-call]
+            optimizer.OptimizerServicer(planner, now), server
+        )
+        holder["port"] = server.add_insecure_port("127.0.0.1:0")
+        holder["server"] = server
+        await server.start()
+        started.set()
+        await server.wait_for_termination()
+
+    thread = threading.Thread(target=loop.run_until_complete, args=(serve(),), daemon=True)
+    thread.start()
+    assert started.wait(30)
+    yield RealOptimizer(f"127.0.0.1:{holder['port']}", loop)
+    server = holder["server"]
+    asyncio.run_coroutine_threadsafe(server.stop(None), loop).result(10)  # type: ignore[attr-defined]
+    thread.join(10)
+
+
+@pytest.fixture(scope="module")
+def gateway(
+    real_optimizer: RealOptimizer, peers: PeerServers, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Running, dict[str, str]]]:
+    addresses = {**peers.addresses, "optimizer": real_optimizer.address}
+    settings = gateway_settings(tmp_path_factory.mktemp("real-opt") / "gw.db", addresses)
+    with run_gateway(settings, MemoryStore([])) as gw:
+        yield gw, create_keys(gw)
+
+
+def solve(address: str) -> pb.SolveResponse:
+    with grpc.insecure_channel(address) as channel:
+        stub = pb_grpc.OptimizerStub(channel)  # type: ignore[no-untyped-call]
+        response: pb.SolveResponse = stub.Solve(
+            pb.SolveRequest(building="town-hall", horizon_slots=SLOTS), timeout=30
+        )
+        return response
+
+
+def test_plan_and_mode_through_the_gateway(
+    real_optimizer: RealOptimizer, gateway: tuple[Running, dict[str, str]]
+) -> None:
+    gw, keys = gateway
+    solved = solve(real_optimizer.address).plans[0]
+    with httpx.Client(
+        base_url=gw.base_url, headers={"X-API-Key": keys["facility_manager"]}, timeout=30
+    ) as c:
+        plan = c.get(f"{API}/buildings/town-hall/plan").json()
+        changed = c.put(f"{API}/buildings/town-hall/mode", json={"mode": "apply"})
+        after = c.get(f"{API}/buildings/town-hall/plan").json()
+    # The pump moves into the two cheap slots (2 and 6) instead of running at once.
+    pump = next(load for load in plan["loads"] if load["load_id"] == "pump")
+    assert pump["power_kw"] == [0, 0, 2, 0, 0, 0, 2, 0]
+    assert plan["expected_savings"]["cost_eur"] == pytest.approx(
+        solved.baseline.cost_eur - solved.planned.cost_eur
+    )
+    # Two 2 kW slots over 15 minutes, each 0.20 €/kWh cheaper than the timer's slots.
+    assert plan["expected_savings"]["cost_eur"] == pytest.approx(2 * 2 * 0.25 * 0.2)
+    start = datetime.fromisoformat(plan["start"])
+    assert timedelta(0) <= now() - start < timedelta(minutes=16)
+    assert changed.status_code == 200
+    assert (plan["mode"], after["mode"]) == ("dry_run", "apply")
+
+
+def test_unknown_building_plan_is_404_from_the_optimizer(
+    gateway: tuple[Running, dict[str, str]],
+) -> None:
+    gw, keys = gateway
+    with httpx.Client(base_url=gw.base_url, headers={"X-API-Key": keys["admin"]}) as c:
+        response = c.get(f"{API}/buildings/pool/plan")
+    assert response.status_code == 404
+    assert response.json()["detail"].startswith("optimizer:")
