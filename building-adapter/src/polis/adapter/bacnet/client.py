@@ -14,9 +14,9 @@ from typing import Any
 from bacpypes3.apdu import AbortPDU, ErrorRejectAbortNack, RejectPDU
 from bacpypes3.app import Application
 from bacpypes3.argparse import SimpleArgumentParser
-from bacpypes3.basetypes import PriorityValue
+from bacpypes3.basetypes import PriorityValue, PropertyIdentifier, PropertyReference
 from bacpypes3.pdu import Address
-from bacpypes3.primitivedata import Enumerated, Null, Real, Unsigned
+from bacpypes3.primitivedata import Enumerated, Null, ObjectIdentifier, Real, Unsigned
 
 
 class BacnetError(Exception):
@@ -78,6 +78,10 @@ class BacnetClient:
         self.local_address = local_address
         self.device_instance = device_instance
         self._app: Application | None = None
+        # parsed identifiers, reused: parsing them costs more than the request itself
+        self._objids: dict[str, ObjectIdentifier] = {}
+        self._props: dict[str, PropertyReference] = {}
+        self._vendor: dict[str, Any] = {}
 
     def start(self) -> None:
         args = SimpleArgumentParser().parse_args(
@@ -133,8 +137,25 @@ class BacnetClient:
         """One ReadPropertyMultiple; per-property errors come back as BacnetError values."""
         flat: list[Any] = []
         for objid, props in requests:
-            flat.extend((objid, list(props)))
-        rows = await self._call(self.app.read_property_multiple(Address(address), flat), timeout_s)
+            parsed = self._objids.get(objid)
+            if parsed is None:
+                parsed = self._objids[objid] = ObjectIdentifier(objid)
+            refs = []
+            for prop in props:
+                ref = self._props.get(prop)
+                if ref is None:
+                    ref = self._props[prop] = PropertyReference(
+                        propertyIdentifier=PropertyIdentifier(prop)
+                    )
+                refs.append(ref)
+            flat.extend((parsed, refs))
+        vendor = self._vendor.get(address)
+        if vendor is None:
+            vendor = await self.app.get_vendor_info(device_address=Address(address))
+            self._vendor[address] = vendor
+        rows = await self._call(
+            self.app.read_property_multiple(Address(address), flat, vendor_info=vendor), timeout_s
+        )
         out: dict[tuple[str, str], Any] = {}
         for objid, prop, _index, value in rows or ():
             key = (f"{objid[0]},{objid[1]}", str(prop))
