@@ -29,6 +29,9 @@ ARGS = [
     "--disable-sync",
 ]
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
+# Generous waits: the machine running the suite may be busy; nothing here measures speed.
+TIMEOUT_MS = 30_000
+sync_api.expect.set_options(timeout=TIMEOUT_MS)
 
 
 @pytest.fixture(scope="module")
@@ -45,6 +48,7 @@ def browser() -> Iterator[object]:
 
 
 def sign_in(page, env: Env, role: str, path: str = "/dashboard/") -> None:  # type: ignore[no-untyped-def]
+    page.set_default_timeout(TIMEOUT_MS)
     page.goto(env.gw.base_url + path)
     page.get_by_label("API key").fill(env.keys[role])
     page.get_by_label("API key").press("Enter")

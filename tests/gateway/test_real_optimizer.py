@@ -75,6 +75,7 @@ class RealOptimizer:
 def real_optimizer() -> Iterator[RealOptimizer]:
     loop = asyncio.new_event_loop()
     started = threading.Event()
+    stop = asyncio.Event()
     holder: dict[str, object] = {}
 
     async def serve() -> None:
@@ -84,18 +85,17 @@ def real_optimizer() -> Iterator[RealOptimizer]:
             optimizer.OptimizerServicer(planner, now), server
         )
         holder["port"] = server.add_insecure_port("127.0.0.1:0")
-        holder["server"] = server
         await server.start()
         started.set()
-        await server.wait_for_termination()
+        await stop.wait()
+        await server.stop(0)
 
     thread = threading.Thread(target=loop.run_until_complete, args=(serve(),), daemon=True)
     thread.start()
     assert started.wait(30)
     yield RealOptimizer(f"127.0.0.1:{holder['port']}", loop)
-    server = holder["server"]
-    asyncio.run_coroutine_threadsafe(server.stop(None), loop).result(10)  # type: ignore[attr-defined]
-    thread.join(10)
+    loop.call_soon_threadsafe(stop.set)
+    thread.join(30)
 
 
 @pytest.fixture(scope="module")
