@@ -33,6 +33,7 @@ class FakeBacnetDevice:
             presentValue=21.5,
             units="degreesFahrenheit",
             description="Zone air temperature",
+            covIncrement=0.1,
         )
         self.setpoint = AnalogValueObjectCmd(
             objectIdentifier=("analog-value", 1),

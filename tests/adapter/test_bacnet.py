@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from adapter.fake_bacnet import FakeBacnetDevice
@@ -127,3 +129,23 @@ async def test_discovery_drafts_a_valid_point_list(
     )
     assert len(site.buildings[0].devices[0].points or ()) == 2
     assert to_canonical(21.5, "degF", Quantity.TEMPERATURE)[0] == pytest.approx(-5.8333, abs=1e-3)
+
+
+async def test_cov_subscription_delivers_changes(
+    bacnet_device: FakeBacnetDevice, bacnet_client: BacnetClient
+) -> None:
+    cfg = config(bacnet_device).model_copy(
+        update={"points": (config(bacnet_device).points[0].model_copy(update={"cov": True}),)}
+    )
+    driver = BacnetDriver(cfg, bacnet_client)
+    changes: asyncio.Queue[tuple[str, float]] = asyncio.Queue()
+    watcher = asyncio.create_task(driver.watch(lambda k, v: changes.put_nowait((k, v))))
+    try:
+        first = await asyncio.wait_for(changes.get(), 10)  # initial notification
+        assert first == ("zone-temp", 21.5)
+        bacnet_device.temperature.presentValue = 25.0
+        while (change := await asyncio.wait_for(changes.get(), 10)) != ("zone-temp", 25.0):
+            assert change[0] == "zone-temp"
+    finally:
+        watcher.cancel()
+        await asyncio.gather(watcher, return_exceptions=True)

@@ -7,6 +7,7 @@ drivers through the :class:`~polis.adapter.driver.Driver` interface.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -134,8 +135,10 @@ class CommandService:
         audit: AuditLog,
         clock: Clock,
         automation_priority: int = 13,
+        on_outcome: Callable[[str], None] | None = None,
     ) -> None:
         resolve_priority(automation_priority, automation_priority)
+        self._on_outcome = on_outcome or (lambda _outcome: None)
         self._targets = targets
         self._audit = audit
         self._clock = clock
@@ -189,6 +192,7 @@ class CommandService:
                 reason=request.reason,
                 error=str(error),
             )
+            self._on_outcome("rejected")
             raise
         duration = request.duration_s or limits.default_duration_s
         expires_at = now + timedelta(seconds=duration)
@@ -222,6 +226,7 @@ class CommandService:
             present_value=state.present_value,
             active_priority=state.active_priority,
         )
+        self._on_outcome(status.value)
         return WriteOutcome(
             status,
             request.value,

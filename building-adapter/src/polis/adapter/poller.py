@@ -54,12 +54,23 @@ class DevicePoller:
         self._tasks: list[asyncio.Task[None]] = []
 
     def start(self) -> None:
+        watch = getattr(self.driver, "watch", None)
+        if watch is not None:
+            self._tasks.append(
+                asyncio.create_task(watch(self._on_change), name=f"cov:{self.driver.device_id}")
+            )
         for group in self.driver.groups():
             self._tasks.append(
                 asyncio.create_task(
                     self._run(group), name=f"poll:{self.driver.device_id}:{group.index}"
                 )
             )
+
+    def _on_change(self, key: str, raw: float) -> None:
+        """A change notification (BACnet COV): one reading, outside the poll rounds."""
+        reading = self._normalisers[key].normalise(raw, self._now_ns())
+        self._consume([reading])
+        self._metrics.points_read.labels(self.driver.protocol, reading.quality.value).inc()
 
     async def stop(self) -> None:
         for task in self._tasks:

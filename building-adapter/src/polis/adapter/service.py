@@ -110,7 +110,11 @@ class Adapter:
                     DevicePoller(driver, norms, self._consume, self.metrics, self._now_ns)
                 )
         self.commands = CommandService(
-            targets, self.audit, self.clock, settings.automation_priority
+            targets,
+            self.audit,
+            self.clock,
+            settings.automation_priority,
+            on_outcome=lambda outcome: self.metrics.writes.labels(outcome).inc(),
         )
         self._sink_task: asyncio.Task[None] | None = None
         self._grpc: GrpcServer | None = None

@@ -7,7 +7,7 @@ floats; errors surface as :class:`BacnetError` with a kind the driver can act on
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -179,6 +179,30 @@ class BacnetClient:
             self.app.write_property(address, objid, "present-value", encoded, priority=priority),
             timeout_s,
         )
+
+    async def subscribe(
+        self,
+        address: str,
+        objid: str,
+        lifetime_s: int,
+        on_value: Callable[[str, Any], None],
+    ) -> None:
+        """Subscribe to COV notifications until cancelled; bacpypes3 renews the subscription
+        before ``lifetime_s`` runs out. ``on_value(property, value)`` gets every change."""
+        try:
+            async with self.app.change_of_value(
+                Address(address),
+                ObjectIdentifier(objid),
+                issue_confirmed_notifications=False,
+                lifetime=lifetime_s,
+            ) as subscription:
+                while True:
+                    prop, value = await subscription.get_value()
+                    on_value(str(prop), value)
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:
+            raise _classify(error) from error
 
     async def priority_in_force(self, address: str, objid: str, timeout_s: float) -> int:
         array = await self.read(address, objid, "priority-array", timeout_s)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+from collections.abc import Callable, Sequence
 
 from polis.adapter.bacnet.client import BacnetClient, BacnetError, to_float
 from polis.adapter.config import BacnetDeviceConfig, BacnetPointConfig
@@ -92,6 +93,35 @@ class BacnetDriver:
                 out, f"{self.device_id}: {error}", timeout=error.kind == "timeout"
             ) from error
         return out
+
+    async def watch(self, emit: Callable[[str, float], None]) -> None:
+        """COV subscriptions of the points configured with ``cov: true`` (they are polled
+        as well, as a safety net). A refused subscription is retried after its lifetime."""
+        points = [p for p in self.config.points if p.cov]
+        if points:
+            await asyncio.gather(*(self._watch_one(p, emit) for p in points))
+
+    async def _watch_one(
+        self, point: BacnetPointConfig, emit: Callable[[str, float], None]
+    ) -> None:
+        def on_value(prop: str, value: object) -> None:
+            number = to_float(value)
+            if prop == point.property and number is not None:
+                emit(point.id, number)
+
+        while True:
+            try:
+                await self._client.subscribe(
+                    self.config.address, point.object, self.config.cov_lifetime_s, on_value
+                )
+            except BacnetError as error:
+                log.warning(
+                    "cov subscription failed",
+                    device=self.device_id,
+                    point=point.id,
+                    error=str(error),
+                )
+                await asyncio.sleep(self.config.cov_lifetime_s)
 
     def _command(self, key: str) -> BacnetPointConfig:
         p = self._points.get(key)
