@@ -97,10 +97,8 @@ def load_baseline(load: Load, slots: int, dt_h: float) -> LoadSchedule:
         power = deferrable_baseline(load, slots)
         return LoadSchedule(load.id, load.kind, power, explanation="runs on its fixed timer")
     if isinstance(load, ThermalZone):
-        power, _ = zone_baseline(load, slots, dt_h)
-        return LoadSchedule(
-            load.id, load.kind, power, load.baseline_setpoint, "thermostat on its schedule"
-        )
+        power, temps = zone_baseline(load, slots, dt_h)
+        return LoadSchedule(load.id, load.kind, power, temps, "thermostat on its schedule")
     if isinstance(load, WaterTank):
         return LoadSchedule(
             load.id, load.kind, tank_baseline(load, slots, dt_h), explanation="thermostat"

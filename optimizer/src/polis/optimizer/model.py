@@ -19,13 +19,13 @@ no binary because the feed-in price never exceeds the import price.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from ortools.sat.python import cp_model
 
-from polis.optimizer.baseline import BaselineSchedule, building_baseline, zone_baseline
+from polis.optimizer.baseline import BaselineSchedule, building_baseline
 from polis.optimizer.domain import (
     Battery,
     Building,
@@ -41,6 +41,8 @@ ENERGY_SCALE = 1000
 TEMP_SCALE = 10**6
 SLACK_SCALE = 1000
 MONEY_SCALE = 10**7
+# transformer overload in the soft neighbourhood model: 100 EUR per kW per slot
+OVERLOAD_PENALTY = 100 * MONEY_SCALE // POWER_SCALE
 
 # cp_model expressions mix ints, IntVars and numpy scalars; typed loosely on purpose
 LinearExpr = Any
@@ -60,8 +62,15 @@ class LoadVars:
 
     power: list[LinearExpr]
     temps: list[LinearExpr] = field(default_factory=list)
-    hints: list[tuple[cp_model.IntVar, int]] = field(default_factory=list)
     penalty: list[LinearExpr] = field(default_factory=list)
+    # primary decision variables and how to read them off a power series (kW per slot)
+    decisions: list[tuple[cp_model.IntVar, int, Callable[[float], int]]] = field(
+        default_factory=list
+    )
+
+    def decide(self, power_kw: Sequence[float]) -> list[tuple[cp_model.IntVar, int]]:
+        """Values of the primary decisions that reproduce ``power_kw``."""
+        return [(var, rule(power_kw[t])) for var, t, rule in self.decisions]
 
 
 @dataclass
@@ -82,14 +91,18 @@ class Coordination:
 
     price_adder_eur_per_kwh: Sequence[float] | None = None
     import_cap_kw: Sequence[float] | None = None
+    # a soft cap may be exceeded at OVERLOAD_PENALTY, so the as-is schedule stays a first plan
+    soft_cap: bool = True
 
 
 class PlanModel:
     """Builds the CP-SAT model; with ``diagnose`` every hard group gets an assumption."""
 
-    def __init__(self, diagnose: bool = False) -> None:
+    def __init__(self, diagnose: bool = False, soft_transformer: bool = False) -> None:
         self.model = cp_model.CpModel()
         self.diagnose = diagnose
+        self.soft_transformer = soft_transformer and not diagnose
+        self.overload: list[cp_model.IntVar] = []
         self.groups: dict[int, str] = {}
         self.buildings: dict[str, BuildingVars] = {}
         self.objective_terms: list[LinearExpr] = []
@@ -120,16 +133,34 @@ class PlanModel:
         building: Building,
         coordination: Coordination | None = None,
         shared_pv_kw: Sequence[float] | None = None,
+        fixed: Mapping[str, Sequence[float]] | None = None,
+        others_flow_kw: Sequence[float] | None = None,
+        transformer_kw: float | None = None,
     ) -> BuildingVars:
+        """Add a building; loads in ``fixed`` keep the given power series (no variables).
+
+        ``others_flow_kw`` and ``transformer_kw`` add the neighbourhood's transformer limit
+        for this building alone, the other buildings' flows being fixed (decomposition).
+        """
         horizon = building.horizon
         slots, dt = horizon.slots, horizon.dt_h
         m = self.model
         baseline = building_baseline(building)
         loads: dict[str, LoadVars] = {}
-        uncontrolled = [kw(building.base_load_kw[t] - building.pv_kw[t]) for t in range(slots)]
+        fixed = fixed or {}
+        uncontrolled = [
+            kw(
+                building.base_load_kw[t]
+                - building.pv_kw[t]
+                + sum(series[t] for series in fixed.values())
+            )
+            for t in range(slots)
+        ]
         max_import = [max(0, u) for u in uncontrolled]
         max_export = [max(0, -u) for u in uncontrolled]
         for load in building.loads:
+            if load.id in fixed:
+                continue
             name = f"{building.id}/{load.id}"
             if isinstance(load, DeferrableLoad):
                 lv = self._deferrable(name, load, slots)
@@ -163,9 +194,15 @@ class PlanModel:
             if shared:
                 expr = expr - shared[t]
             hi_imp = max_import[t]
-            if cap is not None:
-                hi_imp = max(0, min(hi_imp, math.floor(cap[t] * POWER_SCALE + 1e-9)))
+            capped = None if cap is None else math.floor(cap[t] * POWER_SCALE + 1e-9)
+            if capped is not None and coordination is not None and not coordination.soft_cap:
+                hi_imp = max(0, min(hi_imp, capped))
             imp = m.new_int_var(0, hi_imp, f"{building.id}/import[{t}]")
+            if capped is not None and coordination is not None and coordination.soft_cap:
+                over = m.new_int_var(0, max(0, hi_imp), f"{building.id}/over_cap[{t}]")
+                m.add(imp - over <= max(0, capped))
+                self.overload.append(over)
+                self.objective_terms.append(OVERLOAD_PENALTY * over)
             exp = m.new_int_var(0, max_export[t], f"{building.id}/export[{t}]")
             m.add(imp - exp == expr)
             imports.append(imp)
@@ -200,8 +237,13 @@ class PlanModel:
             coef = round(weights.cost * tariff.demand_charge_eur_per_kw / POWER_SCALE * MONEY_SCALE)
             terms.append(coef * (peak - already))
         self.constant_eur += weights.cost * tariff.fixed_eur
-        for lv in loads.values():
-            self.hints.extend(lv.hints)
+        for load_id, lv in loads.items():
+            own = next(s for s in baseline.loads if s.load_id == load_id)
+            self.hints.extend(lv.decide(own.power_kw))
+        if others_flow_kw is not None and transformer_kw is not None:
+            self._transformer_rows(
+                building.id, [others_flow_kw[t] for t in range(slots)], net, transformer_kw
+            )
         self.objective_terms.extend(terms)
         for lv in loads.values():
             self.objective_terms.extend(lv.penalty)
@@ -242,9 +284,7 @@ class PlanModel:
         p = kw(load.power_kw)
         power: list[LinearExpr] = [p * on[t] if t in on else 0 for t in range(slots)]
         lv = LoadVars(power)
-        base_on = set(range(load.timer_start, load.timer_start + load.run_slots))
-        for t in window:
-            lv.hints.append((on[t], int(t in base_on)))
+        lv.decisions = [(on[t], t, _positive) for t in window]
         return lv
 
     def _zone(
@@ -296,21 +336,24 @@ class PlanModel:
                 m.add(temp - per_slack * above <= hi)
                 penalty.append(pen_coef * (below + above))
         lv = LoadVars(list(power), temps, penalty=penalty)
-        base = zone_baseline(zone, slots, dt)[0]
-        for t in range(slots):
-            value = kw(base[t])
-            if not domain.contains(value):
-                value = max(v for v in domain.flattened_intervals() if v <= max(value, 0))
-            lv.hints.append((power[t], value))
+        snap = _snapper(domain)
+        lv.decisions = [(power[t], t, snap) for t in range(slots)]
         return lv
 
     def _tank(self, name: str, tank: WaterTank, slots: int, dt: float) -> LoadVars:
         m = self.model
         unit = dt / POWER_SCALE / ENERGY_SCALE  # kWh per energy unit
+        decision: list[cp_model.IntVar]
         if tank.on_off:
-            power = [kw(tank.heater_kw) * m.new_bool_var(f"{name}/on[{t}]") for t in range(slots)]
+            decision = [m.new_bool_var(f"{name}/on[{t}]") for t in range(slots)]
+            power: list[LinearExpr] = [kw(tank.heater_kw) * v for v in decision]
+            rule: Callable[[float], int] = _positive
         else:
-            power = [m.new_int_var(0, kw(tank.heater_kw), f"{name}/p[{t}]") for t in range(slots)]
+            decision = [
+                m.new_int_var(0, kw(tank.heater_kw), f"{name}/p[{t}]") for t in range(slots)
+            ]
+            power = list(decision)
+            rule = _snapper(cp_model.Domain(0, kw(tank.heater_kw)), down=True)
         limits = f"{name}: storage limits"
         lo, hi = math.ceil(tank.min_kwh / unit - 1e-6), math.floor(tank.max_kwh / unit + 1e-6)
         level: LinearExpr = round(tank.initial_kwh / unit)
@@ -327,7 +370,9 @@ class PlanModel:
             m.add(state == level + eff * power[t] - loss)
             states.append(state)
             level = state
-        return LoadVars(list(power))
+        lv = LoadVars(power)
+        lv.decisions = [(decision[t], t, rule) for t in range(slots)]
+        return lv
 
     def _ev(self, name: str, ev: EVSession, slots: int, dt: float) -> LoadVars:
         m = self.model
@@ -341,7 +386,10 @@ class PlanModel:
             f"{name}: {ev.energy_kwh:g} kWh by departure",
             m.add(eff * sum(power_vars.values()) >= need),
         )
-        return LoadVars([power_vars.get(t, 0) for t in range(slots)])
+        lv = LoadVars([power_vars.get(t, 0) for t in range(slots)])
+        snap = _snapper(domain, up=True)
+        lv.decisions = [(v, t, snap) for t, v in power_vars.items()]
+        return lv
 
     def _battery(self, name: str, bat: Battery, slots: int, dt: float) -> LoadVars:
         m = self.model
@@ -368,7 +416,13 @@ class PlanModel:
             m.add(soc == level + charge_eff * c - discharge_eff * d)
             level = soc
             power.append(c - d)
-            lv.hints.extend([(c, 0), (d, 0), (charging, 0)])
+            lv.decisions.extend(
+                [
+                    (c, t, _snapper(cp_model.Domain(0, kw(bat.max_charge_kw)))),
+                    (d, t, _snapper(cp_model.Domain(0, kw(bat.max_discharge_kw)), sign=-1)),
+                    (charging, t, _positive),
+                ]
+            )
         terminal = math.ceil(min(bat.terminal_kwh, bat.upper_kwh) / unit - 1e-6)
         self._hard(f"{name}: end-of-horizon charge", m.add(level >= terminal))
         return lv
@@ -398,14 +452,64 @@ class PlanModel:
                         kw(hood.shared_pv_kw[t])
                         - sum(bv.shared_pv[t] for bv in self.buildings.values())
                     )
-                self._hard(group, self.model.add(flow <= limit))
-                self._hard(group, self.model.add(flow >= -limit))
+                self._limit_flow(group, flow, limit, f"{hood.id}/overload[{t}]")
+
+    def _limit_flow(self, group: str, flow: LinearExpr, limit: int, name: str) -> None:
+        if self.soft_transformer:
+            # overload is allowed at a prohibitive price, so the as-is schedule is a first
+            # plan; a plan is only published as feasible with zero overload, and the bound
+            # stays valid (the soft model relaxes the hard one)
+            over = self.model.new_int_var(0, 10**9, name)
+            self.model.add(flow - over <= limit)
+            self.model.add(flow + over >= -limit)
+            self.overload.append(over)
+            self.objective_terms.append(OVERLOAD_PENALTY * over)
+        else:
+            self._hard(group, self.model.add(flow <= limit))
+            self._hard(group, self.model.add(flow >= -limit))
+
+    def _transformer_rows(
+        self, building: str, others_kw: list[float], net: list[LinearExpr], limit_kw: float
+    ) -> None:
+        limit = math.floor(limit_kw * POWER_SCALE + 1e-9)
+        group = f"transformer limit {limit_kw:g} kW"
+        for t, other in enumerate(others_kw):
+            self._limit_flow(group, kw(other) + net[t], limit, f"{building}/overload[{t}]")
 
     def finish(self) -> None:
         """Set the objective (in 1e-7 EUR, fixed charges included as a constant)."""
         offset = round(self.constant_eur * MONEY_SCALE)
         self.objective = sum(self.objective_terms) + offset
         self.model.minimize(self.objective)
+
+
+def _positive(value: float) -> int:
+    return int(value > 1e-9)
+
+
+def _snapper(
+    domain: cp_model.Domain, sign: int = 1, up: bool = False, down: bool = False
+) -> Callable[[float], int]:
+    """Round a kW value (times ``sign``, clipped at 0) to the nearest value in ``domain``.
+
+    ``up`` rounds up to the power unit first, for energy that must be delivered in full;
+    ``down`` rounds down, for storage that must not overflow.
+    """
+    bounds = domain.flattened_intervals()
+    intervals = list(zip(bounds[::2], bounds[1::2], strict=True))
+
+    def snap(value: float) -> int:
+        scaled = sign * value * POWER_SCALE
+        exact = math.ceil(scaled - 1e-6) if up else math.floor(scaled + 1e-6) if down else None
+        target = max(0, exact if exact is not None else kw(sign * value))
+        best, distance = intervals[0][0], math.inf
+        for lo, hi in intervals:
+            candidate = min(max(target, lo), hi)
+            if abs(candidate - target) < distance:
+                best, distance = candidate, abs(candidate - target)
+        return int(best)
+
+    return snap
 
 
 def _upper_power(load: object) -> int:

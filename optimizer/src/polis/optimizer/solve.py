@@ -23,7 +23,14 @@ from polis.optimizer.domain import (
     WaterTank,
 )
 from polis.optimizer.explain import explain_load
-from polis.optimizer.model import MONEY_SCALE, POWER_SCALE, TEMP_SCALE, Coordination, PlanModel
+from polis.optimizer.model import (
+    MONEY_SCALE,
+    OVERLOAD_PENALTY,
+    POWER_SCALE,
+    TEMP_SCALE,
+    Coordination,
+    PlanModel,
+)
 
 
 @dataclass(frozen=True)
@@ -97,7 +104,7 @@ def run(pm: PlanModel, params: SolverParams, time_limit_s: float | None = None) 
     pm.finish()
     started = time.perf_counter()
     limit = time_limit_s or params.time_limit_s
-    first = baseline_solution(pm, min(1.0, limit / 4))
+    first = baseline_solution(pm, min(max(0.5, limit / 4), 10.0))
     first_s = time.perf_counter() - started if first is not None else None
     if first is not None:
         pm.model.add(pm.objective <= round(first.objective_value))
@@ -261,7 +268,9 @@ def _finish(
 ) -> SolveResult:
     solver = raw.solver
     if raw.has_solution:
-        objective = raw.objective / MONEY_SCALE
+        # overload of a soft cap is a modelling device, not a cost: report the real objective
+        penalty = sum(solver.value(v) for v in pm.overload) * OVERLOAD_PENALTY
+        objective = (raw.objective - penalty) / MONEY_SCALE
         bound = raw.bound / MONEY_SCALE
         gap = proven_gap(raw.objective, raw.bound)
         optimal = raw.status == cp_model.OPTIMAL or gap <= params.relative_gap_limit + 1e-12
@@ -305,7 +314,27 @@ def solve_building(
 
 
 def solve_monolithic(hood: Neighbourhood, params: SolverParams | None = None) -> SolveResult:
+    """One model for the whole neighbourhood, transformer overload priced out (see model)."""
     params = params or SolverParams()
-    pm = PlanModel()
+    pm = PlanModel(soft_transformer=True)
     pm.add_neighbourhood(hood)
-    return _finish(pm, run(pm, params), params, list(hood.buildings), hood)
+    raw = run(pm, params)
+    if raw.has_solution and pm.overload:
+        worst = max(raw.solver.value(v) for v in pm.overload) / POWER_SCALE
+        if worst > 0:
+            found = (
+                f"{hood.id}: transformer limit {hood.transformer_kw:g} kW "
+                f"(best plan still exceeds it by {worst:.2f} kW)",
+            )
+            plans = tuple(fallback_plan(b, SolveStatus.INFEASIBLE, found) for b in hood.buildings)
+            return SolveResult(
+                status=SolveStatus.INFEASIBLE,
+                plans=plans,
+                objective_eur=sum(p.planned.cost_eur for p in plans),
+                best_bound_eur=raw.bound / MONEY_SCALE,
+                gap=float("inf"),
+                solve_time_s=raw.wall_s,
+                first_solution_s=None,
+                conflicts=found,
+            )
+    return _finish(pm, raw, params, list(hood.buildings), hood)

@@ -171,7 +171,7 @@ def random_neighbourhood(
     buildings: int = 50,
     loads: int = 10,
     slots: int = 96,
-    transformer_fraction: float | None = 0.8,
+    transformer_fraction: float | None = 0.9,
 ) -> Neighbourhood:
     """Buildings behind one transformer sized at a fraction of their summed baseline peak."""
     from polis.optimizer.baseline import building_baseline
