@@ -71,7 +71,6 @@ async function savingsSummary(id) {
 
 async function controls(id, base, showPlan) {
   const { json, el, fmt } = Polis;
-  document.getElementById("control").hidden = false;
   const answer = document.getElementById("control-answer");
   const say = (text, ok = true) => { answer.className = ok ? "" : "error"; answer.textContent = text; };
   const points = (await json(`${base}/points`)).filter((p) => p.kind === "command");
@@ -117,4 +116,6 @@ async function controls(id, base, showPlan) {
       say(error.problem.field ? `${error.problem.field}: ${error.message}` : error.message, false);
     }
   });
+  // Shown only once every handler is attached, so no submit can fall through to the browser.
+  document.getElementById("control").hidden = false;
 }

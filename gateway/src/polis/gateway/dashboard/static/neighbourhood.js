@@ -4,10 +4,6 @@ Polis.init(async () => {
   const id = param("n");
   document.getElementById("title").textContent = `Neighbourhood ${id}`;
   document.getElementById("savings-link").href = `/dashboard/savings?scope=neighbourhood&id=${encodeURIComponent(id)}`;
-  const agg = await json(`/neighbourhoods/${encodeURIComponent(id)}/aggregate`);
-  document.getElementById("load").textContent = fmt(agg.load_kw);
-  document.getElementById("pv").textContent = fmt(agg.pv_kw);
-  document.getElementById("flex").textContent = agg.flexibility_kw === null ? "unavailable" : fmt(agg.flexibility_kw);
 
   const form = document.getElementById("flex-form");
   form.addEventListener("submit", async (event) => {
@@ -27,4 +23,10 @@ Polis.init(async () => {
       answer.textContent = error.problem.field ? `${error.problem.field}: ${error.message}` : error.message;
     }
   });
+
+  // Handlers first, data second: a quick submit never falls through to a page reload.
+  const agg = await json(`/neighbourhoods/${encodeURIComponent(id)}/aggregate`);
+  document.getElementById("load").textContent = fmt(agg.load_kw);
+  document.getElementById("pv").textContent = fmt(agg.pv_kw);
+  document.getElementById("flex").textContent = agg.flexibility_kw === null ? "unavailable" : fmt(agg.flexibility_kw);
 });
