@@ -49,7 +49,7 @@ def solve_decomposed(hood: Neighbourhood, params: SolverParams) -> SolveResult:
     n = len(hood.buildings)
     rounds = -(-n // threads)
     each = SolverParams(
-        time_limit_s=max(0.3, 0.5 * params.time_limit_s / rounds),
+        time_limit_s=max(0.2, 0.5 * params.time_limit_s / rounds),
         relative_gap_limit=params.relative_gap_limit,
         num_workers=1,
         seed=params.seed,
@@ -67,7 +67,7 @@ def solve_decomposed(hood: Neighbourhood, params: SolverParams) -> SolveResult:
     first_s = time.perf_counter() - started if not any(_overload(hood, plans)) else None
 
     by_id = {b.id: b for b in hood.buildings}
-    while any(_overload(hood, plans)) and time.perf_counter() < deadline - 0.2:
+    while any(_overload(hood, plans)) and time.perf_counter() < deadline - 0.5:
         over = _overload(hood, plans)
         slots = [t for t, v in enumerate(over) if v > 0]
         caps: dict[str, list[float]] = {}
@@ -82,8 +82,9 @@ def solve_decomposed(hood: Neighbourhood, params: SolverParams) -> SolveResult:
         if not caps:
             break
         remaining = deadline - time.perf_counter()
+        waves = -(-len(caps) // threads)
         budget = dataclasses.replace(
-            each, time_limit_s=max(0.2, min(each.time_limit_s, remaining * threads / len(caps)))
+            each, time_limit_s=max(0.1, min(each.time_limit_s, 0.8 * remaining / waves))
         )
 
         def resolve(
