@@ -278,3 +278,14 @@ def test_health_and_readiness_need_no_key(env: Env) -> None:
     with env.client() as c:
         assert c.get("/healthz").json() == {"status": "ok"}
         assert c.get("/readyz").json() == {"status": "ok"}
+
+
+def test_plan_now_returns_the_solver_outcome(env: Env) -> None:
+    with env.client("facility_manager") as c:
+        response = c.post(f"{API}/buildings/town-hall/plan", json={"horizon_slots": 8})
+        too_long = c.post(f"{API}/buildings/town-hall/plan", json={"time_limit_s": 600})
+    body = response.json()
+    assert (body["status"], body["gap"], body["solve_time_s"]) == ("feasible", 0.004, 1.5)
+    assert body["plan"]["building"] == "town-hall"
+    assert too_long.status_code == 422
+    assert too_long.json()["field"] == "time_limit_s"

@@ -45,6 +45,7 @@ def building_calls(b: str) -> list[Call]:
 def control_calls(b: str) -> list[Call]:
     return [
         Call("mode", "PUT", f"/buildings/{b}/mode", json={"mode": "dry_run"}),
+        Call("solve", "POST", f"/buildings/{b}/plan", json={"horizon_slots": 8}),
         Call(
             "override",
             "POST",

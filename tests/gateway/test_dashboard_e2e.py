@@ -89,6 +89,9 @@ def test_facility_manager_sets_mode_and_overrides_with_the_keyboard(browser, env
     sync_api.expect(page.locator("#control-answer")).to_have_text("Mode set to apply.")
     sync_api.expect(page.locator("#plan-summary .badge")).to_have_text("apply")
 
+    page.get_by_role("button", name="Plan now").click()
+    sync_api.expect(page.locator("#control-answer")).to_have_text("New plan: feasible.")
+
     page.get_by_label("Value", exact=True).fill("22")
     page.get_by_label("Reason").fill("open day")
     page.get_by_label("Reason").press("Enter")

@@ -108,31 +108,36 @@ def gateway(
         yield gw, create_keys(gw)
 
 
-def solve(address: str) -> pb.SolveResponse:
+def current_plan(address: str) -> pb.Plan:
     with grpc.insecure_channel(address) as channel:
         stub = pb_grpc.OptimizerStub(channel)  # type: ignore[no-untyped-call]
-        response: pb.SolveResponse = stub.Solve(
-            pb.SolveRequest(building="town-hall", horizon_slots=SLOTS), timeout=30
+        plan: pb.Plan = stub.GetCurrentPlan(
+            pb.GetCurrentPlanRequest(building="town-hall"), timeout=30
         )
-        return response
+        return plan
 
 
 def test_plan_and_mode_through_the_gateway(
     real_optimizer: RealOptimizer, gateway: tuple[Running, dict[str, str]]
 ) -> None:
     gw, keys = gateway
-    solved = solve(real_optimizer.address).plans[0]
     with httpx.Client(
         base_url=gw.base_url, headers={"X-API-Key": keys["facility_manager"]}, timeout=30
     ) as c:
+        solved = c.post(
+            f"{API}/buildings/town-hall/plan", json={"horizon_slots": SLOTS, "time_limit_s": 5}
+        ).json()
+        stored = current_plan(real_optimizer.address)
         plan = c.get(f"{API}/buildings/town-hall/plan").json()
         changed = c.put(f"{API}/buildings/town-hall/mode", json={"mode": "apply"})
         after = c.get(f"{API}/buildings/town-hall/plan").json()
     # The pump moves into the two cheap slots (2 and 6) instead of running at once.
     pump = next(load for load in plan["loads"] if load["load_id"] == "pump")
     assert pump["power_kw"] == [0, 0, 2, 0, 0, 0, 2, 0]
+    assert solved["status"] == "optimal"
+    assert solved["plan"]["loads"] == plan["loads"]
     assert plan["expected_savings"]["cost_eur"] == pytest.approx(
-        solved.baseline.cost_eur - solved.planned.cost_eur
+        stored.baseline.cost_eur - stored.planned.cost_eur
     )
     # Two 2 kW slots over 15 minutes, each 0.20 €/kWh cheaper than the timer's slots.
     assert plan["expected_savings"]["cost_eur"] == pytest.approx(2 * 2 * 0.25 * 0.2)

@@ -153,6 +153,19 @@ class PlanOut(BaseModel):
     conflicts: list[str]
 
 
+class SolveCreate(Strict):
+    horizon_slots: int = Field(default=96, ge=4, le=192, description="15-minute slots")
+    time_limit_s: float = Field(default=10.0, gt=0, le=60)
+
+
+class SolveOut(BaseModel):
+    status: str
+    gap: float
+    solve_time_s: float
+    conflicts: list[str]
+    plan: PlanOut | None
+
+
 class ModeChange(Strict):
     mode: Mode = Field(examples=["apply"])
 

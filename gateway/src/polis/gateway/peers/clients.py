@@ -77,6 +77,16 @@ class Peers:
             "optimizer", lambda: self.optimizer.GetCurrentPlan(request, timeout=self.deadline_s)
         )
 
+    async def solve(
+        self, building: str, horizon_slots: int, time_limit_s: float
+    ) -> planning_pb2.SolveResponse:
+        request = planning_pb2.SolveRequest(
+            building=building, horizon_slots=horizon_slots, time_limit_s=time_limit_s
+        )
+        # The solver may use its whole time limit: the deadline covers it plus the usual margin.
+        timeout = time_limit_s + self.deadline_s
+        return await _call("optimizer", lambda: self.optimizer.Solve(request, timeout=timeout))
+
     async def set_mode(self, building: str, mode: int) -> planning_pb2.SetModeResponse:
         request = planning_pb2.SetModeRequest(building=building, mode=mode)  # type: ignore[arg-type]
         return await _call(

@@ -15,11 +15,20 @@ from polis.gateway import audit
 from polis.gateway.api.deps import CatalogueDep, PrincipalDep, RowId, SessionDep, StateDep
 from polis.gateway.api.problems import PEER_RESPONSES, Problem
 from polis.gateway.api.routes.catalogue import check_building
-from polis.gateway.api.schemas import ModeChange, ModeOut, OverrideCreate, OverrideOut, PlanOut
+from polis.gateway.api.schemas import (
+    ModeChange,
+    ModeOut,
+    OverrideCreate,
+    OverrideOut,
+    PlanOut,
+    SolveCreate,
+    SolveOut,
+)
 from polis.gateway.db.models import BuildingMode, Override
-from polis.gateway.domain.plans import MODES, plan_dict
+from polis.gateway.domain.plans import MODES, plan_dict, plan_summary
 from polis.gateway.peers.errors import PeerError
 from polis.gateway.security.roles import can_control_building, require
+from polis.planning.v1 import planning_pb2
 
 router = APIRouter(prefix="/buildings/{building}", tags=["plans"], responses=PEER_RESPONSES)
 
@@ -36,6 +45,54 @@ async def current_plan(
 ) -> dict[str, Any]:
     check_building(principal, catalogue, building)
     return plan_dict(await state.peers.current_plan(building))
+
+
+@router.post(
+    "/plan", response_model=SolveOut, summary="Plan now (the optimizer solves this building)"
+)
+async def solve(
+    building: str,
+    state: StateDep,
+    principal: PrincipalDep,
+    catalogue: CatalogueDep,
+    session: SessionDep,
+    body: SolveCreate | None = None,
+) -> dict[str, Any]:
+    require(can_control_building(principal, building), f"no control of building {building}")
+    check_building(principal, catalogue, building)
+    options = body or SolveCreate()
+    try:
+        response = await state.peers.solve(building, options.horizon_slots, options.time_limit_s)
+    except PeerError as error:
+        await run_in_threadpool(
+            audit.record,
+            session,
+            principal,
+            "plan.solve",
+            f"failed: {error.service}",
+            building=building,
+        )
+        raise
+    status = planning_pb2.SolveStatus.Name(response.status).removeprefix("SOLVE_STATUS_").lower()
+    plan = next((p for p in response.plans if p.building == building), None)
+    await run_in_threadpool(
+        audit.record,
+        session,
+        principal,
+        "plan.solve",
+        status,
+        building=building,
+        detail={"horizon_slots": options.horizon_slots, "gap": response.gap},
+    )
+    if plan is not None:
+        await state.webhooks.publish("plan.updated", plan_summary(plan), building=building)
+    return {
+        "status": status,
+        "gap": response.gap,
+        "solve_time_s": response.solve_time_s,
+        "conflicts": list(response.conflicts),
+        "plan": plan_dict(plan) if plan is not None else None,
+    }
 
 
 @router.put("/mode", response_model=ModeOut, summary="Dry-run (plan only) or apply (send commands)")

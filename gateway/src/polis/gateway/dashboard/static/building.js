@@ -102,6 +102,14 @@ async function controls(id, base, showPlan) {
       await showPlan();
     } catch (error) { say(error.message, false); }
   });
+  document.getElementById("plan-now").addEventListener("click", async () => {
+    say("Planning…");
+    try {
+      const solved = await json(`${base}/plan`, { method: "POST", headers: { "Content-Type": "application/json" }, body: "{}" });
+      say(`New plan: ${solved.status}${solved.conflicts.length ? ` (${solved.conflicts.join("; ")})` : ""}.`, solved.status !== "fallback");
+      await showPlan();
+    } catch (error) { say(error.message, false); }
+  });
   document.getElementById("override-form").addEventListener("submit", async (event) => {
     event.preventDefault();
     const body = { point_id: document.getElementById("override-point").value,
