@@ -153,3 +153,9 @@ def test_unknown_building_is_404_for_admins(env: Env) -> None:
         response = c.get(f"{API}/buildings/nowhere")
     assert response.status_code == 404
     assert response.json()["field"] == "building"
+
+
+def test_api_key_also_works_as_a_bearer_token(env: Env) -> None:
+    response = get(env, env.keys["energy_department"], "/buildings")
+    assert response.status_code == 200
+    assert len(response.json()) == 3
