@@ -153,3 +153,28 @@ async def test_closed_port_is_a_timeout_with_every_point_missing() -> None:
     pool.close()
     assert info.value.timeout
     assert set(info.value.values.values()) == {None}
+
+
+async def test_stopping_a_poller_cancels_a_request_in_flight() -> None:
+    server = FakeModbusServer()
+    await server.start()
+    server.units[1] = FakeUnit(silent=True)
+    pool = EndpointPool()
+    driver = ModbusDriver(
+        device(server.port, "carlo_gavazzi_em24", timeout_s=30.0),
+        pool.get("127.0.0.1", server.port, 30.0),
+    )
+    norms = {
+        p.id: PointNormaliser(p.id, p.unit, p.quantity, QualityRules(p.kind))
+        for p, _ in driver.config.resolved_points()
+    }
+    poller = DevicePoller(driver, norms, lambda _r: None, AdapterMetrics(), lambda: 1)
+    poller.start()
+    try:
+        while server.requests == 0:  # the request is now waiting for its 30 s timeout
+            await asyncio.sleep(0.01)
+        # pymodbus reports a cancelled request as a connection error; the poller must still stop
+        await asyncio.wait_for(poller.stop(), timeout=10)
+    finally:
+        pool.close()
+        await server.stop()

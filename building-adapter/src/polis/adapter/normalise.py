@@ -13,6 +13,10 @@ from polis.adapter.model import PointKind, Quality, Reading
 from polis.adapter.units import Conversion, Quantity, conversion
 
 NS = 1_000_000_000
+# module-level aliases: enum attribute lookups are measurable at tens of thousands of points/s
+_GOOD, _STALE, _OUT, _RESET = Quality.GOOD, Quality.STALE, Quality.OUT_OF_RANGE, Quality.RESET
+_CUMULATIVE = PointKind.CUMULATIVE
+_INF = float("inf")
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,29 +60,29 @@ class PointNormaliser:
         conv = self.conv
         value = raw * conv.scale + conv.offset
         rules = self.rules
-        quality = Quality.GOOD
+        quality = _GOOD
         last = self._last
-        if value != value or value in (float("inf"), float("-inf")):
+        if value != value or value == _INF or value == -_INF:
             return self.missing(time_ns)
         if (rules.minimum is not None and value < rules.minimum) or (
             rules.maximum is not None and value > rules.maximum
         ):
-            quality = Quality.OUT_OF_RANGE
+            quality = _OUT
         elif (
-            rules.kind is PointKind.CUMULATIVE
+            rules.kind is _CUMULATIVE
             and last is not None
             and value < last - abs(last) * rules.counter_tolerance
         ):
-            quality = Quality.RESET
+            quality = _RESET
         if last is None or value != last:
             self._changed_ns = time_ns
         elif (
-            quality is Quality.GOOD
+            quality is _GOOD
             and rules.stale_after_s is not None
             and time_ns - self._changed_ns > rules.stale_after_s * NS
         ):
-            quality = Quality.STALE
-        if quality is not Quality.OUT_OF_RANGE:
+            quality = _STALE
+        if quality is not _OUT:
             self._last = value
         return Reading(self.point_id, value, conv.unit, quality, time_ns)
 

@@ -52,6 +52,7 @@ class DevicePoller:
         self._now_ns = now_ns
         self._max_backoff_s = max_backoff_s
         self._tasks: list[asyncio.Task[None]] = []
+        self._stopping = False
 
     def start(self) -> None:
         watch = getattr(self.driver, "watch", None)
@@ -73,6 +74,7 @@ class DevicePoller:
         self._metrics.points_read.labels(self.driver.protocol, reading.quality.value).inc()
 
     async def stop(self) -> None:
+        self._stopping = True
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -112,7 +114,7 @@ class DevicePoller:
         loop = asyncio.get_running_loop()
         next_at = loop.time()
         failures = 0
-        while True:
+        while not self._stopping:
             readings, answered = await self.poll_once(group)
             self._consume(readings)
             failures = 0 if answered else failures + 1

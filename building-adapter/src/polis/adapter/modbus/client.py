@@ -31,6 +31,13 @@ class ModbusExceptionReply(ModbusError):
         return f"exception code {self.code}"
 
 
+def _reraise_cancellation() -> None:
+    """pymodbus turns a cancelled request into a connection error; keep it a cancellation."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
+
+
 class ModbusEndpoint:
     """A TCP endpoint (a meter or a gateway) with its single connection."""
 
