@@ -28,6 +28,7 @@ class FakeModbusServer:
     def __init__(self) -> None:
         self.units: dict[int, FakeUnit] = {}
         self.requests = 0
+        self.request_seen = asyncio.Event()
         self._server: asyncio.Server | None = None
         self.port = 0
 
@@ -47,6 +48,7 @@ class FakeModbusServer:
                 tid, _pid, length, unit_id = struct.unpack(">HHHB", header)
                 pdu = await reader.readexactly(length - 1)
                 self.requests += 1
+                self.request_seen.set()
                 reply = self._reply(unit_id, pdu)
                 if reply is None:
                     continue

@@ -171,8 +171,7 @@ async def test_stopping_a_poller_cancels_a_request_in_flight() -> None:
     poller = DevicePoller(driver, norms, lambda _r: None, AdapterMetrics(), lambda: 1)
     poller.start()
     try:
-        while server.requests == 0:  # the request is now waiting for its 30 s timeout
-            await asyncio.sleep(0.01)
+        await server.request_seen.wait()  # the request now waits for its 30 s timeout
         # pymodbus reports a cancelled request as a connection error; the poller must still stop
         await asyncio.wait_for(poller.stop(), timeout=10)
     finally:
