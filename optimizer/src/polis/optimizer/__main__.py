@@ -11,6 +11,7 @@ import httpx
 from polis.common.grpc_server import start_grpc_server
 from polis.common.logging import configure_logging, get_logger
 from polis.common.settings import SettingsError, load_settings
+from polis.optimizer.actuals import ActualsFeed, state_points
 from polis.optimizer.commands import AdapterClient
 from polis.optimizer.config import ConfigError, load_config
 from polis.optimizer.forecast import ClimatologyTemperature, HttpTemperature, TemperatureProvider
@@ -46,7 +47,11 @@ async def serve(settings: OptimizerSettings) -> None:
 
         store = InfluxStore.from_settings(settings)
         sink = InfluxPlanSink(store)
-    factory = InstanceFactory(config, temperature)
+    adapter = AdapterClient(settings.adapter_target, settings.adapter_deadline_s)
+    actuals = ActualsFeed(
+        state_points(config), settings.adapter_target, settings.adapter_deadline_s
+    )
+    factory = InstanceFactory(config, temperature, actuals=actuals)
     params = SolverParams(
         time_limit_s=settings.optimizer_time_limit_s,
         relative_gap_limit=settings.optimizer_relative_gap_limit,
@@ -56,10 +61,6 @@ async def serve(settings: OptimizerSettings) -> None:
     default_mode = Mode.APPLY if settings.optimizer_mode == "apply" else Mode.DRY_RUN
     for b in config.buildings:
         planner.set_mode(b.id, default_mode)
-    points = {
-        b.id: {load.id: load.command_point for load in b.loads if load.command_point}
-        for b in config.buildings
-    }
     servicer = OptimizerServicer(planner, clock.now)
     server = await start_grpc_server(
         lambda s: planning_pb2_grpc.add_OptimizerServicer_to_server(servicer, s),  # type: ignore[no-untyped-call]
@@ -68,16 +69,17 @@ async def serve(settings: OptimizerSettings) -> None:
         port=settings.optimizer_port,
     )
     log.info("optimizer serving", address=f"{settings.optimizer_host}:{server.port}")
-    adapter = AdapterClient(settings.adapter_target, settings.adapter_deadline_s)
     loop = RollingHorizon(
         planner,
         factory.scopes(),
         clock,
-        points,
+        config.command_points(),
         sink,
         adapter,
         settings.optimizer_horizon_slots,
         settings.optimizer_replan_minutes,
+        actuals=actuals,
+        on_off=config.on_off_loads(),
     )
     stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -87,6 +89,7 @@ async def serve(settings: OptimizerSettings) -> None:
     finally:
         await server.stop(2.0)
         await adapter.close()
+        await actuals.close()
         if http is not None:
             http.close()
         if store is not None:

@@ -8,6 +8,7 @@ An unreachable adapter is logged and skipped: planning goes on.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -29,8 +30,11 @@ class Command:
     reason: str
 
 
-def commands_for_slot(plan: Plan, slot: int, points: dict[str, str]) -> list[Command]:
-    """Commands for ``slot`` of ``plan``; ``points`` maps load id to its command point."""
+def commands_for_slot(
+    plan: Plan, slot: int, points: dict[str, str], on_off: Collection[str] = ()
+) -> list[Command]:
+    """Commands for ``slot`` of ``plan``; ``points`` maps load id to its command point and
+    ``on_off`` names further loads (e.g. water heaters) commanded as 1/0 enables."""
     out = []
     for schedule in plan.loads:
         load_id = schedule.load_id.split("@", 1)[0]
@@ -39,7 +43,7 @@ def commands_for_slot(plan: Plan, slot: int, points: dict[str, str]) -> list[Com
             continue
         if schedule.kind is LoadKind.HVAC and schedule.setpoint_c:
             value = round(schedule.setpoint_c[slot], 1)
-        elif schedule.kind in (LoadKind.PUMP, LoadKind.DEFERRABLE):
+        elif schedule.kind in (LoadKind.PUMP, LoadKind.DEFERRABLE) or load_id in on_off:
             value = 1.0 if schedule.power_kw[slot] > 0 else 0.0
         else:
             value = round(schedule.power_kw[slot], 2)
@@ -89,3 +93,25 @@ class AdapterClient:
                 status=pb.WriteStatus.Name(reply.status),
             )
         return accepted
+
+    async def relinquish(
+        self, point_ids: Collection[str], reason: str = "optimizer stopped"
+    ) -> int:
+        """Give the points back to the building's own control; returns how many succeeded."""
+        done = 0
+        for point_id in point_ids:
+            request = pb.RelinquishRequest(
+                point_id=point_id, requested_by="polis-optimizer", reason=reason
+            )
+            try:
+                await self._stub.Relinquish(request, timeout=self._deadline)
+            except grpc.aio.AioRpcError as error:
+                log.warning(
+                    "adapter relinquish failed",
+                    point=point_id,
+                    code=error.code().name,
+                    detail=error.details(),
+                )
+                continue
+            done += 1
+        return done

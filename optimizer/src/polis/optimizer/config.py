@@ -170,11 +170,23 @@ class TankConfig(_LoadConfig):
     loss_kw: NonNegative = 0.0
     efficiency: Positive = 1.0
     on_off: bool = False
+    # a measured tank temperature (degC) converts to stored energy above cold water
+    temperature_point: str | None = None
+    volume_l: Positive | None = None
+    cold_water_c: float = 14.0
+
+    def kwh_at(self, temperature_c: float) -> float:
+        """Stored heat above cold water at ``temperature_c`` (needs ``volume_l``)."""
+        if self.volume_l is None:
+            raise ValueError(f"{self.id}: volume_l is needed to convert a temperature")
+        return self.volume_l * 4186.0 * (temperature_c - self.cold_water_c) / 3.6e6
 
     @model_validator(mode="after")
     def _hourly(self) -> TankConfig:
         if len(self.daily_draw_kwh) != 24:
             raise ValueError("daily_draw_kwh needs 24 hourly values")
+        if self.temperature_point is not None and self.volume_l is None:
+            raise ValueError("temperature_point needs volume_l")
         return self
 
 
@@ -257,6 +269,22 @@ class OptimizerConfig(_Model):
 
     def tariff(self, tariff_id: str) -> TariffConfig:
         return next(t for t in self.tariffs if t.id == tariff_id)
+
+    def command_points(self) -> dict[str, dict[str, str]]:
+        """building -> load id -> the adapter point receiving the load's command."""
+        return {
+            b.id: {load.id: load.command_point for load in b.loads if load.command_point}
+            for b in self.buildings
+        }
+
+    def on_off_loads(self) -> frozenset[str]:
+        """Water heaters commanded as 1/0 enables rather than kW."""
+        return frozenset(
+            load.id
+            for b in self.buildings
+            for load in b.loads
+            if isinstance(load, TankConfig) and load.on_off and load.command_point
+        )
 
 
 def load_config(path: Path) -> OptimizerConfig:

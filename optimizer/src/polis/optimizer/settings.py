@@ -12,7 +12,7 @@ from polis.common.settings import PolisSettings
 class OptimizerSettings(PolisSettings):
     optimizer_config: Path = Path("config/optimizer.yaml")
     optimizer_host: str = "127.0.0.1"
-    optimizer_port: int = Field(default=50053, ge=0, le=65535)
+    optimizer_port: int = Field(default=50052, ge=0, le=65535)
     optimizer_mode: str = Field(default="dry_run", pattern=r"^(dry_run|apply)$")
     optimizer_horizon_slots: int = Field(default=96, ge=4, le=192)
     optimizer_replan_minutes: int = Field(default=15, gt=0)

@@ -3,6 +3,7 @@
     python -m polis.simulator [--config PATH] [--manifest PATH] [--copies N]
     python -m polis.simulator export --start 2025-01-01 --end 2026-01-01 --out history.csv \
         [--interval 15min|1h] [--config PATH] [--copies N]
+    python -m polis.simulator optimizer-config [--config PATH] > optimizer.yaml
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from polis.common.logging import configure_logging, get_logger
 from polis.common.settings import SettingsError, load_settings
 from polis.simulator.config import ConfigError, MunicipalityConfig, load_config
 from polis.simulator.export import INTERVALS, parse_day, write_history
+from polis.simulator.optimizer_config import optimizer_config
 from polis.simulator.settings import SimulatorSettings
 from polis.simulator.site import Site
 
@@ -41,6 +43,10 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--interval", choices=sorted(INTERVALS), default="15min")
     export.add_argument("--config", type=Path, dest="export_config")
     export.add_argument("--copies", type=int, dest="export_copies")
+    opt = sub.add_parser(
+        "optimizer-config", help="the optimizer's YAML configuration for this municipality"
+    )
+    opt.add_argument("--config", type=Path, dest="optimizer_config")
     return parser
 
 
@@ -85,6 +91,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = load_settings(SimulatorSettings)
         configure_logging("simulator", settings.log_level, settings.log_format)
+        if args.command == "optimizer-config":
+            config = load_config(args.optimizer_config or args.config or settings.simulator_config)
+            yaml.safe_dump(optimizer_config(config), sys.stdout, sort_keys=False)
+            return 0
         if args.command == "export":
             config = _config(
                 args.export_config or args.config or settings.simulator_config,
