@@ -172,7 +172,7 @@ class AdapterSettings(_Model):
 
     automation_priority: int = Field(default=13, ge=8, le=16)
     grpc_host: str = "127.0.0.1"
-    grpc_port: int = Field(default=50061, ge=0, le=65535)
+    grpc_port: int = Field(default=50051, ge=0, le=65535)
     metrics_port: int = Field(default=9161, ge=0, le=65535)
     bacnet_address: str = "127.0.0.1:47990"
     state_dir: Path = Path("var/adapter")
