@@ -157,13 +157,11 @@ async def build_site(
 ) -> Any:
     client = BacnetClient(f"127.0.0.1:{free_udp_port()}")
     client.start()
-    cache: dict[str, Any] = {}
 
     async def discover(address: str, instance: int) -> dict[str, Any]:
         if protocol != "bacnet":
             return {"points": []}
-        cache[address] = await discover_device(client, address, instance)
-        return cache[address]
+        return await discover_device(client, address, instance)
 
     data = await config_from_manifest(manifest, discover)
     client.close()

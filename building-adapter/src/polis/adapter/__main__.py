@@ -32,9 +32,8 @@ class AdapterProcessSettings(PolisSettings):
     """Environment settings (POLIS_*): InfluxDB location, logging, the virtual clock."""
 
 
-async def _run(config_path: Path) -> int:
+async def _run(config_path: Path, settings: AdapterProcessSettings) -> int:
     site = load_config(config_path)
-    settings = load_settings(AdapterProcessSettings)
     clock = site.clock.build() if site.clock else settings.clock()
     store = InfluxStore.from_settings(settings)
     adapter = Adapter(site=site, writer=store, clock=clock)
@@ -80,11 +79,15 @@ def main(argv: list[str] | None = None) -> int:
     if argv and argv[0].startswith("--"):
         argv = ["run", *argv]
     args = parser.parse_args(argv)
-    settings_level = "INFO"
-    configure_logging("adapter", settings_level)
+    try:
+        settings = load_settings(AdapterProcessSettings)
+    except SettingsError as error:
+        print(error, file=sys.stderr)
+        return 2
+    configure_logging("adapter", settings.log_level, settings.log_format)
     try:
         if args.command == "run":
-            return asyncio.run(_run(args.config))
+            return asyncio.run(_run(args.config, settings))
         if args.command == "config-from-manifest":
             manifest = yaml.safe_load(args.manifest.read_text())
 
@@ -106,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
             targets = [(a, args.instance) for a in args.address]
             _dump({"devices": asyncio.run(_discover_many(args.local, targets))})
             return 0
-    except (ConfigError, SettingsError) as error:
+    except ConfigError as error:
         print(error, file=sys.stderr)
         return 2
     except BacnetError as error:
