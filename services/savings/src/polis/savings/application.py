@@ -93,7 +93,8 @@ class SavingsApp:
         self, building: str, baseline: Window, reporting: Window, kind: ModelKind | None
     ) -> BuildingMeasurement:
         start, end = min(baseline.start, reporting.start), max(baseline.end, reporting.end)
-        energy = self.store.energy(building, self.energy_device, start, end)
+        device = self.energy_device.format(building=building)
+        energy = self.store.energy(building, device, start, end)
         temperature = self.store.temperature(building, start, end)
         daily_data = is_daily(energy)
         chosen = kind or (ModelKind.DAILY if daily_data else ModelKind.HOURLY)

@@ -71,7 +71,8 @@ class SavingsSettings(PolisSettings):
     savings_grpc_port: int = Field(default=50053, ge=0, le=65535)
     savings_timezone: str = "Europe/Athens"
     savings_sites_file: Path | None = None
-    savings_energy_device: str = "main"
+    # The whole-building meter device; "{building}" is replaced by the building id.
+    savings_energy_device: str = "{building}-main"
     savings_tariff: list[RateStepSetting] = Field(
         default_factory=lambda: [RateStepSetting(rate=0.20)]
     )

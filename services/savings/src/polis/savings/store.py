@@ -10,6 +10,11 @@ quantity (``energy`` or ``outdoor_temperature``), unit (``kWh`` or ``degC``) and
 (``imported`` or ``prorated``); field ``value``; the timestamp is the interval start. The
 quantity ``energy`` is interval energy (kWh per interval), distinct from the adapter's
 cumulative ``active_energy`` counters.
+
+Where no imported data covers a time, ``InfluxMeterStore`` falls back to the adapter's own
+measurements of the same building (see ``polis.savings.metered``): hourly energy from the
+meter device's ``import-energy`` (minus ``export-energy``) counters and the hourly mean of the
+building controller's ``outdoor-air-temperature`` point.
 """
 
 from __future__ import annotations
@@ -18,12 +23,18 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
-from polis.common.influx import READING, InfluxStore, Sample, to_ns
+from polis.common.influx import READING, Aggregate, InfluxStore, Sample, to_ns
 from polis.savings.csv_import import ENERGY, OUTDOOR_TEMPERATURE, Reading
+from polis.savings.metered import HOUR, hourly_from_counter, merge_preferring, net_hourly
 from polis.savings.series_builder import Point
 from polis.savings.sites import SiteDirectory
 
 WEATHER_DEVICE = "weather"
+# What the adapter measures (quality "missing" repeats the last value and is not a measurement).
+MEASURED_QUALITIES = ("good", "stale", "reset", "out_of_range")
+IMPORT_COUNTER = "/import-energy"
+EXPORT_COUNTER = "/export-energy"
+OUTDOOR_AIR_POINT = "/outdoor-air-temperature"
 
 
 def reading_sample(reading: Reading, sites: SiteDirectory) -> Sample:
@@ -72,11 +83,55 @@ class InfluxMeterStore:
 
     def energy(self, building: str, device: str, start: datetime, end: datetime) -> list[Point]:
         tags = {"building": building, "device": device, "quantity": ENERGY}
-        return self._points(tags, start, end)
+        return merge_preferring(
+            self._points(tags, start, end), self._metered_energy(building, device, start, end)
+        )
 
     def temperature(self, building: str, start: datetime, end: datetime) -> list[Point]:
         tags = {"building": building, "device": WEATHER_DEVICE, "quantity": OUTDOOR_TEMPERATURE}
-        return self._points(tags, start, end)
+        return merge_preferring(
+            self._points(tags, start, end), self._metered_temperature(building, start, end)
+        )
+
+    def _metered_energy(
+        self, building: str, device: str, start: datetime, end: datetime
+    ) -> list[Point]:
+        rows = self._influx.query_window(
+            start - HOUR,
+            end,
+            {
+                "building": building,
+                "device": device,
+                "quantity": "active_energy",
+                "quality": MEASURED_QUALITIES,
+            },
+            HOUR,
+            Aggregate.LAST,
+        )
+        counters: dict[str, list[Point]] = {}
+        for row in rows:
+            counters.setdefault(row.tags["point"], []).append((row.time, row.value))
+        imported = next((v for k, v in counters.items() if k.endswith(IMPORT_COUNTER)), None)
+        if imported is None:
+            return []
+        exported = next((v for k, v in counters.items() if k.endswith(EXPORT_COUNTER)), None)
+        hourly = net_hourly(
+            hourly_from_counter(imported),
+            hourly_from_counter(exported) if exported is not None else None,
+        )
+        return [(hour, kwh) for hour, kwh in hourly if start <= hour < end]
+
+    def _metered_temperature(self, building: str, start: datetime, end: datetime) -> list[Point]:
+        rows = self._influx.query_window(
+            start,
+            end,
+            {"building": building, "quantity": "temperature", "quality": MEASURED_QUALITIES},
+            HOUR,
+            Aggregate.MEAN,
+        )
+        return sorted(
+            (r.time, r.value) for r in rows if r.tags["point"].endswith(OUTDOOR_AIR_POINT)
+        )
 
 
 class MemoryMeterStore:

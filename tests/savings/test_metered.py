@@ -1,0 +1,76 @@
+"""Hourly energy from the adapter's cumulative counters: pure rules, then on real InfluxDB."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from polis.common.influx import InfluxStore, Sample, to_ns
+from polis.savings.metered import hourly_from_counter, merge_preferring, net_hourly
+from polis.savings.store import InfluxMeterStore
+
+H0 = datetime(2026, 1, 12, tzinfo=UTC)
+H = timedelta(hours=1)
+
+
+def test_counter_differences_become_hourly_energy() -> None:
+    last = [(H0, 100.0), (H0 + H, 104.5), (H0 + 2 * H, 110.0)]
+    assert hourly_from_counter(last) == {H0 + H: 4.5, H0 + 2 * H: 5.5}
+
+
+def test_gaps_are_not_zero_and_resets_count_from_zero() -> None:
+    last = [(H0, 100.0), (H0 + 3 * H, 120.0), (H0 + 4 * H, 2.0)]
+    assert hourly_from_counter(last) == {H0 + 4 * H: 2.0}
+
+
+def test_net_is_import_minus_export_on_common_hours() -> None:
+    imported = {H0: 10.0, H0 + H: 8.0}
+    exported = {H0 + H: 3.0}
+    assert net_hourly(imported, exported) == [(H0 + H, 5.0)]
+    assert net_hourly(imported) == [(H0, 10.0), (H0 + H, 8.0)]
+
+
+def test_imported_history_wins_over_measurements() -> None:
+    assert merge_preferring([(H0, 1.0)], [(H0, 9.0), (H0 + H, 2.0)]) == [(H0, 1.0), (H0 + H, 2.0)]
+
+
+def _reading(
+    point: str, quantity: str, value: float, at: datetime, quality: str = "good"
+) -> Sample:
+    return Sample(
+        "reading",
+        {
+            "building": "library",
+            "device": point.split("/")[2],
+            "point": point,
+            "quantity": quantity,
+            "quality": quality,
+        },
+        {"value": value},
+        to_ns(at),
+    )
+
+
+@pytest.mark.influx
+def test_store_derives_hours_from_adapter_readings(influx_store: InfluxStore) -> None:
+    imp = "larissa/library/library-main/import-energy"
+    exp = "larissa/library/library-main/export-energy"
+    oat = "larissa/library/library-bms/outdoor-air-temperature"
+    samples = []
+    for minute in range(0, 4 * 60, 10):  # readings every 10 minutes for four hours
+        at = H0 + timedelta(minutes=minute)
+        samples.append(_reading(imp, "active_energy", 1000.0 + 2.0 * minute / 60 * 6, at))
+        samples.append(_reading(exp, "active_energy", 50.0 + minute / 60, at))
+        samples.append(_reading(oat, "temperature", 4.0 + minute / 60, at))
+    # A missing reading repeats a stale value and must not count as a measurement.
+    samples.append(_reading(imp, "active_energy", 0.0, H0 + timedelta(minutes=235), "missing"))
+    influx_store.write(samples)
+    store = InfluxMeterStore(influx_store)
+
+    energy = store.energy("library", "library-main", H0, H0 + 4 * H)
+    # last import reading per hour: minute 50 of each hour → 12 kWh/h import, 1 kWh/h export
+    assert energy == [(H0 + k * H, pytest.approx(11.0)) for k in (1, 2, 3)]
+    temperature = store.temperature("library", H0, H0 + 4 * H)
+    assert [t for t, _ in temperature] == [H0 + k * H for k in range(4)]
+    assert temperature[0][1] == pytest.approx(4.0 + sum(range(0, 60, 10)) / 6 / 60)
