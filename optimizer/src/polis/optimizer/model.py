@@ -108,6 +108,8 @@ class PlanModel:
         self.objective_terms: list[LinearExpr] = []
         self.constant_eur = 0.0
         self.hints: list[tuple[cp_model.IntVar, int]] = []
+        # decisions that only act as enforcement literals (free in the LP relaxation)
+        self.free_literals: set[int] = set()
         self.objective: LinearExpr = 0
 
     # -- hard constraint groups -------------------------------------------------------------
@@ -405,6 +407,7 @@ class PlanModel:
             c = m.new_int_var(0, kw(bat.max_charge_kw), f"{name}/c[{t}]")
             d = m.new_int_var(0, kw(bat.max_discharge_kw), f"{name}/d[{t}]")
             charging = m.new_bool_var(f"{name}/charging[{t}]")
+            self.free_literals.add(charging.index)
             m.add(c == 0).only_enforce_if(~charging)
             m.add(d == 0).only_enforce_if(charging)
             if self.diagnose:
