@@ -22,7 +22,7 @@ town-hall/main/energy,2026-01-01 02:00,1.5,kWh
 town-hall/main/energy,2026-01-01T03:00:00+02:00,abc,kWh
 town-hall/main/energy,2026-01-01T04:00:00+02:00,1.5,therms
 town-hall/main/energy,2026-01-01T00:00:00+02:00,1.7,kWh
-town-hall/main/energy,2026-01-01T05:00:00+02:00,-3,kWh
+town-hall/main/energy,2026-01-01T05:00:00+02:00,inf,kWh
 """
 
 
@@ -104,3 +104,10 @@ def test_prorate_across_dst_change_keeps_the_total() -> None:
     )
     assert sum(v for _, v in parts) == pytest.approx(71.0)
     assert [v for _, v in parts] == pytest.approx([23.0, 24.0, 24.0])  # 29 March: 23 h
+
+
+def test_net_export_through_a_bidirectional_meter_is_kept() -> None:
+    text = "meter_id,timestamp,value,unit\ndepot/depot-main/energy,2026-06-01T12:00:00Z,-12.5,kWh\n"
+    parsed = parse_csv(text)
+    assert parsed.ok
+    assert [r.value for r in parsed.readings] == [-12.5]

@@ -107,8 +107,8 @@ def convert(quantity: str, value: float, unit: str) -> float:
     if quantity == ENERGY:
         if key not in _ENERGY_UNITS:
             raise ValueError(f"unit {unit!r} is not one of Wh, kWh, MWh")
-        if value < 0:
-            raise ValueError(f"interval energy must be >= 0, got {value}")
+        # Negative interval energy is net export through a bidirectional meter (rooftop PV),
+        # which whole-building M&V must keep.
         return value * _ENERGY_UNITS[key]
     scale = _TEMPERATURE_UNITS.get(key)
     if scale is None:
