@@ -22,10 +22,11 @@ from polis.control.v1 import control_pb2 as pb
 from polis.control.v1 import control_pb2_grpc as pb_grpc
 from polis.optimizer.config import BatteryConfig, OptimizerConfig, TankConfig, ZoneConfig
 from polis.optimizer.domain import Battery, Building, Plan, ThermalZone, WaterTank
+from polis.points.v1 import points_pb2
 
 log = get_logger("polis.optimizer.actuals")
 
-GOOD = "QUALITY_GOOD"
+GOOD = points_pb2.QUALITY_GOOD
 
 
 @dataclass(frozen=True)

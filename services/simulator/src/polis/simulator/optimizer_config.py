@@ -8,10 +8,11 @@ not import the optimizer):
   simulator's Carnot-fraction curve over winter temperatures, an electric limit the derated
   thermal capacity covers at every winter temperature, internal gains (occupied and not;
   solar gains are left out, which errs towards heating), and a comfort band per occupancy
-  period from the building's schedules. The optimizer's lower bound is the building's own
-  setpoint; the *comfort band* used to judge the result (:func:`comfort_lo_c`) lies half a
-  proportional band below it, where the building's own controller already runs at full
-  output. The command point is the zone's commandable heating setpoint.
+  period from the building's schedules. The *comfort band* used to judge the result
+  (:func:`comfort_lo_c`) starts half a proportional band below the building's own setpoint,
+  where its controller already runs at full output. The zone's controller settles up to half
+  a band below a commanded setpoint under load, so the optimizer's lower bound is half a band
+  above the building's setpoint. The command point is the zone's heating setpoint.
 - **Hot-water tanks** become ``water_heater`` loads on an energy scale relative to cold
   water, between 52 °C and the thermostat cut-out; the command point is the heater enable.
 - **Pool pumps** become ``pump`` loads inside the pump's schedule (the simulator cannot run
@@ -214,7 +215,7 @@ def zone_load(municipality: str, building: Building, zone: Zone) -> dict[str, An
                 "days": [w.day],
                 "start": _hhmm(w.start_minute),
                 "end": _hhmm(w.end_minute),
-                "lo_c": w.setpoint_c,
+                "lo_c": w.setpoint_c + zone.heat_pump.proportional_band_k / 2.0,
                 "hi_c": w.setpoint_c + COMFORT_SPAN_K,
             }
             for w in comfort_windows(building, zone)

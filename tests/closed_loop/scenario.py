@@ -1,0 +1,202 @@
+"""Pieces of the closed-loop scenario: a pausable shared clock, the simulator's weather as
+the optimizer's forecast, trace recording, and the day's cost and comfort figures."""
+
+from __future__ import annotations
+
+import copy
+import socket
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import numpy as np
+
+from polis.common.clock import Clock
+from polis.optimizer.domain import Horizon
+from polis.simulator.config import MeterRole, MunicipalityConfig
+from polis.simulator.model import Simulation
+from polis.simulator.optimizer_config import FEED_IN_EUR, comfort_lo_c, price_at
+from polis.simulator.plant import Commands, Trace
+
+SLOT = timedelta(minutes=15)
+
+
+class PausableClock(Clock):
+    """The shared virtual clock, held still while the optimizer plans.
+
+    Virtual time advances at ``speed`` except between ``pause()`` and ``resume()``, so the
+    result does not depend on how fast the machine solves. ``wall_for`` accounts for past
+    pauses; timers the adapter sets from ``wall_seconds`` do not know about future ones.
+    """
+
+    _paused_total: float
+    _paused_at: float | None
+
+    def __init__(self, origin: datetime, start: datetime, speed: float) -> None:
+        super().__init__(origin, start, speed)
+        object.__setattr__(self, "_paused_total", 0.0)
+        object.__setattr__(self, "_paused_at", origin.timestamp())  # created held
+
+    def at_wall(self, wall_seconds: float) -> datetime:
+        held = self._paused_at
+        wall = min(wall_seconds, held) if held is not None else wall_seconds
+        return super().at_wall(wall - self._paused_total)
+
+    def wall_for(self, virtual: datetime) -> float:
+        return super().wall_for(virtual) + self._paused_total
+
+    def pause(self) -> None:
+        if self._paused_at is None:
+            object.__setattr__(self, "_paused_at", time.time())
+
+    def resume(self) -> None:
+        if self._paused_at is not None:
+            total = self._paused_total + time.time() - self._paused_at
+            object.__setattr__(self, "_paused_total", total)
+            object.__setattr__(self, "_paused_at", None)
+
+
+@dataclass
+class SimulatorWeather:
+    """The optimizer's temperature forecast: the simulated weather at each slot's middle."""
+
+    config: MunicipalityConfig
+
+    def outdoor_c(self, horizon: Horizon) -> tuple[float, ...]:
+        from polis.simulator.weather import Weather
+
+        weather = Weather(self.config.climate, self.config.seed)
+        middle = horizon.slot_minutes * 30.0
+        t = np.array([horizon.slot_start(k).timestamp() + middle for k in range(horizon.slots)])
+        return tuple(float(x) for x in weather.sample(t).temperature_c)
+
+
+@dataclass
+class Recorder:
+    """Per-step main-meter power and zone temperatures, appended as the simulation runs."""
+
+    times: list[np.ndarray] = field(default_factory=list)  # step ends, epoch seconds
+    main_w: dict[str, list[np.ndarray]] = field(default_factory=dict)
+    zones_c: dict[str, list[np.ndarray]] = field(default_factory=dict)
+
+    def add(self, traces: Mapping[str, Trace]) -> None:
+        first = next(iter(traces.values()))
+        self.times.append(first.start + first.step_seconds * np.arange(1, first.steps + 1))
+        for building, trace in traces.items():
+            self.main_w.setdefault(building, []).append(trace.channels_w[MeterRole.MAIN])
+            self.zones_c.setdefault(building, []).append(trace.zone_temperatures_c)
+
+
+def record(simulation: Simulation, recorder: Recorder) -> None:
+    """Make ``simulation.advance`` report every chunk it simulates to ``recorder``."""
+    original = simulation.advance
+
+    def advance(
+        steps: int, commands: Mapping[str, Commands] | None = None
+    ) -> Iterator[dict[str, Trace]]:
+        for traces in original(steps, commands):
+            recorder.add(traces)
+            yield traces
+
+    simulation.advance = advance  # type: ignore[method-assign]
+
+
+def warmed_up(config: MunicipalityConfig, day_start: datetime, days: int = 2) -> Simulation:
+    """The municipality run on its own schedules until ``day_start``."""
+    sim = Simulation(config, day_start - timedelta(days=days))
+    sim.advance_to(day_start)
+    return sim
+
+
+def as_is_day(warm: Simulation, day_start: datetime) -> Recorder:
+    sim = copy.deepcopy(warm)
+    recorder = Recorder()
+    record(sim, recorder)
+    sim.advance_to(day_start + timedelta(days=1))
+    return recorder
+
+
+@dataclass(frozen=True)
+class DayFigures:
+    cost_eur: float
+    import_kwh: float
+    export_kwh: float
+    comfort_kh: dict[str, float]  # "building/zone" -> degree-hours below the comfort band
+
+
+def day_figures(config: MunicipalityConfig, recorder: Recorder, day_start: datetime) -> DayFigures:
+    """Tariff applied to each slot's net main-meter energy; comfort while occupied."""
+    t_end = np.concatenate(recorder.times)
+    step = config.step_seconds
+    inside = (t_end > day_start.timestamp()) & (t_end <= day_start.timestamp() + 86_400)
+    slot = ((t_end[inside] - step - day_start.timestamp()) // SLOT.total_seconds()).astype(int)
+    tz = ZoneInfo(config.climate.timezone)
+    cost = imported = exported = 0.0
+    for building in config.buildings:
+        power = np.concatenate(recorder.main_w[building.id])[inside]
+        energy = np.bincount(slot, weights=power * step / 3.6e6, minlength=96)
+        for k, e in enumerate(energy):
+            local = (day_start + k * SLOT).astimezone(tz)
+            if e >= 0:
+                cost += e * price_at(local.hour + local.minute / 60)
+                imported += e
+            else:
+                cost += e * FEED_IN_EUR
+                exported -= e
+    comfort: dict[str, float] = {}
+    local_ends = [datetime.fromtimestamp(t, UTC).astimezone(tz) for t in t_end[inside]]
+    for building in config.buildings:
+        temps = np.concatenate(recorder.zones_c[building.id], axis=1)[:, inside]
+        for zi, zone in enumerate(building.zones):
+            deficit = 0.0
+            for i, local in enumerate(local_ends):
+                lo = comfort_lo_c(building, zone, local.weekday(), local.hour * 60 + local.minute)
+                if lo is not None and temps[zi, i] < lo:
+                    deficit += (lo - temps[zi, i]) * step / 3600.0
+            comfort[f"{building.id}/{zone.id}"] = deficit
+    return DayFigures(cost, imported, exported, comfort)
+
+
+def free_port(kind: int = socket.SOCK_DGRAM) -> int:
+    with socket.socket(socket.AF_INET, kind) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+ENABLES = ("hvac-enable", "dhw-heater-enable", "pool-pump-enable", "ev-charging-enable")
+
+
+def adapter_site(raw: dict[str, Any], state_dir: str) -> dict[str, Any]:
+    """The discovered site with the write bounds a facility manager would set, and poll
+    intervals short enough for an accelerated clock (wall seconds)."""
+    site = copy.deepcopy(raw)
+    site.pop("clock", None)
+    site["adapter"] = {
+        "grpc_port": 0,
+        "metrics_port": 0,
+        "bacnet_address": f"127.0.0.1:{free_port()}",
+        "state_dir": state_dir,
+        "flush_interval_s": 0.5,
+    }
+    for building in site["buildings"]:
+        for device in building["devices"]:
+            if device["protocol"] == "modbus":
+                device["poll_interval_s"] = 1.0
+                continue
+            device["poll_interval_s"] = 0.2
+            for point in device["points"]:
+                if point["id"].endswith("-heating-setpoint"):
+                    point["write"] = {
+                        "min": 8.0,
+                        "max": 30.0,
+                        "max_rate_per_min": 10.0,
+                        "default_duration_s": 3600,
+                    }
+                elif point["id"] in ENABLES:
+                    point.update(
+                        kind="command", write={"min": 0.0, "max": 1.0, "default_duration_s": 3600}
+                    )
+    return site
