@@ -33,7 +33,7 @@ def device(port: int, profile: str, unit_id: int = 1, **kw: object) -> ModbusDev
 
 def sdm630_unit(power_w: float, import_kwh: float) -> FakeUnit:
     unit = FakeUnit()
-    for address in range(0, 0x158 + 2):
+    for address in range(0, 0x15E + 2):
         unit.input[address] = 0
     unit.set_words("input", 0x34, float32_words(power_w))
     unit.set_words("input", 0x48, float32_words(import_kwh))
@@ -42,7 +42,7 @@ def sdm630_unit(power_w: float, import_kwh: float) -> FakeUnit:
 
 def em24_unit(power_w: float, import_kwh: float) -> FakeUnit:
     unit = FakeUnit()
-    for address in range(0, 0x40):
+    for address in range(0, 0x50):
         unit.holding[address] = 0
     unit.set_words("holding", 0x28, int32_words(round(power_w * 10), "little"))
     unit.set_words("holding", 0x34, int32_words(round(import_kwh * 10), "little"))

@@ -17,6 +17,10 @@ binary-value,3      pool-pump-enable (commandable, if a pool)                   
 binary-value,4      ev-charging-enable (commandable, if chargers)                     yes
 ==================  ========================================  ======================  =====
 
+Besides these, every controller exposes the monitoring objects of
+:mod:`polis.simulator.bacnet_points` (humidity, CO2, heat-pump outputs and COP, supply and
+return water, occupancy, fan status, meters, PV, battery...), 40-80 objects in all.
+
 Setpoints carry a 16-level priority array whose relinquish default follows the building's
 own schedule, so relinquishing every priority hands control back to the schedule.
 """
@@ -28,17 +32,21 @@ from dataclasses import dataclass
 from bacpypes3.app import Application
 from bacpypes3.basetypes import EngineeringUnits
 from bacpypes3.local.analog import AnalogInputObject, AnalogValueObject
-from bacpypes3.local.binary import BinaryValueObject
+from bacpypes3.local.binary import BinaryInputObject, BinaryValueObject
 from bacpypes3.local.cmd import Commandable
 from bacpypes3.local.device import DeviceObject
 from bacpypes3.local.networkport import NetworkPortObject
 
+from polis.simulator.bacnet_points import ObjectSpec, object_specs, object_values
 from polis.simulator.config import Building
 from polis.simulator.model import BuildingReading
 from polis.simulator.plant import Commands
 
 VENDOR_ID = 999  # "reserved for testing" style id used by bacpypes3 samples
 ZONE_BASE = 10
+# the largest unsegmented APDU over BACnet/IP: room for ~90 present values per
+# ReadPropertyMultiple answer
+MAX_APDU = 1476
 
 
 class CommandableAnalogValue(Commandable, AnalogValueObject):  # type: ignore[misc]
@@ -149,6 +157,11 @@ class BuildingController:
                 )
             )
         objects += [e.obj for e in self.enables]
+        self.monitoring: dict[str, AnalogInputObject | AnalogValueObject | BinaryInputObject] = {
+            spec.name: _monitoring_object(spec) for spec in object_specs(building)
+        }
+        objects += list(self.monitoring.values())
+        device.maxApduLengthAccepted = MAX_APDU
         self.app = Application.from_object_list(objects)
 
     @staticmethod
@@ -190,6 +203,7 @@ class BuildingController:
             + len(self.zone_temperatures)
             + len(self.zone_setpoints)
             + len(self.enables)
+            + len(self.monitoring)
         )
 
     def publish(self, reading: BuildingReading, schedule_setpoints: dict[str, float]) -> None:
@@ -205,6 +219,15 @@ class BuildingController:
             if sp.relinquishDefault != default:
                 sp.relinquishDefault = default
                 sp.recalculating()
+        hvac_enabled = _is_active(self.enables[0].obj.presentValue)
+        for name, value in object_values(self.building, reading, hvac_enabled).items():
+            obj = self.monitoring[name]
+            if isinstance(value, bool):
+                state = "active" if value else "inactive"
+                if str(obj.presentValue) != state:
+                    obj.presentValue = state
+            else:
+                _set_if_changed(obj, round(value, 2))
 
     def commands(self) -> Commands:
         """What the priority arrays currently command (None = follow the schedule)."""
@@ -221,10 +244,38 @@ class BuildingController:
         self.app.close()
 
 
+def _monitoring_object(
+    spec: ObjectSpec,
+) -> AnalogInputObject | AnalogValueObject | BinaryInputObject:
+    common = {
+        "objectIdentifier": (spec.type, spec.instance),
+        "objectName": spec.name,
+        "description": spec.description,
+        "statusFlags": [0, 0, 0, 0],
+        "eventState": "normal",
+        "outOfService": False,
+    }
+    if spec.type == "binary-input":
+        return BinaryInputObject(
+            **common,
+            presentValue="inactive",
+            polarity="normal",
+            activeText="on",
+            inactiveText="off",
+        )
+    cls = AnalogInputObject if spec.type == "analog-input" else AnalogValueObject
+    return cls(
+        **common,
+        presentValue=0.0,
+        units=EngineeringUnits(spec.units),
+        covIncrement=spec.cov_increment,
+    )
+
+
 def _is_active(value: object) -> bool:
     return str(value) in ("active", "BinaryPV.active", "1")
 
 
-def _set_if_changed(obj: AnalogInputObject, value: float) -> None:
+def _set_if_changed(obj: AnalogInputObject | AnalogValueObject, value: float) -> None:
     if obj.presentValue != value:
         obj.presentValue = value

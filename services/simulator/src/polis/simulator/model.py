@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 import numpy as np
 
 from polis.simulator.config import Building, MeterRole, MunicipalityConfig
-from polis.simulator.drivers import building_drivers, step_grid
+from polis.simulator.drivers import Drivers, building_drivers, step_grid
 from polis.simulator.plant import BuildingState, Commands, Trace, run
 from polis.simulator.schedules import local_calendar
 from polis.simulator.weather import Weather
@@ -30,6 +30,36 @@ class MeterReading:
 
 
 @dataclass(frozen=True)
+class ZonePlant:
+    """A zone heat pump's capability at the last step (from the exogenous curves)."""
+
+    cop: float
+    eer: float
+    heating_capacity_kw: float
+    cooling_capacity_kw: float
+
+
+@dataclass(frozen=True)
+class PlantReading:
+    """Further values of the last simulated step, exposed for the building controller's
+    objects; nothing here feeds back into the physics."""
+
+    occupancy: float  # fraction of full occupancy, 0..1
+    ghi_w_m2: float
+    lighting_kw: float
+    plug_kw: float
+    dhw_kw: float
+    pool_kw: float
+    ev_kw: float
+    pv_kw: float
+    battery_kw: float  # positive while charging
+    battery_soc: float | None  # fraction, None without a battery
+    heater_on: bool
+    ev_connected: int  # chargers with a car plugged in
+    zones: dict[str, ZonePlant]
+
+
+@dataclass(frozen=True)
 class BuildingReading:
     """The instantaneous view of a building after the last simulated step."""
 
@@ -40,6 +70,7 @@ class BuildingReading:
     hvac_power_kw: float
     tank_temperature_c: float | None
     meters: dict[MeterRole, MeterReading]
+    plant: PlantReading | None = None  # None before the first simulated step
 
 
 def align(epoch: float, step_seconds: int) -> float:
@@ -102,7 +133,7 @@ class Simulation:
                 state = self.states[building.id]
                 trace = run(building, state, drivers, commands.get(building.id, Commands()))
                 traces[building.id] = trace
-                self.readings[building.id] = self._reading(building, state, trace)
+                self.readings[building.id] = self._reading(building, state, trace, drivers)
             self._time += n * self.step_seconds
             remaining -= n
             yield traces
@@ -125,7 +156,9 @@ class Simulation:
             },
         )
 
-    def _reading(self, building: Building, state: BuildingState, trace: Trace) -> BuildingReading:
+    def _reading(
+        self, building: Building, state: BuildingState, trace: Trace, drivers: Drivers
+    ) -> BuildingReading:
         last = trace.steps - 1
         return BuildingReading(
             time=datetime.fromtimestamp(state.time, tz=UTC),
@@ -149,4 +182,46 @@ class Simulation:
                 )
                 for role in state.import_wh
             },
+            plant=_plant_reading(building, state, trace, drivers),
         )
+
+
+def _plant_reading(
+    building: Building, state: BuildingState, trace: Trace, drivers: Drivers
+) -> PlantReading:
+    last = trace.steps - 1
+    ch = {role: float(values[last]) / 1000.0 for role, values in trace.channels_w.items()}
+    plug = float(drivers.plug_w[last]) / 1000.0
+    loads = (
+        ch[MeterRole.HVAC]
+        + ch[MeterRole.LIGHTING]
+        + plug
+        + ch[MeterRole.DHW]
+        + ch[MeterRole.POOL]
+        + ch[MeterRole.EV]
+    )
+    pv = -ch[MeterRole.PV]
+    battery = building.battery
+    return PlantReading(
+        occupancy=float(drivers.occupancy[last]),
+        ghi_w_m2=float(drivers.ghi_w_m2[last]),
+        lighting_kw=ch[MeterRole.LIGHTING],
+        plug_kw=plug,
+        dhw_kw=ch[MeterRole.DHW],
+        pool_kw=ch[MeterRole.POOL],
+        ev_kw=ch[MeterRole.EV],
+        pv_kw=pv,
+        battery_kw=ch[MeterRole.MAIN] - loads + pv,
+        battery_soc=state.battery_soc_wh / (battery.capacity_kwh * 1000.0) if battery else None,
+        heater_on=state.heater_on,
+        ev_connected=sum(1 for session in state.ev_session if session >= 0),
+        zones={
+            z.id: ZonePlant(
+                cop=float(curves.cop[last]),
+                eer=float(curves.eer[last]),
+                heating_capacity_kw=float(curves.heating_capacity_w[last]) / 1000.0,
+                cooling_capacity_kw=float(curves.cooling_capacity_w[last]) / 1000.0,
+            )
+            for z, curves in zip(building.zones, drivers.heat_pumps, strict=True)
+        },
+    )
