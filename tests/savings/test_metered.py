@@ -62,6 +62,8 @@ def test_store_derives_hours_from_adapter_readings(influx_store: InfluxStore) ->
         at = H0 + timedelta(minutes=minute)
         samples.append(_reading(imp, "active_energy", 1000.0 + 2.0 * minute / 60 * 6, at))
         samples.append(_reading(exp, "active_energy", 50.0 + minute / 60, at))
+        # A per-phase counter whose name starts alike must not be taken for the total.
+        samples.append(_reading(imp + "-l1", "active_energy", 9.0 * minute, at))
         samples.append(_reading(oat, "temperature", 4.0 + minute / 60, at))
     # A missing reading repeats a stale value and must not count as a measurement.
     samples.append(_reading(imp, "active_energy", 0.0, H0 + timedelta(minutes=235), "missing"))

@@ -32,9 +32,14 @@ from polis.savings.sites import SiteDirectory
 WEATHER_DEVICE = "weather"
 # What the adapter measures (quality "missing" repeats the last value and is not a measurement).
 MEASURED_QUALITIES = ("good", "stale", "reset", "out_of_range")
-IMPORT_COUNTER = "/import-energy"
-EXPORT_COUNTER = "/export-energy"
-OUTDOOR_AIR_POINT = "/outdoor-air-temperature"
+IMPORT_COUNTER = "import-energy"
+EXPORT_COUNTER = "export-energy"
+OUTDOOR_AIR_POINT = "outdoor-air-temperature"
+
+
+def _is_point(tag: str, name: str) -> bool:
+    """The adapter tags a point by its id, or by the full municipality/.../point path."""
+    return tag == name or tag.endswith("/" + name)
 
 
 def reading_sample(reading: Reading, sites: SiteDirectory) -> Sample:
@@ -111,10 +116,10 @@ class InfluxMeterStore:
         counters: dict[str, list[Point]] = {}
         for row in rows:
             counters.setdefault(row.tags["point"], []).append((row.time, row.value))
-        imported = next((v for k, v in counters.items() if k.endswith(IMPORT_COUNTER)), None)
+        imported = next((v for k, v in counters.items() if _is_point(k, IMPORT_COUNTER)), None)
         if imported is None:
             return []
-        exported = next((v for k, v in counters.items() if k.endswith(EXPORT_COUNTER)), None)
+        exported = next((v for k, v in counters.items() if _is_point(k, EXPORT_COUNTER)), None)
         hourly = net_hourly(
             hourly_from_counter(imported),
             hourly_from_counter(exported) if exported is not None else None,
@@ -130,7 +135,7 @@ class InfluxMeterStore:
             Aggregate.MEAN,
         )
         return sorted(
-            (r.time, r.value) for r in rows if r.tags["point"].endswith(OUTDOOR_AIR_POINT)
+            (r.time, r.value) for r in rows if _is_point(r.tags["point"], OUTDOOR_AIR_POINT)
         )
 
 
