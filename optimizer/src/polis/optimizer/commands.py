@@ -8,6 +8,7 @@ An unreachable adapter is logged and skipped: planning goes on.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import timedelta
@@ -61,38 +62,49 @@ class AdapterClient:
         await self._channel.close(None)
 
     async def send(self, commands: list[Command], slot: timedelta) -> int:
-        """Write commands; returns how many the adapter accepted."""
-        accepted = 0
+        """Write commands; returns how many the adapter accepted.
+
+        The first write probes the adapter: when it is down the rest of the slot is skipped
+        (retried next slot); otherwise the remaining writes go out concurrently, since each
+        waits on the device's read-back.
+        """
+        if not commands:
+            return 0
         duration = Duration()
         duration.FromTimedelta(slot)
-        for command in commands:
-            request = pb.WriteCommandRequest(
-                point_id=command.point_id,
-                value=command.value,
-                duration=duration,
-                requested_by="polis-optimizer",
-                reason=command.reason,
-            )
-            try:
-                reply = await self._stub.WriteCommand(request, timeout=self._deadline)
-            except grpc.aio.AioRpcError as error:
-                log.warning(
-                    "adapter write failed",
-                    point=command.point_id,
-                    code=error.code().name,
-                    detail=error.details(),
-                )
-                if error.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
-                    break  # adapter down: skip the rest of this slot, retry next slot
-                continue
-            accepted += 1
-            log.info(
-                "command written",
+        first = await self._write(commands[0], duration)
+        if first is None:
+            return 0
+        rest = await asyncio.gather(*(self._write(c, duration) for c in commands[1:]))
+        return int(first) + sum(1 for r in rest if r)
+
+    async def _write(self, command: Command, duration: Duration) -> bool | None:
+        """True when accepted, False when refused, None when the adapter is unreachable."""
+        request = pb.WriteCommandRequest(
+            point_id=command.point_id,
+            value=command.value,
+            duration=duration,
+            requested_by="polis-optimizer",
+            reason=command.reason,
+        )
+        try:
+            reply = await self._stub.WriteCommand(request, timeout=self._deadline)
+        except grpc.aio.AioRpcError as error:
+            log.warning(
+                "adapter write failed",
                 point=command.point_id,
-                value=command.value,
-                status=pb.WriteStatus.Name(reply.status),
+                code=error.code().name,
+                detail=error.details(),
             )
-        return accepted
+            down = error.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED)
+            return None if down else False
+        log.info(
+            "command written",
+            point=command.point_id,
+            value=command.value,
+            status=pb.WriteStatus.Name(reply.status),
+        )
+        return True
 
     async def relinquish(
         self, point_ids: Collection[str], reason: str = "optimizer stopped"
