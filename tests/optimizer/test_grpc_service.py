@@ -20,13 +20,19 @@ from polis.planning.v1 import planning_pb2_grpc as pb_grpc
 NOW = datetime(2025, 1, 15, 0, 7, tzinfo=UTC)
 
 
-def source(scope: str, start: datetime, slots: int) -> Building | Neighbourhood:
-    if scope != "school":
-        raise UnknownScope(scope)
+def school(start: datetime, slots: int) -> Building:
     pump = DeferrableLoad("pump", power_kw=2.0, earliest=0, latest=slots, run_slots=2)
     prices = [0.3, 0.3, 0.1, 0.3] * (slots // 4)
     b: Building = building(prices, (pump,), base=1.0)
     return replace(b, horizon=Horizon(start=start, slots=slots), neighbourhood="n1")
+
+
+def source(scope: str, start: datetime, slots: int) -> Building | Neighbourhood:
+    if scope == "school":
+        return school(start, slots)
+    if scope == "n1":
+        return Neighbourhood("n1", (school(start, slots),))
+    raise UnknownScope(scope)
 
 
 @pytest.fixture
@@ -64,11 +70,45 @@ async def test_set_mode_and_unknown_building(stub: pb_grpc.OptimizerStub) -> Non
     assert error.value.code() == grpc.StatusCode.NOT_FOUND
 
 
-async def test_flexibility_request_reports_planned_peak(stub: pb_grpc.OptimizerStub) -> None:
-    await stub.Solve(pb.SolveRequest(building="school", horizon_slots=8))
-    request = pb.FlexibilityRequest(neighbourhood="n1", peak_limit_kw=2.5)
+def flexibility(limit_kw: float) -> pb.FlexibilityRequest:
+    # slots 2 and 3 (00:30-01:00); the plan runs the pump in slot 2, the peak is 1 + 2 kW
+    request = pb.FlexibilityRequest(neighbourhood="n1", peak_limit_kw=limit_kw)
     request.window_start.FromDatetime(datetime(2025, 1, 15, 0, 30))
     request.window_end.FromDatetime(datetime(2025, 1, 15, 1, 0))
-    reply = await stub.RequestFlexibility(request)
-    assert reply.achieved_peak_kw == pytest.approx(3.0)  # slot 2: base 1 + pump 2
-    assert reply.outcome == pb.FlexibilityResponse.OUTCOME_REJECTED
+    return request
+
+
+async def test_flexibility_request_replans_the_neighbourhood(
+    stub: pb_grpc.OptimizerStub,
+) -> None:
+    await stub.Solve(pb.SolveRequest(building="school", horizon_slots=8))
+    reply = await stub.RequestFlexibility(flexibility(2.5))
+    assert reply.outcome == pb.FlexibilityResponse.OUTCOME_ACCEPTED
+    # the pump leaves the window: only the 1 kW base load is left in it
+    assert reply.achieved_peak_kw == pytest.approx(1.0)
+    assert reply.reduction_kw == pytest.approx(2.0)
+    current = await stub.GetCurrentPlan(pb.GetCurrentPlanRequest(building="school"))
+    pump = list(current.loads[0].power_kw)
+    assert pump[2:4] == [0, 0]
+    assert sum(pump) == pytest.approx(4.0)  # still two slots at 2 kW
+    # the cheapest slot outside the window is 6; the other one costs 0.3
+    assert pump[6] == pytest.approx(2.0)
+
+
+async def test_flexibility_below_the_base_load_is_partial(stub: pb_grpc.OptimizerStub) -> None:
+    await stub.Solve(pb.SolveRequest(building="school", horizon_slots=8))
+    reply = await stub.RequestFlexibility(flexibility(0.5))
+    # the base load (1 kW) cannot move: the pump leaves the window, 0.5 kW is out of reach
+    assert reply.outcome == pb.FlexibilityResponse.OUTCOME_PARTIAL
+    assert reply.achieved_peak_kw == pytest.approx(1.0)
+    assert reply.reduction_kw == pytest.approx(2.0)
+
+
+async def test_flexibility_already_met_changes_nothing(stub: pb_grpc.OptimizerStub) -> None:
+    solved = await stub.Solve(pb.SolveRequest(building="school", horizon_slots=8))
+    reply = await stub.RequestFlexibility(flexibility(3.0))
+    assert reply.outcome == pb.FlexibilityResponse.OUTCOME_ACCEPTED
+    assert reply.achieved_peak_kw == pytest.approx(3.0)
+    assert reply.reduction_kw == 0.0
+    current = await stub.GetCurrentPlan(pb.GetCurrentPlanRequest(building="school"))
+    assert list(current.grid_kw) == list(solved.plans[0].grid_kw)

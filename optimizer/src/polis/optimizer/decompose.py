@@ -1,114 +1,293 @@
-"""Neighbourhood planning by decomposition: per-building subproblems, capacity allocation.
+"""Neighbourhood planning by decomposition: a fast repaired first plan, then per-building plans.
 
-1. Every building is solved on its own with the transformer limit relaxed (two at a time on
-   the available cores). Dropping a coupling constraint can only lower the optimum, so the sum
-   of the buildings' proven bounds is a valid lower bound on the neighbourhood's bill.
-2. Where the summed flow exceeds the transformer limit, the overload of each slot is shared
-   out among the buildings in proportion to the flexible power they plan in that slot, and
-   those buildings are re-solved with a per-slot import cap (soft: exceeding it is priced
-   prohibitively, so the previous plan always remains a starting point). Repeated until the
-   limit holds or time runs out.
+1. **First plan.** Every building keeps its own (as-is) schedule. Where the summed flow
+   exceeds the transformer limit, ``shave_peaks`` discharges the buildings' batteries in the
+   overloaded slots and recharges them where there is headroom, cheapest slots first, so that
+   every battery ends with the charge it must keep. This is pure arithmetic on the plans and
+   takes milliseconds.
+2. **Per-building plans.** Each building is solved on its own with CP-SAT (two at a time on
+   the available cores) with the transformer limit relaxed. Dropping a coupling constraint can
+   only lower the optimum, so the sum of the buildings' proven bounds is a valid lower bound
+   on the neighbourhood's objective.
+3. **Coordination.** Where the summed optimised flow exceeds the limit, the batteries shave it
+   first; what remains is shared out among the buildings that plan flexible power in those
+   slots, which are re-solved with a per-slot import cap (soft: exceeding it is priced
+   prohibitively, so a building always has a plan). Repeated until the limit holds or time
+   runs out.
 
-The published gap compares the plan's objective with the relaxation bound of step 1, so it is
-honest (and conservative). A neighbourhood that still exceeds its limit is reported as
-infeasible with the transformer named, and every building keeps its own schedule.
+Every candidate is priced by ``costing.plan_objective`` from its power series. The best one
+that meets the limit is published, and its gap is measured against the relaxation bound of
+step 2, so it is honest (and conservative). If no candidate meets the limit, the status is
+``INFEASIBLE`` with the transformer named, and every building keeps its own schedule.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import time
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 
-from polis.optimizer.domain import Neighbourhood, Plan, SolveResult, SolveStatus
+from polis.optimizer import costing
+from polis.optimizer.domain import (
+    Battery,
+    Building,
+    LoadSchedule,
+    Neighbourhood,
+    Plan,
+    SolveResult,
+    SolveStatus,
+)
 from polis.optimizer.model import Coordination
 from polis.optimizer.solve import (
     SolverParams,
+    baseline_plan,
     fallback_plan,
+    limit_name,
     proven_gap,
     solve_building,
     solve_monolithic,
 )
 
+# the repair aims this far below the limit, so float rounding never tips a slot over it
+REPAIR_MARGIN_KW = 1e-4
+# an import cap that does not bind (kW)
+UNCAPPED_KW = 1e5
 
-def _overload(hood: Neighbourhood, plans: dict[str, Plan]) -> list[float]:
+
+def flows(hood: Neighbourhood, plans: Mapping[str, Plan]) -> list[float]:
+    """The transformer flow per slot (import positive)."""
     slots = hood.buildings[0].horizon.slots
-    limit = hood.transformer_kw if hood.transformer_kw is not None else float("inf")
-    return [max(0.0, abs(sum(p.grid_kw[t] for p in plans.values())) - limit) for t in range(slots)]
+    return [sum(p.grid_kw[t] for p in plans.values()) for t in range(slots)]
+
+
+def overload(hood: Neighbourhood, plans: Mapping[str, Plan]) -> list[float]:
+    """How far the flow of each slot exceeds its limit (kW, 0 where it holds)."""
+    out = []
+    for t, flow in enumerate(flows(hood, plans)):
+        limit = hood.limit_kw(t)
+        out.append(0.0 if limit is None else max(0.0, abs(flow) - limit))
+    return out
+
+
+def _meets_limit(hood: Neighbourhood, plans: Mapping[str, Plan]) -> bool:
+    return all(v <= 1e-6 for v in overload(hood, plans))
+
+
+@dataclasses.dataclass
+class _Store:
+    """One battery's planned power and the charge it implies, kept in step."""
+
+    building: Building
+    battery: Battery
+    power: list[float]
+
+    def charge(self) -> list[float]:
+        """State of charge at the end of each slot (kWh)."""
+        bat, dt = self.battery, self.building.horizon.dt_h
+        soc, out = bat.initial_kwh, []
+        for p in self.power:
+            soc += (p * bat.charge_efficiency if p >= 0 else p / bat.discharge_efficiency) * dt
+            out.append(soc)
+        return out
+
+    def discharge_room(self, t: int) -> float:
+        """kW by which the power of slot ``t`` can fall without breaking the lower limit."""
+        bat, dt = self.battery, self.building.horizon.dt_h
+        margin = min(self.charge()[t:]) - bat.min_kwh
+        by_energy = max(0.0, margin) * bat.discharge_efficiency / dt
+        return max(0.0, min(self.power[t] + bat.max_discharge_kw, by_energy))
+
+    def charge_room(self, t: int) -> float:
+        """kW by which the power of slot ``t`` can rise without breaking the upper limit."""
+        bat, dt = self.battery, self.building.horizon.dt_h
+        margin = bat.upper_kwh - max(self.charge()[t:])
+        # raising the power stores at most 1/discharge_eff per kWh (when it cuts a discharge)
+        by_energy = max(0.0, margin) * bat.discharge_efficiency / dt
+        return max(0.0, min(bat.max_charge_kw - self.power[t], by_energy))
+
+    def missing_kwh(self) -> float:
+        bat = self.battery
+        return max(0.0, min(bat.terminal_kwh, bat.upper_kwh) - self.charge()[-1])
+
+
+def _with_powers(building: Building, plan: Plan, powers: Mapping[str, list[float]]) -> Plan:
+    """``plan`` with some loads' power series replaced, grid and figures recomputed."""
+    loads = []
+    grid = list(plan.grid_kw)
+    for schedule in plan.loads:
+        new = powers.get(schedule.load_id)
+        if new is None:
+            loads.append(schedule)
+            continue
+        for t, (old, p) in enumerate(zip(schedule.power_kw, new, strict=True)):
+            grid[t] += p - old
+        loads.append(
+            LoadSchedule(
+                schedule.load_id,
+                schedule.kind,
+                tuple(new),
+                schedule.setpoint_c,
+                "shaves the neighbourhood peak",
+            )
+        )
+    figures = costing.figures(grid, building.tariff, building.horizon.dt_h)
+    return dataclasses.replace(plan, loads=tuple(loads), grid_kw=tuple(grid), planned=figures)
+
+
+def shave_peaks(hood: Neighbourhood, plans: Mapping[str, Plan]) -> dict[str, Plan] | None:
+    """Repair transformer overloads with the buildings' batteries; ``None`` if that fails.
+
+    Greedy and conservative: in each overloaded slot the batteries discharge (within their
+    power and state-of-charge limits) until the flow meets the limit; then each battery is
+    recharged in the slots with headroom, cheapest import price first, until it ends with the
+    charge it must keep. Recharging never creates a new overload or breaks a contracted peak.
+    """
+    by_id = {b.id: b for b in hood.buildings}
+    stores = [
+        _Store(by_id[bid], load, list(plan.load(load.id).power_kw))
+        for bid, plan in plans.items()
+        for load in by_id[bid].loads
+        if isinstance(load, Battery)
+    ]
+    flow = flows(hood, plans)
+    slots = len(flow)
+    extra = {bid: [0.0] * slots for bid in plans}  # change of each building's grid
+    for t in range(slots):
+        limit = hood.limit_kw(t)
+        if limit is None:
+            continue
+        for store in stores:
+            excess = flow[t] - (limit - REPAIR_MARGIN_KW)
+            if excess <= 0:
+                break
+            cut = min(excess, store.discharge_room(t))
+            if cut > 0:
+                store.power[t] -= cut
+                flow[t] -= cut
+                extra[store.building.id][t] -= cut
+        if abs(flow[t]) > limit:
+            return None
+    for store in stores:
+        building = store.building
+        prices = building.tariff.import_eur_per_kwh
+        contracted = building.tariff.contracted_peak_kw
+        for t in sorted(range(slots), key=lambda s: prices[s]):
+            missing = store.missing_kwh()
+            if missing <= 1e-9:
+                break
+            limit = hood.limit_kw(t)
+            headroom = math.inf if limit is None else limit - REPAIR_MARGIN_KW - flow[t]
+            if contracted is not None:
+                own = plans[building.id].grid_kw[t] + extra[building.id][t]
+                headroom = min(headroom, contracted - REPAIR_MARGIN_KW - own)
+            bat, dt = store.battery, building.horizon.dt_h
+            # below zero power each kW stores charge_efficiency, above it less than 1/eff
+            wanted = missing / (bat.charge_efficiency * dt)
+            add = min(headroom, store.charge_room(t), wanted)
+            if add > 0:
+                store.power[t] += add
+                flow[t] += add
+                extra[building.id][t] += add
+        if store.missing_kwh() > 1e-6:
+            return None
+    changed: dict[str, dict[str, list[float]]] = {}
+    for store in stores:
+        changed.setdefault(store.building.id, {})[store.battery.id] = store.power
+    return {
+        bid: _with_powers(by_id[bid], plan, changed[bid]) if bid in changed else plan
+        for bid, plan in plans.items()
+    }
 
 
 def _flexible_kw(plan: Plan, t: int) -> float:
     return sum(max(0.0, s.power_kw[t]) for s in plan.loads)
 
 
+def _objective(hood: Neighbourhood, plans: Mapping[str, Plan]) -> float:
+    return sum(costing.plan_objective(b, plans[b.id]) for b in hood.buildings)
+
+
+def _repaired(hood: Neighbourhood, plans: Mapping[str, Plan]) -> dict[str, Plan] | None:
+    if _meets_limit(hood, plans):
+        return dict(plans)
+    shaved = shave_peaks(hood, plans)
+    return shaved if shaved is not None and _meets_limit(hood, shaved) else None
+
+
 def solve_decomposed(hood: Neighbourhood, params: SolverParams) -> SolveResult:
     started = time.perf_counter()
     deadline = started + params.time_limit_s
     threads = max(1, min(params.workers, os.cpu_count() or 1))
-    n = len(hood.buildings)
-    rounds = -(-n // threads)
+    by_id = {b.id: b for b in hood.buildings}
+
+    # 1. the as-is schedules, repaired by the batteries
+    as_is = {b.id: baseline_plan(b, SolveStatus.FEASIBLE) for b in hood.buildings}
+    first = _repaired(hood, as_is)
+    first_s = time.perf_counter() - started if first is not None else None
+    candidates: list[dict[str, Plan]] = [first] if first is not None else []
+
+    # 2. every building on its own: plans and a relaxation bound
+    rounds = -(-len(hood.buildings) // threads)
     each = SolverParams(
-        time_limit_s=max(0.2, 0.5 * params.time_limit_s / rounds),
+        time_limit_s=max(0.3, 0.6 * (deadline - time.perf_counter()) / rounds),
         relative_gap_limit=params.relative_gap_limit,
         num_workers=1,
         seed=params.seed,
     )
-    results: dict[str, SolveResult] = {}
     with ThreadPoolExecutor(threads) as pool:
-        for building, result in zip(
-            hood.buildings,
-            pool.map(lambda b: solve_building(b, each), hood.buildings),
-            strict=True,
-        ):
-            results[building.id] = result
-    plans = {bid: r.plans[0] for bid, r in results.items()}
-    bound = sum(r.best_bound_eur for r in results.values())
-    first_s = time.perf_counter() - started if not any(_overload(hood, plans)) else None
-
-    by_id = {b.id: b for b in hood.buildings}
-    while any(_overload(hood, plans)) and time.perf_counter() < deadline - 0.5:
-        over = _overload(hood, plans)
-        slots = [t for t, v in enumerate(over) if v > 0]
-        caps: dict[str, list[float]] = {}
-        for t in slots:
-            flex = {bid: _flexible_kw(p, t) for bid, p in plans.items()}
-            total = sum(flex.values())
-            for bid, amount in flex.items():
-                if amount <= 0 or total <= 0:
-                    continue
-                cap = caps.setdefault(bid, list(plans[bid].grid_kw))
-                cap[t] = plans[bid].grid_kw[t] - over[t] * amount / total * 1.05
-        if not caps:
-            break
-        remaining = deadline - time.perf_counter()
-        waves = -(-len(caps) // threads)
-        budget = dataclasses.replace(
-            each, time_limit_s=max(0.1, min(each.time_limit_s, 0.8 * remaining / waves))
+        results = dict(
+            zip(by_id, pool.map(lambda b: solve_building(b, each), hood.buildings), strict=True)
         )
-
-        def resolve(
-            bid: str, budget: SolverParams = budget, caps: dict[str, list[float]] = caps
-        ) -> SolveResult:
-            limits = [max(0.0, c) for c in caps[bid]]
-            return solve_building(by_id[bid], budget, Coordination(import_cap_kw=limits))
-
-        with ThreadPoolExecutor(threads) as pool:
-            for bid, result in zip(caps, pool.map(resolve, list(caps)), strict=True):
-                if result.status in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
-                    plans[bid] = result.plans[0]
-                    results[bid] = result
-        if first_s is None and not any(_overload(hood, plans)):
+    bound = sum(r.best_bound_eur for r in results.values())
+    plans = {bid: r.plans[0] for bid, r in results.items()}
+    optimised = _repaired(hood, plans)
+    if optimised is not None:
+        candidates.append(optimised)
+        if first_s is None:
             first_s = time.perf_counter() - started
 
-    met = not any(_overload(hood, plans))
-    elapsed = time.perf_counter() - started
-    if not met:
-        worst = max(_overload(hood, plans))
-        found = (
-            f"{hood.id}: transformer limit {hood.transformer_kw:g} kW "
-            f"(best plan still exceeds it by {worst:.2f} kW)",
+    # 3. sequential capacity allocation where the optimised plans still exceed the limit:
+    #    the building with the most flexible power in overloaded slots is re-solved with an
+    #    import cap of what the others leave, then the next, until the limit holds
+    resolve = dataclasses.replace(each, num_workers=params.num_workers)
+    tried: set[str] = set()
+    while optimised is None and time.perf_counter() < deadline - 0.2:
+        over = [t for t, v in enumerate(overload(hood, plans)) if v > 0]
+        movable = {
+            bid: sum(_flexible_kw(plans[bid], t) for t in over)
+            for bid in plans
+            if bid not in tried
+        }
+        movable = {bid: kw for bid, kw in movable.items() if kw > 0}
+        if not movable:
+            break
+        bid = max(movable, key=lambda b: movable[b])
+        tried.add(bid)
+        flow = flows(hood, plans)
+        caps = []
+        for t, total in enumerate(flow):
+            limit = hood.limit_kw(t)
+            others = total - plans[bid].grid_kw[t]
+            caps.append(UNCAPPED_KW if limit is None else max(0.0, limit - others))
+        budget = dataclasses.replace(
+            resolve, time_limit_s=min(each.time_limit_s, deadline - time.perf_counter())
         )
+        result = solve_building(by_id[bid], budget, Coordination(import_cap_kw=caps))
+        if result.status in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
+            plans[bid] = result.plans[0]
+        optimised = _repaired(hood, plans)
+        if optimised is not None:
+            candidates.append(optimised)
+            if first_s is None:
+                first_s = time.perf_counter() - started
+
+    elapsed = time.perf_counter() - started
+    if not candidates:
+        worst = max(overload(hood, plans))
+        found = (f"{limit_name(hood)} (best plan still exceeds it by {worst:.2f} kW)",)
         fallback = tuple(fallback_plan(b, SolveStatus.INFEASIBLE, found) for b in hood.buildings)
         return SolveResult(
             status=SolveStatus.INFEASIBLE,
@@ -121,16 +300,17 @@ def solve_decomposed(hood: Neighbourhood, params: SolverParams) -> SolveResult:
             conflicts=found,
             method="decomposition",
         )
-    total = sum(r.objective_eur for r in results.values())
-    gap = proven_gap(total, bound)
+    scored = [(_objective(hood, c), i, c) for i, c in enumerate(candidates)]
+    objective, _, chosen = min(scored)
+    gap = proven_gap(objective, bound)
     status = SolveStatus.OPTIMAL if gap <= params.relative_gap_limit else SolveStatus.FEASIBLE
     published = tuple(
-        dataclasses.replace(plans[b.id], status=status, gap=gap) for b in hood.buildings
+        dataclasses.replace(chosen[b.id], status=status, gap=gap) for b in hood.buildings
     )
     return SolveResult(
         status=status,
         plans=published,
-        objective_eur=total,
+        objective_eur=objective,
         best_bound_eur=bound,
         gap=gap,
         solve_time_s=elapsed,

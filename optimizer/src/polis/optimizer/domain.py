@@ -311,6 +311,23 @@ class Neighbourhood:
     transformer_kw: float | None = None
     shared_pv_kw: Series | None = None
     shared_feed_in_eur_per_kwh: Series | None = None
+    # a tighter limit on the transformer flow per slot (a flexibility request); None: none
+    flow_limit_kw: tuple[float | None, ...] | None = None
+
+    def limit_kw(self, t: int) -> float | None:
+        """The flow limit of slot ``t``: the transformer's, or a requested one if tighter."""
+        requested = self.flow_limit_kw[t] if self.flow_limit_kw is not None else None
+        if requested is None:
+            return self.transformer_kw
+        if self.transformer_kw is None:
+            return requested
+        return min(requested, self.transformer_kw)
+
+    @property
+    def limited(self) -> bool:
+        return self.transformer_kw is not None or (
+            self.flow_limit_kw is not None and any(v is not None for v in self.flow_limit_kw)
+        )
 
 
 class SolveStatus(StrEnum):

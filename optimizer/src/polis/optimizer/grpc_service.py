@@ -9,7 +9,7 @@ import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from polis.optimizer.domain import Figures, Plan, SolveStatus
-from polis.optimizer.planner import Mode, Planner, UnknownScope
+from polis.optimizer.planner import FlexibilityOutcome, Mode, Planner, UnknownScope
 from polis.optimizer.solve import SolverParams
 from polis.planning.v1 import planning_pb2 as pb
 from polis.planning.v1 import planning_pb2_grpc as pb_grpc
@@ -21,6 +21,11 @@ _STATUS = {
     SolveStatus.FALLBACK: pb.SOLVE_STATUS_FALLBACK,
 }
 _MODE = {Mode.DRY_RUN: pb.MODE_DRY_RUN, Mode.APPLY: pb.MODE_APPLY}
+_OUTCOME = {
+    FlexibilityOutcome.ACCEPTED: pb.FlexibilityResponse.OUTCOME_ACCEPTED,
+    FlexibilityOutcome.PARTIAL: pb.FlexibilityResponse.OUTCOME_PARTIAL,
+    FlexibilityOutcome.REJECTED: pb.FlexibilityResponse.OUTCOME_REJECTED,
+}
 
 
 def _timestamp(when: datetime) -> Timestamp:
@@ -137,29 +142,24 @@ class OptimizerServicer(pb_grpc.OptimizerServicer):
     async def RequestFlexibility(
         self, request: pb.FlexibilityRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> pb.FlexibilityResponse:
-        plans = [
-            p for p in self._planner.plans.values() if p.neighbourhood == request.neighbourhood
-        ]
-        if not plans:
+        start = request.window_start.ToDatetime(tzinfo=UTC)
+        end = request.window_end.ToDatetime(tzinfo=UTC)
+        if not request.neighbourhood or end <= start or request.peak_limit_kw < 0:
+            await context.abort(
+                grpc.StatusCode.INVALID_ARGUMENT,
+                "neighbourhood, window_start < window_end and peak_limit_kw >= 0 are required",
+            )
+        try:
+            answer = await self._planner.request_flexibility(
+                request.neighbourhood, start, end, request.peak_limit_kw
+            )
+        except UnknownScope:
             await context.abort(
                 grpc.StatusCode.NOT_FOUND, f"no plans for {request.neighbourhood!r}"
             )
-        start = request.window_start.ToDatetime(tzinfo=UTC)
-        end = request.window_end.ToDatetime(tzinfo=UTC)
-        horizon = plans[0].horizon
-        slots = [t for t in range(horizon.slots) if start <= horizon.slot_start(t) < end]
-        peak = max((sum(p.grid_kw[t] for p in plans) for t in slots), default=0.0)
-        if peak <= request.peak_limit_kw:
-            outcome, message = (
-                pb.FlexibilityResponse.OUTCOME_ACCEPTED,
-                "the current plan already meets the limit",
-            )
-        else:
-            outcome = pb.FlexibilityResponse.OUTCOME_REJECTED
-            message = (
-                f"planned peak {peak:.1f} kW exceeds {request.peak_limit_kw:g} kW; "
-                "re-plan the neighbourhood with this transformer limit"
-            )
         return pb.FlexibilityResponse(
-            outcome=outcome, achieved_peak_kw=peak, reduction_kw=0.0, message=message
+            outcome=_OUTCOME[answer.outcome],
+            achieved_peak_kw=answer.achieved_peak_kw,
+            reduction_kw=answer.reduction_kw,
+            message=answer.message,
         )

@@ -445,17 +445,19 @@ class PlanModel:
                 coef = round(feed[t] * dt / POWER_SCALE * MONEY_SCALE)
                 self.objective_terms.append(coef * sum(used))
                 self.constant_eur -= feed[t] * hood.shared_pv_kw[t] * dt
-        if hood.transformer_kw is not None:
-            limit = math.floor(hood.transformer_kw * POWER_SCALE + 1e-9)
-            group = f"{hood.id}: transformer limit {hood.transformer_kw:g} kW"
-            for t in range(slots):
-                flow = sum(bv.net[t] for bv in self.buildings.values())
-                if hood.shared_pv_kw is not None:
-                    flow = flow - (
-                        kw(hood.shared_pv_kw[t])
-                        - sum(bv.shared_pv[t] for bv in self.buildings.values())
-                    )
-                self._limit_flow(group, flow, limit, f"{hood.id}/overload[{t}]")
+        for t in range(slots):
+            limit_kw = hood.limit_kw(t)
+            if limit_kw is None:
+                continue
+            limit = math.floor(limit_kw * POWER_SCALE + 1e-9)
+            group = f"{hood.id}: transformer limit {limit_kw:g} kW"
+            flow = sum(bv.net[t] for bv in self.buildings.values())
+            if hood.shared_pv_kw is not None:
+                flow = flow - (
+                    kw(hood.shared_pv_kw[t])
+                    - sum(bv.shared_pv[t] for bv in self.buildings.values())
+                )
+            self._limit_flow(group, flow, limit, f"{hood.id}/overload[{t}]")
 
     def _limit_flow(self, group: str, flow: LinearExpr, limit: int, name: str) -> None:
         if self.soft_transformer:

@@ -155,7 +155,7 @@ def lp_relaxation(model: cp_model.CpModel, time_limit_s: float = 10.0) -> LpRela
             linear = constraint.linear
             row = lp.constraint.add()
             row.var_index.extend(linear.vars)
-            row.coefficient.extend(float(c) for c in linear.coeffs)
+            row.coefficient.extend(linear.coeffs)
             domain = linear.domain
             row.lower_bound = _lp_bound(domain[0])
             row.upper_bound = _lp_bound(domain[len(domain) - 1])
@@ -243,7 +243,7 @@ def run(pm: PlanModel, params: SolverParams, time_limit_s: float | None = None) 
     if lp is not None and time.perf_counter() < deadline:
         for on_off in (True, False):
             remaining = deadline - time.perf_counter()
-            sub_solver = _solver(params, 0.5 * remaining, workers)
+            sub_solver = _solver(params, 0.8 * remaining, workers)
             status = sub_solver.solve(restricted_to_lp(pm, lp, on_off))
             if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
                 if sub_solver.objective_value < best_value:
@@ -254,7 +254,6 @@ def run(pm: PlanModel, params: SolverParams, time_limit_s: float | None = None) 
             if status != cp_model.INFEASIBLE:
                 break
     if best is not None and best is not first:
-        pm.model.clear_hints()
         for index in range(len(pm.model.proto.variables)):
             var = pm.model.get_int_var_from_proto_index(index)
             pm.model.add_hint(var, best.value(var))
@@ -334,13 +333,15 @@ def conflicts(
     return tuple(sorted({pm.groups[i] for i in needed}))
 
 
-def fallback_plan(building: Building, status: SolveStatus, found: tuple[str, ...]) -> Plan:
-    """The building's own schedule, published when there is no optimised plan."""
+def baseline_plan(
+    building: Building, status: SolveStatus, found: tuple[str, ...] = (), prefix: str = ""
+) -> Plan:
+    """The building's own (as-is) schedule as a plan."""
     base = building_baseline(building)
     tariff, dt = building.tariff, building.horizon.dt_h
     figures = costing.figures(base.grid_kw, tariff, dt)
     loads = tuple(
-        LoadSchedule(s.load_id, s.kind, s.power_kw, s.setpoint_c, f"fallback: {s.explanation}")
+        LoadSchedule(s.load_id, s.kind, s.power_kw, s.setpoint_c, prefix + s.explanation)
         for s in base.loads
     )
     return Plan(
@@ -355,6 +356,11 @@ def fallback_plan(building: Building, status: SolveStatus, found: tuple[str, ...
         gap=0.0,
         conflicts=found,
     )
+
+
+def fallback_plan(building: Building, status: SolveStatus, found: tuple[str, ...]) -> Plan:
+    """The building's own schedule, published when there is no optimised plan."""
+    return baseline_plan(building, status, found, prefix="fallback: ")
 
 
 def extract_plans(
@@ -456,6 +462,13 @@ def solve_building(
     return _finish(pm, run(pm, params), params, [building], None)
 
 
+def limit_name(hood: Neighbourhood) -> str:
+    """How a conflict names the neighbourhood's flow limit."""
+    if hood.transformer_kw is not None:
+        return f"{hood.id}: transformer limit {hood.transformer_kw:g} kW"
+    return f"{hood.id}: requested flow limit"
+
+
 def solve_monolithic(hood: Neighbourhood, params: SolverParams | None = None) -> SolveResult:
     """One model for the whole neighbourhood, transformer overload priced out (see model)."""
     params = params or SolverParams()
@@ -465,10 +478,7 @@ def solve_monolithic(hood: Neighbourhood, params: SolverParams | None = None) ->
     if raw.has_solution and pm.overload:
         worst = max(raw.solver.value(v) for v in pm.overload) / POWER_SCALE
         if worst > 0:
-            found = (
-                f"{hood.id}: transformer limit {hood.transformer_kw:g} kW "
-                f"(best plan still exceeds it by {worst:.2f} kW)",
-            )
+            found = (f"{limit_name(hood)} (best plan still exceeds it by {worst:.2f} kW)",)
             plans = tuple(fallback_plan(b, SolveStatus.INFEASIBLE, found) for b in hood.buildings)
             return SolveResult(
                 status=SolveStatus.INFEASIBLE,

@@ -222,12 +222,11 @@ def validate_neighbourhood(hood: Neighbourhood, plans: Sequence[Plan]) -> Report
                 f"{hood.id}: slot {t} uses {used:.2f} kW of shared PV, "
                 f"only {hood.shared_pv_kw[t]:g}"
             )
-        if hood.transformer_kw is None:
+        limit = hood.limit_kw(t)
+        if limit is None:
             continue
         community = (hood.shared_pv_kw[t] - used) if hood.shared_pv_kw is not None else 0.0
         flow = sum(p.grid_kw[t] for p in plans) - community
-        if abs(flow) > hood.transformer_kw + tol:
-            report.add(
-                f"{hood.id}: slot {t} transformer flow {flow:.2f} kW beyond {hood.transformer_kw:g}"
-            )
+        if abs(flow) > limit + tol:
+            report.add(f"{hood.id}: slot {t} transformer flow {flow:.2f} kW beyond {limit:g}")
     return report
