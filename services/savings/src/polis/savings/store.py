@@ -37,11 +37,6 @@ EXPORT_COUNTER = "export-energy"
 OUTDOOR_AIR_POINT = "outdoor-air-temperature"
 
 
-def _is_point(tag: str, name: str) -> bool:
-    """The adapter tags a point by its id, or by the full municipality/.../point path."""
-    return tag == name or tag.endswith("/" + name)
-
-
 def reading_sample(reading: Reading, sites: SiteDirectory) -> Sample:
     site = sites.site(reading.meter.building)
     return Sample(
@@ -108,6 +103,7 @@ class InfluxMeterStore:
                 "building": building,
                 "device": device,
                 "quantity": "active_energy",
+                "point": (IMPORT_COUNTER, EXPORT_COUNTER),
                 "quality": MEASURED_QUALITIES,
             },
             HOUR,
@@ -116,10 +112,10 @@ class InfluxMeterStore:
         counters: dict[str, list[Point]] = {}
         for row in rows:
             counters.setdefault(row.tags["point"], []).append((row.time, row.value))
-        imported = next((v for k, v in counters.items() if _is_point(k, IMPORT_COUNTER)), None)
+        imported = counters.get(IMPORT_COUNTER)
         if imported is None:
             return []
-        exported = next((v for k, v in counters.items() if _is_point(k, EXPORT_COUNTER)), None)
+        exported = counters.get(EXPORT_COUNTER)
         hourly = net_hourly(
             hourly_from_counter(imported),
             hourly_from_counter(exported) if exported is not None else None,
@@ -130,13 +126,16 @@ class InfluxMeterStore:
         rows = self._influx.query_window(
             start,
             end,
-            {"building": building, "quantity": "temperature", "quality": MEASURED_QUALITIES},
+            {
+                "building": building,
+                "quantity": "temperature",
+                "point": OUTDOOR_AIR_POINT,
+                "quality": MEASURED_QUALITIES,
+            },
             HOUR,
             Aggregate.MEAN,
         )
-        return sorted(
-            (r.time, r.value) for r in rows if _is_point(r.tags["point"], OUTDOOR_AIR_POINT)
-        )
+        return sorted((r.time, r.value) for r in rows)
 
 
 class MemoryMeterStore:
