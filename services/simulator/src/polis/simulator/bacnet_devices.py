@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bacpypes3.apdu import ComplexAckPDU, ReadPropertyMultipleRequest
 from bacpypes3.app import Application
 from bacpypes3.basetypes import EngineeringUnits
 from bacpypes3.local.analog import AnalogInputObject, AnalogValueObject
@@ -37,6 +38,13 @@ from bacpypes3.local.cmd import Commandable
 from bacpypes3.local.device import DeviceObject
 from bacpypes3.local.networkport import NetworkPortObject
 
+from polis.simulator.bacnet_encoding import (
+    ANALOG_TYPES,
+    BINARY_TYPES,
+    PRESENT_VALUE,
+    present_value_result,
+    read_property_multiple_ack,
+)
 from polis.simulator.bacnet_points import ObjectSpec, object_specs, object_values
 from polis.simulator.config import Building
 from polis.simulator.model import BuildingReading
@@ -55,6 +63,47 @@ class CommandableAnalogValue(Commandable, AnalogValueObject):  # type: ignore[mi
 
 class CommandableBinaryValue(Commandable, BinaryValueObject):  # type: ignore[misc]
     """Binary value with a priority array and COV reporting."""
+
+
+class ControllerApplication(Application):  # type: ignore[misc]
+    """bacpypes3's application with a direct encoder for present-value-only
+    ReadPropertyMultiple requests (see :mod:`polis.simulator.bacnet_encoding`); any other
+    request, and any reference to an unknown object, takes bacpypes3's own path."""
+
+    async def do_ReadPropertyMultipleRequest(self, apdu: ReadPropertyMultipleRequest) -> None:
+        results = self._present_values(apdu)
+        if results is None:
+            await super().do_ReadPropertyMultipleRequest(apdu)
+            return
+        ack = ComplexAckPDU(context=apdu)
+        ack.put_data(read_property_multiple_ack(results))
+        await self.response(ack)
+
+    def _present_values(self, apdu: ReadPropertyMultipleRequest) -> list[bytes] | None:
+        results = []
+        for spec in apdu.listOfReadAccessSpecs:
+            refs = spec.listOfPropertyReferences
+            obj = self.get_object_id(spec.objectIdentifier)
+            if (
+                obj is None
+                or len(refs) != 1
+                or refs[0].propertyIdentifier != PRESENT_VALUE
+                or refs[0].propertyArrayIndex is not None
+            ):
+                return None
+            kind, instance = spec.objectIdentifier
+            kind = str(kind)
+            value: float | bool
+            if kind in ANALOG_TYPES:
+                value = float(obj.presentValue)
+                number = ANALOG_TYPES[kind]
+            elif kind in BINARY_TYPES:
+                value = _is_active(obj.presentValue)
+                number = BINARY_TYPES[kind]
+            else:
+                return None
+            results.append(present_value_result(number, int(instance), value))
+        return results
 
 
 @dataclass
@@ -162,7 +211,7 @@ class BuildingController:
         }
         objects += list(self.monitoring.values())
         device.maxApduLengthAccepted = MAX_APDU
-        self.app = Application.from_object_list(objects)
+        self.app = ControllerApplication.from_object_list(objects)
 
     @staticmethod
     def _analog_input(
