@@ -42,7 +42,7 @@ def _reading(
         "reading",
         {
             "building": "library",
-            "device": point.split("/")[2],
+            "device": "library-bms" if quantity == "temperature" else "library-main",
             "point": point,
             "quantity": quantity,
             "quality": quality,
