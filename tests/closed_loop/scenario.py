@@ -16,6 +16,7 @@ import numpy as np
 
 from polis.common.clock import Clock
 from polis.optimizer.domain import Horizon
+from polis.simulator.adapter_site import finish_site
 from polis.simulator.config import MeterRole, MunicipalityConfig
 from polis.simulator.model import Simulation
 from polis.simulator.optimizer_config import FEED_IN_EUR, comfort_lo_c, price_at
@@ -166,37 +167,13 @@ def free_port(kind: int = socket.SOCK_DGRAM) -> int:
         return int(sock.getsockname()[1])
 
 
-ENABLES = ("hvac-enable", "dhw-heater-enable", "pool-pump-enable", "ev-charging-enable")
-
-
 def adapter_site(raw: dict[str, Any], state_dir: str) -> dict[str, Any]:
-    """The discovered site with the write bounds a facility manager would set, and poll
-    intervals short enough for an accelerated clock (wall seconds)."""
-    site = copy.deepcopy(raw)
-    site.pop("clock", None)
-    site["adapter"] = {
+    """The discovered site, finished for the accelerated closed loop."""
+    adapter = {
         "grpc_port": 0,
         "metrics_port": 0,
         "bacnet_address": f"127.0.0.1:{free_port()}",
         "state_dir": state_dir,
         "flush_interval_s": 0.5,
     }
-    for building in site["buildings"]:
-        for device in building["devices"]:
-            if device["protocol"] == "modbus":
-                device["poll_interval_s"] = 1.0
-                continue
-            device["poll_interval_s"] = 0.2
-            for point in device["points"]:
-                if point["id"].endswith("-heating-setpoint"):
-                    point["write"] = {
-                        "min": 8.0,
-                        "max": 30.0,
-                        "max_rate_per_min": 10.0,
-                        "default_duration_s": 3600,
-                    }
-                elif point["id"] in ENABLES:
-                    point.update(
-                        kind="command", write={"min": 0.0, "max": 1.0, "default_duration_s": 3600}
-                    )
-    return site
+    return finish_site(raw, adapter)

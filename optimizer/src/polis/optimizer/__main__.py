@@ -80,6 +80,7 @@ async def serve(settings: OptimizerSettings) -> None:
         settings.optimizer_replan_minutes,
         actuals=actuals,
         on_off=config.on_off_loads(),
+        command_slots=settings.optimizer_command_slots,
     )
     stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):

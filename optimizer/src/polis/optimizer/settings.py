@@ -16,6 +16,9 @@ class OptimizerSettings(PolisSettings):
     optimizer_mode: str = Field(default="dry_run", pattern=r"^(dry_run|apply)$")
     optimizer_horizon_slots: int = Field(default=96, ge=4, le=192)
     optimizer_replan_minutes: int = Field(default=15, gt=0)
+    # How long each command lasts, in slots; longer than one slot keeps a plan in force when a
+    # re-plan is late (the next plan's commands replace it, expiry relinquishes it).
+    optimizer_command_slots: int = Field(default=2, ge=1, le=96)
     optimizer_time_limit_s: float = Field(default=10.0, gt=0)
     optimizer_relative_gap_limit: float = Field(default=0.01, ge=0, lt=1)
     optimizer_num_workers: int = Field(default=0, ge=0)
