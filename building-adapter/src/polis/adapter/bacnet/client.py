@@ -11,12 +11,28 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bacpypes3.apdu import AbortPDU, ErrorRejectAbortNack, RejectPDU
+from bacpypes3.apdu import (
+    AbortPDU,
+    ComplexAckPDU,
+    ConfirmedRequestPDU,
+    ErrorRejectAbortNack,
+    RejectPDU,
+)
 from bacpypes3.app import Application
 from bacpypes3.argparse import SimpleArgumentParser
 from bacpypes3.basetypes import PriorityValue, PropertyIdentifier, PropertyReference
+from bacpypes3.comm import ServiceAccessPoint
 from bacpypes3.pdu import Address
 from bacpypes3.primitivedata import Enumerated, Null, ObjectIdentifier, Real, Unsigned
+
+from polis.adapter.bacnet.codec import (
+    OBJECT_TYPES,
+    READ_PROPERTY_MULTIPLE,
+    CodecError,
+    PropertyError,
+    decode_read_property_multiple_ack,
+    encode_present_value_request,
+)
 
 
 class BacnetError(Exception):
@@ -82,6 +98,11 @@ class BacnetClient:
         self._objids: dict[str, ObjectIdentifier] = {}
         self._props: dict[str, PropertyReference] = {}
         self._vendor: dict[str, Any] = {}
+        self._addresses: dict[str, Address] = {}
+        # present-value polls: encoded request and the object ids it asks for, per object list
+        self._polls: dict[tuple[str, ...], tuple[bytes, dict[tuple[int, int], str]]] = {}
+        # (device, invoke id) of polls whose ACK is handed over undecoded
+        self._raw: set[tuple[Any, int]] = set()
 
     def start(self) -> None:
         args = SimpleArgumentParser().parse_args(
@@ -95,6 +116,22 @@ class BacnetClient:
             ]
         )
         self._app = Application.from_args(args)
+        self._pass_raw_acks(self._app)
+
+    def _pass_raw_acks(self, app: Application) -> None:
+        """Hand the ACKs of present-value polls to :mod:`polis.adapter.bacnet.codec`
+        undecoded; every other answer takes bacpypes3's decoding as before."""
+        asap = app.asap
+        decode_and_forward = asap.sap_response
+        raw = self._raw
+
+        async def sap_response(apdu: Any) -> None:
+            if isinstance(apdu, ComplexAckPDU) and (apdu.pduSource, apdu.apduInvokeID) in raw:
+                await ServiceAccessPoint.sap_response(asap, apdu)
+            else:
+                await decode_and_forward(apdu)
+
+        asap.sap_response = sap_response
 
     @property
     def app(self) -> Application:
@@ -131,10 +168,73 @@ class BacnetClient:
     async def read(self, address: str, objid: str, prop: str, timeout_s: float) -> Any:
         return await self._call(self.app.read_property(address, objid, prop), timeout_s)
 
+    def _address(self, address: str) -> Address:
+        parsed = self._addresses.get(address)
+        if parsed is None:
+            parsed = self._addresses[address] = Address(address)
+        return parsed
+
+    def _poll_request(self, objids: tuple[str, ...]) -> tuple[bytes, dict[tuple[int, int], str]]:
+        cached = self._polls.get(objids)
+        if cached is None:
+            body = encode_present_value_request(objids)
+            keys = {}
+            for objid in objids:
+                kind, _, instance = objid.partition(",")
+                keys[(OBJECT_TYPES[kind], int(instance))] = objid
+            cached = self._polls[objids] = (body, keys)
+        return cached
+
+    async def _read_present_values(
+        self, address: str, objids: Sequence[str], timeout_s: float
+    ) -> dict[tuple[str, str], Any] | None:
+        """One ReadPropertyMultiple of present values, encoded and decoded by Polis' codec
+        (bacpypes3 carries the transaction); None for object types or values the codec does
+        not handle."""
+        try:
+            body, keys = self._poll_request(tuple(objids))
+        except CodecError:
+            return await self.read_multiple(
+                address, [(o, ["present-value"]) for o in objids], timeout_s
+            )
+        apdu = ConfirmedRequestPDU(READ_PROPERTY_MULTIPLE, destination=self._address(address))
+        apdu.put_data(body)
+        future = self.app.request(apdu)
+        key = (apdu.pduDestination, apdu.apduInvokeID)
+        self._raw.add(key)
+        try:
+            ack = await self._call(future, timeout_s)
+        finally:
+            self._raw.discard(key)
+        try:
+            rows = decode_read_property_multiple_ack(bytes(ack.pduData))
+        except CodecError:
+            return await self.read_multiple(
+                address, [(o, ["present-value"]) for o in objids], timeout_s
+            )
+        out: dict[tuple[str, str], Any] = {}
+        for obj_type, instance, _prop, value in rows:
+            objid = keys.get((obj_type, instance))
+            if objid is None:
+                continue
+            out[(objid, "present-value")] = (
+                BacnetError(f"error {value.error_class}/{value.error_code}", "error")
+                if isinstance(value, PropertyError)
+                else value
+            )
+        return out
+
     async def read_multiple(
         self, address: str, requests: Sequence[tuple[str, Sequence[str]]], timeout_s: float
     ) -> dict[tuple[str, str], Any]:
-        """One ReadPropertyMultiple; per-property errors come back as BacnetError values."""
+        """One ReadPropertyMultiple; per-property errors come back as BacnetError values.
+
+        Present-value-only requests (every poll) take Polis' codec; the rest, and anything
+        the codec cannot handle, bacpypes3's encoding."""
+        if all(len(props) == 1 and props[0] == "present-value" for _, props in requests):
+            rows = await self._read_present_values(address, [o for o, _ in requests], timeout_s)
+            if rows is not None:
+                return rows
         flat: list[Any] = []
         for objid, props in requests:
             parsed = self._objids.get(objid)
