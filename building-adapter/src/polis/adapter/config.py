@@ -152,7 +152,9 @@ class BacnetDeviceConfig(_Model):
     address: str = Field(pattern=r"^\d{1,3}(\.\d{1,3}){3}(:\d{1,5})?$")
     poll_interval_s: float = Field(default=30.0, gt=0)
     timeout_s: float = Field(default=3.0, gt=0)
-    max_properties_per_request: int = Field(default=50, ge=1, le=500)
+    # 80 present values fit one unsegmented BACnet/IP APDU (1476 bytes); a device that
+    # cannot answer that much aborts and the driver halves the request until it can
+    max_properties_per_request: int = Field(default=80, ge=1, le=500)
     cov_lifetime_s: int = Field(default=300, ge=10)
     points: tuple[BacnetPointConfig, ...] = ()
 
