@@ -19,6 +19,7 @@ import asyncio
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -51,7 +52,9 @@ class Stack:
     env: dict[str, str]
     processes: list[tuple[str, subprocess.Popen[bytes]]] = field(default_factory=list)
 
-    def start(self, name: str, args: Sequence[str], extra_env: dict[str, str] | None = None) -> None:
+    def start(
+        self, name: str, args: Sequence[str], extra_env: dict[str, str] | None = None
+    ) -> None:
         log = (self.run_dir / "logs" / f"{name}.log").open("ab")
         process = subprocess.Popen(
             [sys.executable, *args],
@@ -142,10 +145,21 @@ def progress(clock_start: datetime, origin: float, speed: float, days: float, st
 def adapter_config(drafted: str, grpc_port: int, state_dir: Path) -> str:
     site = finish_site(
         yaml.safe_load(drafted),
-        {"grpc_port": grpc_port, "metrics_port": 0, "state_dir": str(state_dir)},
+        {
+            "grpc_port": grpc_port,
+            "metrics_port": 0,
+            "state_dir": str(state_dir),
+            "bacnet_address": f"127.0.0.1:{free_udp_port()}",
+        },
         bacnet_poll_s=1.0,
     )
     return yaml.safe_dump(site, sort_keys=False)
+
+
+def free_udp_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def print_report(report: dict[str, Any]) -> None:
@@ -158,8 +172,10 @@ def print_report(report: dict[str, Any]) -> None:
             continue
         rows.append((building["building"], total, building.get("model", "")))
     print()
-    print(f"{'building':<16}{'baseline kWh':>14}{'actual kWh':>12}{'avoided kWh':>13}"
-          f"{'± kWh (90%)':>13}{'avoided €':>11}{'CO2 kg':>9}{'savings':>9}")
+    print(
+        f"{'building':<16}{'baseline kWh':>14}{'actual kWh':>12}{'avoided kWh':>13}"
+        f"{'± kWh (90%)':>13}{'avoided €':>11}{'CO2 kg':>9}{'savings':>9}"
+    )
     for name, total, note in rows:
         if total is None:
             print(f"{name:<16}  baseline rejected: {note}")
@@ -182,7 +198,9 @@ def print_report(report: dict[str, Any]) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--days", type=float, default=7.0, help="simulated reporting days")
     parser.add_argument("--minutes", type=float, default=7.0, help="wall minutes for the period")
     parser.add_argument("--run-dir", type=Path, default=ROOT / ".run" / "demo")
@@ -206,8 +224,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     speed = args.days * 86_400 / (args.minutes * 60)
     baseline_start = REPORTING_START - timedelta(days=365)
     ports = {name: free_port() for name in ("adapter", "optimizer", "savings")}
-    admin_key = run(["-m", "polis.gateway", "create-key", "--role", "admin", "--print-only"],
-                    dict(os.environ), run_dir).strip()
+    admin_key = run(
+        ["-m", "polis.gateway", "create-key", "--role", "admin", "--print-only"],
+        dict(os.environ),
+        run_dir,
+    ).strip()
     municipality_file = ROOT / "services/simulator/src/polis/simulator/data/municipality.yaml"
     env = {
         **os.environ,
@@ -234,15 +255,36 @@ def main(argv: Sequence[str] | None = None) -> int:
     }
     stack = Stack(run_dir, env)
     try:
-        say(f"baseline: exporting {baseline_start:%Y-%m-%d} → {REPORTING_START:%Y-%m-%d} "
-            "from the simulator's model")
+        say(
+            f"baseline: exporting {baseline_start:%Y-%m-%d} → {REPORTING_START:%Y-%m-%d} "
+            "from the simulator's model"
+        )
         history = run_dir / "history.csv"
-        run(["-m", "polis.simulator", "export", "--start", f"{baseline_start:%Y-%m-%d}",
-             "--end", f"{REPORTING_START:%Y-%m-%d}", "--out", str(history), "--interval", "1h"],
-            env, run_dir)
+        run(
+            [
+                "-m",
+                "polis.simulator",
+                "export",
+                "--start",
+                f"{baseline_start:%Y-%m-%d}",
+                "--end",
+                f"{REPORTING_START:%Y-%m-%d}",
+                "--out",
+                str(history),
+                "--interval",
+                "1h",
+            ],
+            env,
+            run_dir,
+        )
         say("baseline: importing it into InfluxDB through the savings service")
-        print(run(["-m", "polis.savings", "import", str(history), "--source", "simulator history"],
-                  env, run_dir).strip())
+        print(
+            run(
+                ["-m", "polis.savings", "import", str(history), "--source", "simulator history"],
+                env,
+                run_dir,
+            ).strip()
+        )
 
         origin = datetime.now(UTC) + timedelta(seconds=20)
         clock_env = {
@@ -258,14 +300,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         wait_for("simulator", manifest.exists, stack)
         say("simulator: BACnet/IP controllers and Modbus TCP meters listening")
 
-        drafted = run(["-m", "polis.adapter", "config-from-manifest", str(manifest)], env, run_dir)
+        drafted = run(
+            [
+                "-m",
+                "polis.adapter",
+                "config-from-manifest",
+                str(manifest),
+                "--local",
+                f"127.0.0.1:{free_udp_port()}",
+            ],
+            env,
+            run_dir,
+        )
         sites = run_dir / "sites.yaml"
         sites.write_text(adapter_config(drafted, ports["adapter"], run_dir / "adapter"))
         optimizer_yaml = run_dir / "optimizer.yaml"
         optimizer_yaml.write_text(run(["-m", "polis.simulator", "optimizer-config"], env, run_dir))
         stack.start("adapter", ["-m", "polis.adapter", "run", "--config", str(sites)])
-        stack.start("optimizer", ["-m", "polis.optimizer"],
-                    {"POLIS_OPTIMIZER_CONFIG": str(optimizer_yaml)})
+        stack.start(
+            "optimizer", ["-m", "polis.optimizer"], {"POLIS_OPTIMIZER_CONFIG": str(optimizer_yaml)}
+        )
         stack.start("savings", ["-m", "polis.savings", "serve"])
         stack.start("gateway", ["-m", "polis.gateway"])
         for name in ("adapter", "optimizer", "savings"):

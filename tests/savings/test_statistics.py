@@ -87,3 +87,10 @@ def test_rejects_mismatched_or_tiny_inputs() -> None:
         cv_rmse([1.0, 2.0], [1.0], 1)
     with pytest.raises(ValueError, match="more observations"):
         nmbe([1.0, 2.0], [1.0, 2.0], 2)
+
+
+def test_cv_rmse_is_positive_for_a_net_exporting_building() -> None:
+    y = np.array([-4.0, -2.0, -3.0, -5.0])
+    y_hat = np.array([-3.5, -2.5, -3.0, -4.0])
+    expected = np.sqrt(np.sum((y - y_hat) ** 2) / (4 - 1)) / 3.5
+    assert cv_rmse(y, y_hat, 1) == pytest.approx(expected)

@@ -68,7 +68,8 @@ def cv_rmse(observed: ArrayLike, predicted: ArrayLike, parameters: int) -> float
     mean = float(y.mean())
     if mean == 0.0:
         return float("inf")
-    return math.sqrt(float(np.sum((y - y_hat) ** 2)) / dof) / mean
+    # |mean|: a net-exporting building (rooftop PV) has a negative mean, and a spread is positive.
+    return math.sqrt(float(np.sum((y - y_hat) ** 2)) / dof) / abs(mean)
 
 
 def nmbe(observed: ArrayLike, predicted: ArrayLike, parameters: int) -> float:
