@@ -9,7 +9,9 @@ import pytest
 
 from optimizer.helpers import building
 from polis.optimizer.domain import Battery, DeferrableLoad, ThermalMode, ThermalZone
-from polis.optimizer.solve import SolverParams, solve_building
+from polis.optimizer.costing import plan_objective
+from polis.optimizer.model import MONEY_SCALE, PlanModel
+from polis.optimizer.solve import SolverParams, lp_relaxation, solve_building
 from polis.optimizer.validator import validate_plan
 
 EXACT = SolverParams(time_limit_s=20, relative_gap_limit=0.0, num_workers=2)
@@ -61,6 +63,14 @@ def test_deferrable_load_matches_enumeration_with_demand_charge() -> None:
     plan = result.plans[0]
     assert validate_plan(b, plan).ok
     assert plan.planned.cost_eur == pytest.approx(best, abs=1e-6)
+    assert result.best_bound_eur <= best + 1e-6
+    # the GLOP relaxation alone is a valid bound as well
+    pm = PlanModel()
+    pm.add_building(b)
+    pm.finish()
+    lp = lp_relaxation(pm.model)
+    assert lp is not None
+    assert lp.bound / MONEY_SCALE <= best + 1e-6
 
 
 def test_two_level_heat_pump_matches_enumeration() -> None:
@@ -122,3 +132,30 @@ def test_battery_arbitrage_by_hand() -> None:
     assert plan.baseline.cost_eur == pytest.approx(1.6)
     assert plan.planned.cost_eur == pytest.approx(0.8, abs=1e-6)
     assert plan.savings.cost_eur == pytest.approx(0.8, abs=1e-6)
+
+
+def test_soft_comfort_objective_matches_the_independent_evaluation() -> None:
+    prices = [0.10, 0.10, 0.30, 0.30, 0.30, 0.30]
+    zone = ThermalZone(
+        id="hall",
+        mode=ThermalMode.HEAT,
+        r_k_per_kw=2.0,
+        c_kwh_per_k=2.0,
+        initial_temp_c=17.0,
+        max_kw=2.0,
+        cop=(3.0,) * 6,
+        outdoor_c=(0.0,) * 6,
+        gains_kw=(0.0,) * 6,
+        comfort_lo=(16.0, 16.0, 21.0, 21.0, 21.0, 21.0),
+        comfort_hi=(26.0,) * 6,
+        baseline_setpoint=(20.0,) * 6,
+        comfort_penalty_eur_per_kh=2.0,
+    )
+    b = building(prices, (zone,), base=0.5)
+    result = solve_building(b, EXACT)
+    plan = result.plans[0]
+    assert validate_plan(b, plan).ok
+    # the band cannot be reached from 17 degC at 0 degC outside: penalties are part of it
+    assert plan_objective(b, plan) > plan.planned.cost_eur
+    assert plan_objective(b, plan) == pytest.approx(result.objective_eur, abs=2e-3)
+    assert result.best_bound_eur <= result.objective_eur + 1e-9

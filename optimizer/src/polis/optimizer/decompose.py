@@ -26,6 +26,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
+import threading
 import time
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -55,6 +56,9 @@ from polis.optimizer.solve import (
 REPAIR_MARGIN_KW = 1e-4
 # an import cap that does not bind (kW)
 UNCAPPED_KW = 1e5
+# the part of the time limit for the per-building plans, and the least each building gets
+PER_BUILDING_SHARE = 0.85
+MIN_BUILDING_S = 0.3
 
 
 def flows(hood: Neighbourhood, plans: Mapping[str, Plan]) -> list[float]:
@@ -229,18 +233,28 @@ def solve_decomposed(hood: Neighbourhood, params: SolverParams) -> SolveResult:
     first_s = time.perf_counter() - started if first is not None else None
     candidates: list[dict[str, Plan]] = [first] if first is not None else []
 
-    # 2. every building on its own: plans and a relaxation bound
-    rounds = -(-len(hood.buildings) // threads)
+    # 2. every building on its own: plans and a relaxation bound. The time left for this
+    #    phase is shared out as each building starts, so time a quick one leaves over goes
+    #    to those after it.
+    phase_end = started + PER_BUILDING_SHARE * params.time_limit_s
     each = SolverParams(
-        time_limit_s=max(0.3, 0.6 * (deadline - time.perf_counter()) / rounds),
+        time_limit_s=params.time_limit_s,
         relative_gap_limit=params.relative_gap_limit,
         num_workers=1,
         seed=params.seed,
     )
+    waiting = [len(hood.buildings)]
+    lock = threading.Lock()
+
+    def own(building: Building) -> SolveResult:
+        with lock:
+            share = (phase_end - time.perf_counter()) * threads / max(1, waiting[0])
+            waiting[0] -= 1
+        budget = dataclasses.replace(each, time_limit_s=max(MIN_BUILDING_S, share))
+        return solve_building(building, budget)
+
     with ThreadPoolExecutor(threads) as pool:
-        results = dict(
-            zip(by_id, pool.map(lambda b: solve_building(b, each), hood.buildings), strict=True)
-        )
+        results = dict(zip(by_id, pool.map(own, hood.buildings), strict=True))
     bound = sum(r.best_bound_eur for r in results.values())
     plans = {bid: r.plans[0] for bid, r in results.items()}
     optimised = _repaired(hood, plans)
@@ -252,14 +266,14 @@ def solve_decomposed(hood: Neighbourhood, params: SolverParams) -> SolveResult:
     # 3. sequential capacity allocation where the optimised plans still exceed the limit:
     #    the building with the most flexible power in overloaded slots is re-solved with an
     #    import cap of what the others leave, then the next, until the limit holds
-    resolve = dataclasses.replace(each, num_workers=params.num_workers)
+    resolve = dataclasses.replace(
+        each, num_workers=params.num_workers, time_limit_s=max(1.0, 0.1 * params.time_limit_s)
+    )
     tried: set[str] = set()
     while optimised is None and time.perf_counter() < deadline - 0.2:
         over = [t for t, v in enumerate(overload(hood, plans)) if v > 0]
         movable = {
-            bid: sum(_flexible_kw(plans[bid], t) for t in over)
-            for bid in plans
-            if bid not in tried
+            bid: sum(_flexible_kw(plans[bid], t) for t in over) for bid in plans if bid not in tried
         }
         movable = {bid: kw for bid, kw in movable.items() if kw > 0}
         if not movable:
@@ -273,7 +287,7 @@ def solve_decomposed(hood: Neighbourhood, params: SolverParams) -> SolveResult:
             others = total - plans[bid].grid_kw[t]
             caps.append(UNCAPPED_KW if limit is None else max(0.0, limit - others))
         budget = dataclasses.replace(
-            resolve, time_limit_s=min(each.time_limit_s, deadline - time.perf_counter())
+            resolve, time_limit_s=min(resolve.time_limit_s, deadline - time.perf_counter())
         )
         result = solve_building(by_id[bid], budget, Coordination(import_cap_kw=caps))
         if result.status in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):

@@ -5,7 +5,9 @@ from __future__ import annotations
 import math
 import os
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 from ortools.linear_solver import linear_solver_pb2, pywraplp
@@ -14,8 +16,11 @@ from ortools.sat.python import cp_model
 from polis.optimizer import costing
 from polis.optimizer.baseline import building_baseline
 from polis.optimizer.domain import (
+    Battery,
     Building,
     DeferrableLoad,
+    EVSession,
+    Load,
     LoadSchedule,
     Neighbourhood,
     Plan,
@@ -31,6 +36,7 @@ from polis.optimizer.model import (
     POWER_SCALE,
     TEMP_SCALE,
     Coordination,
+    LoadVars,
     PlanModel,
 )
 
@@ -78,22 +84,143 @@ class RawSolve:
         return self.status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
 
 
+def completed(
+    pm: PlanModel,
+    decisions: list[tuple[cp_model.IntVar, int]],
+    time_limit_s: float,
+    first_only: bool = True,
+    slack: int = 0,
+) -> cp_model.CpSolver | None:
+    """Primary decisions completed into a full solution of the model.
+
+    Each decision is fixed, or with ``slack`` kept within that many units of its value
+    inside the same interval of its domain (levels and on/off choices stay fixed). CP-SAT
+    then propagates (and, unless ``first_only``, optimises) the rest: states, grid exchange,
+    peak, comfort slacks. ``None`` when the decisions break a hard constraint.
+    """
+    trial = pm.model.clone()
+    domains = trial.proto.variables
+    for var, value in decisions:
+        copy = trial.get_int_var_from_proto_index(var.index)
+        if var.index in pm.free_literals and slack:
+            continue
+        lo = hi = value
+        if slack:
+            bounds = list(domains[var.index].domain)
+            for start, end in zip(bounds[::2], bounds[1::2], strict=True):
+                if start <= value <= end:
+                    lo, hi = max(start, value - slack), min(end, value + slack)
+        trial.add_linear_constraint(copy, lo, hi)
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1
+    solver.parameters.max_time_in_seconds = max(0.05, time_limit_s)
+    solver.parameters.stop_after_first_solution = first_only
+    status = solver.solve(trial)
+    return solver if status in (cp_model.OPTIMAL, cp_model.FEASIBLE) else None
+
+
+# how far (in power units) a rounded LP schedule's continuous powers may move to fit
+ROUNDING_SLACK = 10
+
+
 def baseline_solution(pm: PlanModel, time_limit_s: float) -> cp_model.CpSolver | None:
     """The building's own decisions completed into a full solution of the model.
 
-    The baseline fixes the primary decisions; CP-SAT only propagates the rest (states, grid
-    exchange, peak, comfort slacks). This is the first feasible plan, available in a fraction
-    of a second; ``None`` when the as-is schedule breaks a hard constraint.
+    This is the first feasible plan, available in a fraction of a second; ``None`` when the
+    as-is schedule breaks a hard constraint.
     """
-    trial = pm.model.clone()
-    for var, value in pm.hints:
-        trial.add(trial.get_int_var_from_proto_index(var.index) == value)
-    solver = cp_model.CpSolver()
-    solver.parameters.num_workers = 1
-    solver.parameters.max_time_in_seconds = time_limit_s
-    solver.parameters.stop_after_first_solution = True
-    status = solver.solve(trial)
-    return solver if status in (cp_model.OPTIMAL, cp_model.FEASIBLE) else None
+    return completed(pm, pm.hints, time_limit_s)
+
+
+def _sigma_delta(values: Sequence[float], snap: Callable[[float], float]) -> list[float]:
+    """Round a series onto allowed values, carrying each slot's error into the next."""
+    out, carry = [], 0.0
+    for value in values:
+        chosen = snap(value + carry)
+        carry += value - chosen
+        out.append(chosen)
+    return out
+
+
+def _nearest(options: Sequence[float]) -> Callable[[float], float]:
+    return lambda v: min(options, key=lambda o: abs(o - v))
+
+
+def _best_block(load: DeferrableLoad, on: Sequence[float], slots: int) -> list[float]:
+    """One continuous run of the load where the LP uses it most (always feasible)."""
+    latest = min(load.latest, slots) - load.run_slots
+    if load.run_slots == 0 or latest < load.earliest:
+        return [0.0] * slots
+    start = max(range(load.earliest, latest + 1), key=lambda s: sum(on[s : s + load.run_slots]))
+    return [load.power_kw if start <= t < start + load.run_slots else 0.0 for t in range(slots)]
+
+
+def lp_rounded_power(load: Load, lv: LoadVars, lp: LpRelaxation, slots: int) -> list[float]:
+    """A schedule (kW per slot) of one load that follows its LP power as closely as allowed."""
+    value = lp.values
+    power = [0.0] * slots
+    for var, t, _rule in lv.decisions:
+        if isinstance(load, DeferrableLoad) or (isinstance(load, WaterTank) and load.on_off):
+            power[t] = value[var.index]
+        elif isinstance(load, Battery):
+            name = str(var.name)
+            if "/c[" in name:
+                power[t] += value[var.index] / POWER_SCALE
+            elif "/d[" in name:
+                power[t] -= value[var.index] / POWER_SCALE
+        else:
+            power[t] = value[var.index] / POWER_SCALE
+    if isinstance(load, DeferrableLoad):
+        return _best_block(load, power, slots)
+    if isinstance(load, WaterTank) and load.on_off:
+        return _sigma_delta([p * load.heater_kw for p in power], _nearest((0.0, load.heater_kw)))
+    if isinstance(load, ThermalZone) and load.levels_kw is not None:
+        return _sigma_delta(power, _nearest((0.0, *load.levels_kw)))
+    if isinstance(load, EVSession) and load.min_kw > 0:
+
+        def semi(v: float) -> float:
+            if v < load.min_kw / 2:
+                return 0.0
+            return min(max(v, load.min_kw), load.max_kw)
+
+        rounded = _sigma_delta(power, semi)
+        _top_up(rounded, sum(power) - sum(rounded), load, power)
+        return rounded
+    return power
+
+
+def _top_up(rounded: list[float], deficit: float, ev: EVSession, lp: Sequence[float]) -> None:
+    """Give back the energy rounding left out: raise running slots, then start new ones."""
+    for t in sorted(range(len(rounded)), key=lambda s: -lp[s]):
+        if deficit <= 1e-9:
+            return
+        if not ev.arrival <= t < ev.departure:
+            continue
+        if rounded[t] > 0:
+            add = min(deficit, ev.max_kw - rounded[t])
+        else:
+            add = min(max(deficit, ev.min_kw), ev.max_kw)
+        rounded[t] += add
+        deficit -= add
+
+
+def lp_rounded_solution(
+    pm: PlanModel, lp: LpRelaxation, time_limit_s: float
+) -> cp_model.CpSolver | None:
+    """The LP point rounded load by load onto the discrete choices, then completed.
+
+    Deferrable loads take the single run where the LP uses them most; levels, on/off heaters
+    and EV minimum powers are rounded with the error carried to the next slot, so energy and
+    temperature stay close to the LP's; continuous powers keep their LP values.
+    """
+    decisions: list[tuple[cp_model.IntVar, int]] = []
+    for bv in pm.buildings.values():
+        slots = bv.building.horizon.slots
+        for load in bv.building.loads:
+            lv = bv.loads.get(load.id)
+            if lv is not None:
+                decisions.extend(lv.decide(lp_rounded_power(load, lv, lp, slots)))
+    return completed(pm, decisions, time_limit_s, first_only=True, slack=ROUNDING_SLACK)
 
 
 @dataclass(frozen=True)
@@ -174,23 +301,44 @@ def lp_relaxation(model: cp_model.CpModel, time_limit_s: float = 10.0) -> LpRela
     return LpRelaxation(bound, tuple(response.variable_value))
 
 
-def restricted_to_lp(pm: PlanModel, lp: LpRelaxation, on_off: bool) -> cp_model.CpModel:
+class Narrowing(StrEnum):
+    """How far on/off decisions are narrowed to the LP point (see ``restricted_to_lp``)."""
+
+    EXACT = "exact"  # on/off decisions too: 0 or 1 where the LP says so
+    NEAR = "near"  # on/off decisions off only far (ON_OFF_REACH slots) from any LP use
+    FREE = "free"  # on/off decisions left free
+
+
+# slots around the LP's use of an on/off load where the narrowed model may still run it
+ON_OFF_REACH = 4
+
+
+def restricted_to_lp(pm: PlanModel, lp: LpRelaxation, narrowing: Narrowing) -> cp_model.CpModel:
     """A copy of the model whose decisions may only take the values next to the LP point.
 
     Each primary decision keeps the two domain values around its LP value (a level, a
     semi-continuous range, 0 or 1). On/off decisions of deferrable loads and water heaters
-    are only narrowed when ``on_off``: their LP values ignore run-length rules, so narrowing
-    them can leave nothing feasible. The small model this leaves is solved in a fraction of
-    the full search time and gives a plan near the LP optimum (relaxation-induced search).
+    follow ``narrowing``: their LP values ignore run-length rules, so narrowing them exactly
+    can leave nothing feasible. The small model this leaves is solved in a fraction of the
+    full search time and gives a plan near the LP optimum (relaxation-induced search).
     """
     sub = pm.model.clone()
     domains = sub.proto.variables
     for bv in pm.buildings.values():
         for lv in bv.loads.values():
-            for var, _t, _rule in lv.decisions:
+            used = {
+                t
+                for var, t, _rule in lv.decisions
+                if var.index not in pm.free_literals and lp.values[var.index] > 1e-6
+            }
+            for var, t, _rule in lv.decisions:
                 points = list(domains[var.index].domain)
                 boolean = points == [0, 1]
-                if boolean and (not on_off or var.index in pm.free_literals):
+                if boolean and (narrowing is Narrowing.FREE or var.index in pm.free_literals):
+                    continue
+                if boolean and narrowing is Narrowing.NEAR:
+                    if not any(abs(t - u) <= ON_OFF_REACH for u in used):
+                        sub.add(sub.get_int_var_from_proto_index(var.index) == 0)
                     continue
                 if len(points) <= 2 and not boolean:
                     continue  # a plain interval: the LP value is already inside it
@@ -210,12 +358,21 @@ def _solver(params: SolverParams, time_limit_s: float, workers: int) -> cp_model
     solver.parameters.relative_gap_limit = params.relative_gap_limit
     solver.parameters.num_workers = workers
     solver.parameters.random_seed = params.seed
-    if workers <= 2:
-        # On small machines the one full-problem worker is the LP-guided search; its
-        # max_lp variant (full linearisation) finds markedly better plans on these models.
+    if workers == 2:
+        # On two cores the one full-problem worker is the LP-guided search; its max_lp
+        # variant (full linearisation) finds markedly better plans on these models. A single
+        # worker does better with the default linearisation.
         solver.parameters.subsolvers.append("max_lp")
         solver.parameters.linearization_level = 2
     return solver
+
+
+def _hint(pm: PlanModel, solver: cp_model.CpSolver) -> None:
+    """Hint every variable of the model with its value in ``solver``'s solution."""
+    pm.model.clear_hints()  # type: ignore[no-untyped-call]
+    for index in range(len(pm.model.proto.variables)):
+        var = pm.model.get_int_var_from_proto_index(index)
+        pm.model.add_hint(var, solver.value(var))
 
 
 def run(pm: PlanModel, params: SolverParams, time_limit_s: float | None = None) -> RawSolve:
@@ -238,26 +395,34 @@ def run(pm: PlanModel, params: SolverParams, time_limit_s: float | None = None) 
     best_value = first.objective_value if first is not None else math.inf
     lp = lp_relaxation(pm.model, max(0.1, deadline - time.perf_counter()))
     lp_bound = lp.bound if lp is not None else -math.inf
-    if first is not None:
-        pm.model.add(pm.objective <= round(first.objective_value))
-    if lp is not None and time.perf_counter() < deadline:
-        for on_off in (True, False):
+
+    def better(candidate: cp_model.CpSolver | None) -> None:
+        nonlocal best, best_value, first_s
+        if candidate is not None and candidate.objective_value < best_value:
+            best, best_value = candidate, candidate.objective_value
+            if first_s is None:
+                first_s = time.perf_counter() - started
+
+    if lp is not None:
+        better(lp_rounded_solution(pm, lp, min(2.0, 0.5 * limit)))
+    if best is not None:
+        # a cut-off, but no hint: anchoring CP-SAT on a plan slows its LP-guided search
+        pm.model.add(pm.objective <= round(best_value))
+    if lp is not None and proven_gap(best_value, lp_bound) > params.relative_gap_limit:
+        for narrowing in Narrowing:
             remaining = deadline - time.perf_counter()
-            sub_solver = _solver(params, 0.8 * remaining, workers)
-            status = sub_solver.solve(restricted_to_lp(pm, lp, on_off))
+            if remaining <= 0.05:
+                break
+            sub_solver = _solver(params, 0.9 * remaining, workers)
+            status = sub_solver.solve(restricted_to_lp(pm, lp, narrowing))
             if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-                if sub_solver.objective_value < best_value:
-                    best, best_value = sub_solver, sub_solver.objective_value
-                    if first_s is None:
-                        first_s = time.perf_counter() - started
+                better(sub_solver)
                 break
             if status != cp_model.INFEASIBLE:
                 break
-    if best is not None and best is not first:
-        for index in range(len(pm.model.proto.variables)):
-            var = pm.model.get_int_var_from_proto_index(index)
-            pm.model.add_hint(var, best.value(var))
-        pm.model.add(pm.objective <= round(best_value))
+        if best is not None:
+            pm.model.add(pm.objective <= round(best_value))
+            _hint(pm, best)
     cp_bound = -math.inf
     status = cp_model.UNKNOWN
     solver = _solver(params, deadline - time.perf_counter(), workers)
