@@ -8,8 +8,8 @@ import math
 import pytest
 
 from optimizer.helpers import building
-from polis.optimizer.domain import Battery, DeferrableLoad, ThermalMode, ThermalZone
 from polis.optimizer.costing import plan_objective
+from polis.optimizer.domain import Battery, DeferrableLoad, ThermalMode, ThermalZone
 from polis.optimizer.model import MONEY_SCALE, PlanModel
 from polis.optimizer.solve import SolverParams, lp_relaxation, solve_building
 from polis.optimizer.validator import validate_plan
