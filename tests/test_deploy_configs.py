@@ -12,9 +12,7 @@ def test_deployed_adapter_sites_validate(repo_root: Path) -> None:
     site = load_sites(repo_root / "k8s/base/config/sites.yaml")
     assert site.adapter.grpc_port == 50051
     assert site.adapter.automation_priority >= 9
-    commands = [
-        p for b in site.buildings for d in b.devices for p in (d.points or ()) if p.write
-    ]
+    commands = [p for b in site.buildings for d in b.devices for p in (d.points or ()) if p.write]
     assert commands, "the example commands nothing"
 
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pytest
 
-from polis.common.influx import Aggregate, InfluxError, InfluxStore, Sample, to_ns
+from polis.common.influx import Aggregate, InfluxError, InfluxStore, Row, Sample, to_ns
 
 pytestmark = pytest.mark.influx
 
@@ -143,7 +143,7 @@ def test_downsampling_task_writes_15_minute_view(influx_store: InfluxStore) -> N
     influx_store.run_task_now(names[0])
     target = f"{influx_store.bucket}_15m"
     deadline = datetime.now(UTC) + timedelta(seconds=30)
-    rows = []
+    rows: list[Row] = []
     while datetime.now(UTC) < deadline and not rows:
         time.sleep(0.5)
         rows = influx_store.query_range(

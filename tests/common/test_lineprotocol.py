@@ -1,7 +1,9 @@
 from datetime import UTC, datetime
+from typing import Any, cast
 
 import pytest
-from influxdb_client import Point, WritePrecision
+from influxdb_client.client.write.point import Point
+from influxdb_client.domain.write_precision import WritePrecision
 
 from polis.common.lineprotocol import Sample, encode, to_ns
 
@@ -27,11 +29,12 @@ def test_to_ns_refuses_naive_datetimes() -> None:
 def test_encoding_matches_influxdb_client(tags: dict[str, str], fields: dict[str, object]) -> None:
     time_ns = 1_700_000_000_123_456_789
     sample = Sample("reading", tags, fields, time_ns)  # type: ignore[arg-type]
-    reference = Point("reading")
-    for key, value in tags.items():
-        reference.tag(key, value)
-    for key, value in fields.items():
-        reference.field(key, value)
+    # influxdb-client's Point is unannotated; it is the reference encoder here.
+    reference: Any = cast(Any, Point)("reading")
+    for key, tag in tags.items():
+        reference.tag(key, tag)
+    for key, field in fields.items():
+        reference.field(key, field)
     reference.time(time_ns, WritePrecision.NS)
     assert encode(sample) == reference.to_line_protocol()
 

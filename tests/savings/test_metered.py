@@ -73,7 +73,8 @@ def test_store_derives_hours_from_adapter_readings(influx_store: InfluxStore) ->
 
     energy = store.energy("library", "library-main", H0, H0 + 4 * H)
     # last import reading per hour: minute 50 of each hour → 12 kWh/h import, 1 kWh/h export
-    assert energy == [(H0 + k * H, pytest.approx(11.0)) for k in (1, 2, 3)]
+    assert [t for t, _ in energy] == [H0 + k * H for k in (1, 2, 3)]
+    assert [kwh for _, kwh in energy] == pytest.approx([11.0, 11.0, 11.0])
     temperature = store.temperature("library", H0, H0 + 4 * H)
     assert [t for t, _ in temperature] == [H0 + k * H for k in range(4)]
     assert temperature[0][1] == pytest.approx(4.0 + sum(range(0, 60, 10)) / 6 / 60)
