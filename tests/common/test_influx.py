@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from polis.common.influx import Aggregate, InfluxError, InfluxStore, Row, Sample, to_ns
+from polis.common.influxd import PINNED_VERSION, InfluxServer
 
 pytestmark = pytest.mark.influx
 
@@ -151,3 +152,7 @@ def test_downsampling_task_writes_15_minute_view(influx_store: InfluxStore) -> N
         )
     assert rows, "the 15-minute view stayed empty"
     assert rows[0].value == pytest.approx(7.0)  # mean of 0..14
+
+
+def test_server_is_the_pinned_build(influx_server: InfluxServer) -> None:
+    assert influx_server.version().startswith(f"InfluxDB {PINNED_VERSION.lstrip('v')} ")
