@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 
 from polis.adapter.driver import Driver, DriverError, PartialScrape, ScanGroup
 from polis.adapter.metrics import AdapterMetrics
-from polis.adapter.model import Reading
+from polis.adapter.model import Quality, Reading
 from polis.adapter.normalise import PointNormaliser
 from polis.common.logging import get_logger
 
@@ -101,12 +100,17 @@ class DevicePoller:
             log.warning("poll failed", device=self.driver.device_id, error=str(error))
         self._metrics.poll_latency.labels(protocol).observe(time.perf_counter() - started)
         t = self._now_ns()
+        normalisers = self._normalisers
+        get = values.get
         readings = []
         for key in group.point_keys:
-            norm = self._normalisers[key]
-            raw = values.get(key)
+            raw = get(key)
+            norm = normalisers[key]
             readings.append(norm.missing(t) if raw is None else norm.normalise(raw, t))
-        for quality, count in Counter(r.quality for r in readings).items():
+        counts: dict[Quality, int] = {}
+        for r in readings:
+            counts[r.quality] = counts.get(r.quality, 0) + 1
+        for quality, count in counts.items():
             self._metrics.points_read.labels(protocol, quality.value).inc(count)
         return readings, answered
 

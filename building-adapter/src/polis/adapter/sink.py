@@ -15,7 +15,7 @@ from typing import Protocol
 from polis.adapter.buffer import BufferFull, DurableBuffer
 from polis.adapter.config import PointRef
 from polis.adapter.metrics import AdapterMetrics
-from polis.adapter.model import Reading
+from polis.adapter.model import Quality, Reading
 from polis.common.influx import READING
 from polis.common.lineprotocol import Sample, encode
 from polis.common.logging import get_logger
@@ -33,7 +33,7 @@ class ReadingEncoder:
     """Encodes readings with per-point tag text computed once (escaping by polis.common)."""
 
     def __init__(self, points: Iterable[PointRef], units: dict[str, str]) -> None:
-        self._parts: dict[str, tuple[str, str]] = {}
+        self._prefixes: dict[str, dict[Quality, str]] = {}
         for ref in points:
             marker = "QUALITYMARK"
             line = encode(
@@ -54,19 +54,17 @@ class ReadingEncoder:
                 )
             )
             head, _, tail = line.partition(marker)
-            self._parts[ref.point_id] = (head, tail.rsplit(" value=", 1)[0] + " value=")
+            tail = tail.rsplit(" value=", 1)[0] + " value="
+            # the whole line up to the value, per quality: one lookup and one format per reading
+            self._prefixes[ref.point_id] = {q: f"{head}{q.value}{tail}" for q in Quality}
 
     def encode(self, reading: Reading) -> str:
-        head, tail = self._parts[reading.point_id]
-        return f"{head}{reading.quality.value}{tail}{reading.value!r} {reading.time_ns}"
+        prefix = self._prefixes[reading.point_id][reading.quality]
+        return f"{prefix}{reading.value!r} {reading.time_ns}"
 
     def encode_many(self, readings: Iterable[Reading]) -> list[str]:
-        parts = self._parts
-        out = []
-        for r in readings:
-            head, tail = parts[r.point_id]
-            out.append(f"{head}{r.quality.value}{tail}{r.value!r} {r.time_ns}")
-        return out
+        prefixes = self._prefixes
+        return [f"{prefixes[r.point_id][r.quality]}{r.value!r} {r.time_ns}" for r in readings]
 
 
 class ReadingSink:
