@@ -57,8 +57,11 @@ REPAIR_MARGIN_KW = 1e-4
 # an import cap that does not bind (kW)
 UNCAPPED_KW = 1e5
 # the part of the time limit for the per-building plans, and the least each building gets
-PER_BUILDING_SHARE = 0.85
-MIN_BUILDING_S = 0.3
+PER_BUILDING_SHARE = 0.92
+MIN_BUILDING_S = 1.0
+# the quick pass (LP bound and rounded LP plan) per building, and the least a search gets
+QUICK_BUILDING_S = 3.0
+MIN_SEARCH_S = 2.0
 
 
 def flows(hood: Neighbourhood, plans: Mapping[str, Plan]) -> list[float]:
@@ -233,28 +236,59 @@ def solve_decomposed(hood: Neighbourhood, params: SolverParams) -> SolveResult:
     first_s = time.perf_counter() - started if first is not None else None
     candidates: list[dict[str, Plan]] = [first] if first is not None else []
 
-    # 2. every building on its own: plans and a relaxation bound. The time left for this
-    #    phase is shared out as each building starts, so time a quick one leaves over goes
-    #    to those after it.
+    # 2. every building on its own, without the limit: first the LP bound and the rounded
+    #    LP plan of each, then CP-SAT searches on the buildings with the largest absolute gap
+    #    first, the time left shared out as each one starts
     phase_end = started + PER_BUILDING_SHARE * params.time_limit_s
     each = SolverParams(
-        time_limit_s=params.time_limit_s,
+        time_limit_s=QUICK_BUILDING_S,
         relative_gap_limit=params.relative_gap_limit,
         num_workers=1,
         seed=params.seed,
+        search=False,
     )
-    waiting = [len(hood.buildings)]
-    lock = threading.Lock()
+    with ThreadPoolExecutor(threads) as pool:
+        results = dict(
+            zip(by_id, pool.map(lambda b: solve_building(b, each), hood.buildings), strict=True)
+        )
 
-    def own(building: Building) -> SolveResult:
+    def shortfall(bid: str) -> float:
+        result = results[bid]
+        return result.objective_eur - result.best_bound_eur
+
+    queue = sorted(
+        (
+            bid
+            for bid in by_id
+            if proven_gap(results[bid].objective_eur, results[bid].best_bound_eur)
+            > params.relative_gap_limit
+        ),
+        key=shortfall,
+        reverse=True,
+    )
+    waiting = [len(queue)]
+    lock = threading.Lock()
+    searched = dataclasses.replace(each, search=True)
+
+    def improve(bid: str) -> SolveResult | None:
         with lock:
             share = (phase_end - time.perf_counter()) * threads / max(1, waiting[0])
             waiting[0] -= 1
-        budget = dataclasses.replace(each, time_limit_s=max(MIN_BUILDING_S, share))
-        return solve_building(building, budget)
+        if share < MIN_BUILDING_S:
+            return None
+        budget = dataclasses.replace(searched, time_limit_s=max(MIN_SEARCH_S, share))
+        return solve_building(by_id[bid], budget)
 
     with ThreadPoolExecutor(threads) as pool:
-        results = dict(zip(by_id, pool.map(own, hood.buildings), strict=True))
+        for bid, result in zip(queue, pool.map(improve, queue), strict=True):
+            if result is None or result.status not in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
+                continue
+            previous = results[bid]
+            bound_eur = max(previous.best_bound_eur, result.best_bound_eur)
+            if result.objective_eur < previous.objective_eur:
+                results[bid] = dataclasses.replace(result, best_bound_eur=bound_eur)
+            else:
+                results[bid] = dataclasses.replace(previous, best_bound_eur=bound_eur)
     bound = sum(r.best_bound_eur for r in results.values())
     plans = {bid: r.plans[0] for bid, r in results.items()}
     optimised = _repaired(hood, plans)

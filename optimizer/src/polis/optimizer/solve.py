@@ -49,6 +49,8 @@ class SolverParams:
     diagnose_time_limit_s: float = 5.0
     monolithic_max_loads: int = 60
     seed: int = 0
+    # False: stop after the LP rounding (a quick plan and the LP bound, no CP-SAT search)
+    search: bool = True
 
     @property
     def workers(self) -> int:
@@ -88,8 +90,8 @@ def completed(
     pm: PlanModel,
     decisions: list[tuple[cp_model.IntVar, int]],
     time_limit_s: float,
-    first_only: bool = True,
     slack: int = 0,
+    first_only: bool = True,
 ) -> cp_model.CpSolver | None:
     """Primary decisions completed into a full solution of the model.
 
@@ -155,7 +157,33 @@ def _best_block(load: DeferrableLoad, on: Sequence[float], slots: int) -> list[f
     return [load.power_kw if start <= t < start + load.run_slots else 0.0 for t in range(slots)]
 
 
-def lp_rounded_power(load: Load, lv: LoadVars, lp: LpRelaxation, slots: int) -> list[float]:
+def _track_levels(zone: ThermalZone, power: Sequence[float], dt_h: float) -> list[float]:
+    """Levels that keep the zone at or just above the temperature the LP power gives.
+
+    Rounding the power alone lets the temperature swing below the LP's, which the comfort
+    penalty charges; tracking the LP temperature costs a little energy instead.
+    """
+    a = zone.decay(dt_h)
+    levels = sorted({0.0, *(zone.levels_kw or ())})
+    target = actual = zone.initial_temp_c
+    out = []
+    for t, p in enumerate(power):
+        drift = (1 - a) * (zone.outdoor_c[t] + zone.r_k_per_kw * zone.gains_kw[t])
+        gain = (1 - a) * zone.r_k_per_kw * zone.cop[t] * zone.sign
+        target = a * target + drift + gain * p
+        free = a * actual + drift
+        if zone.sign > 0:
+            chosen = next((lv for lv in levels if free + gain * lv >= target - 1e-3), levels[-1])
+        else:
+            chosen = next((lv for lv in levels if free + gain * lv <= target + 1e-3), levels[-1])
+        actual = free + gain * chosen
+        out.append(chosen)
+    return out
+
+
+def lp_rounded_power(
+    load: Load, lv: LoadVars, lp: LpRelaxation, slots: int, dt_h: float
+) -> list[float]:
     """A schedule (kW per slot) of one load that follows its LP power as closely as allowed."""
     value = lp.values
     power = [0.0] * slots
@@ -175,7 +203,7 @@ def lp_rounded_power(load: Load, lv: LoadVars, lp: LpRelaxation, slots: int) -> 
     if isinstance(load, WaterTank) and load.on_off:
         return _sigma_delta([p * load.heater_kw for p in power], _nearest((0.0, load.heater_kw)))
     if isinstance(load, ThermalZone) and load.levels_kw is not None:
-        return _sigma_delta(power, _nearest((0.0, *load.levels_kw)))
+        return _track_levels(load, power, dt_h)
     if isinstance(load, EVSession) and load.min_kw > 0:
 
         def semi(v: float) -> float:
@@ -209,18 +237,39 @@ def lp_rounded_solution(
 ) -> cp_model.CpSolver | None:
     """The LP point rounded load by load onto the discrete choices, then completed.
 
-    Deferrable loads take the single run where the LP uses them most; levels, on/off heaters
-    and EV minimum powers are rounded with the error carried to the next slot, so energy and
-    temperature stay close to the LP's; continuous powers keep their LP values.
+    Deferrable loads take the single run where the LP uses them most; zones with levels track
+    the LP's temperature; on/off heaters and EV minimum powers are rounded with the error
+    carried to the next slot; continuous powers keep their LP values (within
+    ``ROUNDING_SLACK``). If CP-SAT cannot complete all of them together in half the time,
+    loads are taken one at a time and a load that does not fit keeps its own schedule.
     """
-    decisions: list[tuple[cp_model.IntVar, int]] = []
+    deadline = time.perf_counter() + time_limit_s
+    rounded: list[list[tuple[cp_model.IntVar, int]]] = []
+    own: list[list[tuple[cp_model.IntVar, int]]] = []
     for bv in pm.buildings.values():
-        slots = bv.building.horizon.slots
+        slots, dt_h = bv.building.horizon.slots, bv.building.horizon.dt_h
         for load in bv.building.loads:
             lv = bv.loads.get(load.id)
             if lv is not None:
-                decisions.extend(lv.decide(lp_rounded_power(load, lv, lp, slots)))
-    return completed(pm, decisions, time_limit_s, first_only=True, slack=ROUNDING_SLACK)
+                rounded.append(lv.decide(lp_rounded_power(load, lv, lp, slots, dt_h)))
+                baseline = next(s for s in bv.baseline.loads if s.load_id == load.id)
+                own.append(lv.decide(baseline.power_kw))
+    together = [d for load in rounded for d in load]
+    solver = completed(pm, together, 0.4 * time_limit_s, slack=ROUNDING_SLACK)
+    if solver is not None:
+        return solver
+    kept: list[tuple[cp_model.IntVar, int]] = []
+    for index, decisions in enumerate(rounded):
+        rest = [d for later in own[index + 1 :] for d in later]
+        remaining = deadline - time.perf_counter()
+        if remaining <= 0.05:
+            break
+        trial = completed(
+            pm, kept + decisions + rest, min(remaining / 2, 0.1 * time_limit_s), ROUNDING_SLACK
+        )
+        kept += decisions if trial is not None else own[index]
+        solver = trial if trial is not None else solver
+    return solver
 
 
 @dataclass(frozen=True)
@@ -408,7 +457,8 @@ def run(pm: PlanModel, params: SolverParams, time_limit_s: float | None = None) 
     if best is not None:
         # a cut-off, but no hint: anchoring CP-SAT on a plan slows its LP-guided search
         pm.model.add(pm.objective <= round(best_value))
-    if lp is not None and proven_gap(best_value, lp_bound) > params.relative_gap_limit:
+    searching = params.search and proven_gap(best_value, lp_bound) > params.relative_gap_limit
+    if lp is not None and searching:
         for narrowing in Narrowing:
             remaining = deadline - time.perf_counter()
             if remaining <= 0.05:
@@ -426,7 +476,8 @@ def run(pm: PlanModel, params: SolverParams, time_limit_s: float | None = None) 
     cp_bound = -math.inf
     status = cp_model.UNKNOWN
     solver = _solver(params, deadline - time.perf_counter(), workers)
-    if best is None or proven_gap(best_value, lp_bound) > params.relative_gap_limit:
+    searching = params.search and proven_gap(best_value, lp_bound) > params.relative_gap_limit
+    if best is None or searching:
         progress = _Progress()
         progress.started = started
         status = solver.solve(pm.model, progress)
