@@ -60,7 +60,7 @@ UNCAPPED_KW = 1e5
 PER_BUILDING_SHARE = 0.92
 MIN_BUILDING_S = 1.0
 # the quick pass (LP bound and rounded LP plan) per building, and the least a search gets
-QUICK_BUILDING_S = 3.0
+QUICK_BUILDING_S = 4.0
 MIN_SEARCH_S = 2.0
 
 

@@ -240,7 +240,7 @@ def lp_rounded_solution(
     Deferrable loads take the single run where the LP uses them most; zones with levels track
     the LP's temperature; on/off heaters and EV minimum powers are rounded with the error
     carried to the next slot; continuous powers keep their LP values (within
-    ``ROUNDING_SLACK``). If CP-SAT cannot complete all of them together in half the time,
+    ``ROUNDING_SLACK``). If CP-SAT cannot complete all of them together in 70 % of the time,
     loads are taken one at a time and a load that does not fit keeps its own schedule.
     """
     deadline = time.perf_counter() + time_limit_s
@@ -255,7 +255,7 @@ def lp_rounded_solution(
                 baseline = next(s for s in bv.baseline.loads if s.load_id == load.id)
                 own.append(lv.decide(baseline.power_kw))
     together = [d for load in rounded for d in load]
-    solver = completed(pm, together, 0.4 * time_limit_s, slack=ROUNDING_SLACK)
+    solver = completed(pm, together, 0.7 * time_limit_s, slack=ROUNDING_SLACK)
     if solver is not None:
         return solver
     kept: list[tuple[cp_model.IntVar, int]] = []
