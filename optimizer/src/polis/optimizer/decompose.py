@@ -5,10 +5,11 @@
    overloaded slots and recharges them where there is headroom, cheapest slots first, so that
    every battery ends with the charge it must keep. This is pure arithmetic on the plans and
    takes milliseconds.
-2. **Per-building plans.** Each building is solved on its own with CP-SAT (two at a time on
-   the available cores) with the transformer limit relaxed. Dropping a coupling constraint can
-   only lower the optimum, so the sum of the buildings' proven bounds is a valid lower bound
-   on the neighbourhood's objective.
+2. **Per-building plans.** Each building is solved on its own (two at a time on the
+   available cores) with the transformer limit relaxed: first a quick pass for every building
+   (LP bound and rounded LP plan), then CP-SAT searches on the buildings with the largest
+   absolute gap first. Dropping a coupling constraint can only lower the optimum, so the sum
+   of the buildings' proven bounds is a valid lower bound on the neighbourhood's objective.
 3. **Coordination.** Where the summed optimised flow exceeds the limit, the batteries shave it
    first; what remains is shared out among the buildings that plan flexible power in those
    slots, which are re-solved with a per-slot import cap (soft: exceeding it is priced
