@@ -7,8 +7,9 @@ block gets one precompiled :class:`struct.Struct` that decodes every value in a 
 
 from __future__ import annotations
 
+import operator
 import struct
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from polis.adapter.modbus.profile import DATA_TYPES, RegisterSpec, RegisterType
@@ -33,19 +34,20 @@ class ReadBlock:
     values: tuple[PlannedValue, ...]
     decoder: struct.Struct
     scales: tuple[float, ...]
-    little_word_indexes: tuple[tuple[int, int], ...]
+    packer: struct.Struct  # the block's registers as big-endian words
+    word_gather: Callable[[Sequence[int]], tuple[int, ...]] | None  # None: no word swaps
+    unscaled: bool  # every scale is 1
 
     def decode(self, registers: Sequence[int]) -> list[float]:
         """Decode the block's registers into scaled values, in ``values`` order."""
         if len(registers) != self.count:
             raise ValueError(f"expected {self.count} registers, got {len(registers)}")
-        regs = registers
-        if self.little_word_indexes:
-            # reverse the word order of little-word-first values before the struct call
-            regs = list(registers)
-            for start, width in self.little_word_indexes:
-                regs[start : start + width] = regs[start : start + width][::-1]
-        raw = self.decoder.unpack(struct.pack(f">{self.count}H", *regs))
+        # little-word-first values have their words put high word first by one C-level
+        # gather; then one pack and one unpack decode the whole block
+        words = self.word_gather(registers) if self.word_gather else registers
+        raw = self.decoder.unpack(self.packer.pack(*words))
+        if self.unscaled:
+            return list(raw)
         return [r * s for r, s in zip(raw, self.scales, strict=True)]
 
 
@@ -65,14 +67,21 @@ def _block(register_type: RegisterType, items: list[tuple[str, RegisterSpec]]) -
         if spec.word_order == "little" and width > 1:
             swaps.append((offset, width))
         cursor = spec.address + width
+    count = cursor - start
+    order = list(range(count))
+    for first, width in swaps:
+        order[first : first + width] = order[first : first + width][::-1]
+    scales = tuple(spec.scale for _, spec in items)
     return ReadBlock(
         register_type=register_type,
         address=start,
-        count=cursor - start,
+        count=count,
         values=tuple(planned),
         decoder=struct.Struct("".join(fmt)),
-        scales=tuple(spec.scale for _, spec in items),
-        little_word_indexes=tuple(swaps),
+        scales=scales,
+        packer=struct.Struct(f">{count}H"),
+        word_gather=operator.itemgetter(*order) if swaps and count > 1 else None,
+        unscaled=all(scale == 1.0 for scale in scales),
     )
 
 
