@@ -68,3 +68,21 @@ def test_service_refuses_to_start_with_a_bad_value(module: str, variable: str) -
     result = subprocess.run(args, env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode != 0
     assert variable in result.stderr, result.stderr
+
+
+def test_logging_survives_a_replaced_stderr(capsys: pytest.CaptureFixture[str]) -> None:
+    import io
+
+    from polis.common.logging import configure_logging, get_logger
+
+    original = sys.stderr
+    replaced = io.StringIO()
+    sys.stderr = replaced
+    try:
+        configure_logging("test", fmt="json")
+        replaced.close()  # what a finished test's capture does to its stream
+        sys.stderr = original
+        get_logger("t").info("still logging", point="p1")
+    finally:
+        sys.stderr = original
+    assert '"point": "p1"' in capsys.readouterr().err
