@@ -223,6 +223,42 @@ class InfluxStore:
             tags={key: record[key] for key in tag_keys if key in record},
         )
 
+    def _select(
+        self,
+        start: datetime,
+        stop: datetime,
+        tags: Mapping[str, str | Sequence[str]],
+        measurement: str,
+        field: str,
+        bucket: str | None,
+        group_by: Sequence[str],
+        tail: str,
+        **extra: Any,
+    ) -> tuple[str, dict[str, Any]]:
+        """The query every reader shares: range, measurement and field, tag filters, grouping;
+        ``tail`` is the reader's own Flux (it may use ``params.<name>`` of ``extra``)."""
+        _check_identifier(field, "field")
+        _check_tag_keys(group_by)
+        params: dict[str, Any] = {
+            "bucket": bucket or self.bucket,
+            "start": start,
+            "stop": stop,
+            "measurement": measurement,
+            "field": field,
+            **extra,
+        }
+        flux = f"""import "strings"
+from(bucket: params.bucket)
+  |> range(start: params.start, stop: params.stop)
+  |> filter(fn: (r) => r._measurement == params.measurement and r._field == params.field)
+{_filters(tags, params)}
+  |> group(columns: {_columns(group_by)})
+{tail}"""
+        return flux, params
+
+    def _rows(self, query: tuple[str, dict[str, Any]], group_by: Sequence[str]) -> list[Row]:
+        return [self._row(record, group_by) for record in self._run(*query)]
+
     def query_range(
         self,
         start: datetime,
@@ -237,29 +273,16 @@ class InfluxStore:
         offset: int = 0,
     ) -> list[Row]:
         """Raw rows in [start, stop), sorted by time within each group."""
-        _check_identifier(field, "field")
-        _check_tag_keys(group_by)
-        params: dict[str, Any] = {
-            "bucket": bucket or self.bucket,
-            "start": start,
-            "stop": stop,
-            "measurement": measurement,
-            "field": field,
-        }
-        paging = ""
+        paging: dict[str, Any] = {}
+        tail = '  |> sort(columns: ["_time"])'
         if limit is not None:
-            params["limit"] = int(limit)
-            params["offset"] = int(offset)
-            paging = "\n  |> limit(n: params.limit, offset: params.offset)"
-        flux = f"""import "strings"
-from(bucket: params.bucket)
-  |> range(start: params.start, stop: params.stop)
-  |> filter(fn: (r) => r._measurement == params.measurement and r._field == params.field)
-{_filters(tags, params)}
-  |> group(columns: {_columns(group_by)})
-  |> sort(columns: ["_time"]){paging}
-  |> keep(columns: {_columns(["_time", "_value", *group_by])})"""
-        return [self._row(record, group_by) for record in self._run(flux, params)]
+            paging = {"limit": int(limit), "offset": int(offset)}
+            tail += "\n  |> limit(n: params.limit, offset: params.offset)"
+        tail += f"\n  |> keep(columns: {_columns(['_time', '_value', *group_by])})"
+        query = self._select(
+            start, stop, tags, measurement, field, bucket, group_by, tail, **paging
+        )
+        return self._rows(query, group_by)
 
     def query_window(
         self,
@@ -275,28 +298,17 @@ from(bucket: params.bucket)
         group_by: Sequence[str] = ("point",),
     ) -> list[Row]:
         """One row per window and group; the row's time is the window's start."""
-        _check_identifier(field, "field")
-        _check_tag_keys(group_by)
         fn = Aggregate(fn)
         if every <= timedelta(0):
             raise ValueError("window length must be positive")
-        params: dict[str, Any] = {
-            "bucket": bucket or self.bucket,
-            "start": start,
-            "stop": stop,
-            "measurement": measurement,
-            "field": field,
-            "every": every,
-        }
-        flux = f"""import "strings"
-from(bucket: params.bucket)
-  |> range(start: params.start, stop: params.stop)
-  |> filter(fn: (r) => r._measurement == params.measurement and r._field == params.field)
-{_filters(tags, params)}
-  |> group(columns: {_columns(group_by)})
-  |> aggregateWindow(every: params.every, fn: {fn.value}, createEmpty: false, timeSrc: "_start")
-  |> keep(columns: {_columns(["_time", "_value", *group_by])})"""
-        return [self._row(record, group_by) for record in self._run(flux, params)]
+        tail = (
+            f"  |> aggregateWindow(every: params.every, fn: {fn.value}, createEmpty: false, "
+            f'timeSrc: "_start")\n  |> keep(columns: {_columns(["_time", "_value", *group_by])})'
+        )
+        query = self._select(
+            start, stop, tags, measurement, field, bucket, group_by, tail, every=every
+        )
+        return self._rows(query, group_by)
 
     def last(
         self,
@@ -310,25 +322,19 @@ from(bucket: params.bucket)
         group_by: Sequence[str] = ("point",),
     ) -> list[Row]:
         """The newest row of each group within ``since`` before ``now``."""
-        _check_identifier(field, "field")
-        _check_tag_keys(group_by)
         stop = now or datetime.now(UTC)
-        params: dict[str, Any] = {
-            "bucket": bucket or self.bucket,
-            "start": stop - since,
-            "stop": stop + timedelta(microseconds=1),
-            "measurement": measurement,
-            "field": field,
-        }
-        flux = f"""import "strings"
-from(bucket: params.bucket)
-  |> range(start: params.start, stop: params.stop)
-  |> filter(fn: (r) => r._measurement == params.measurement and r._field == params.field)
-{_filters(tags, params)}
-  |> group(columns: {_columns(group_by)})
-  |> last()
-  |> keep(columns: {_columns(["_time", "_value", *group_by])})"""
-        return [self._row(record, group_by) for record in self._run(flux, params)]
+        tail = f"  |> last()\n  |> keep(columns: {_columns(['_time', '_value', *group_by])})"
+        query = self._select(
+            stop - since,
+            stop + timedelta(microseconds=1),
+            tags,
+            measurement,
+            field,
+            bucket,
+            group_by,
+            tail,
+        )
+        return self._rows(query, group_by)
 
     def count(
         self,
@@ -341,22 +347,10 @@ from(bucket: params.bucket)
         bucket: str | None = None,
     ) -> int:
         """How many rows match, over all groups."""
-        _check_identifier(field, "field")
-        params: dict[str, Any] = {
-            "bucket": bucket or self.bucket,
-            "start": start,
-            "stop": stop,
-            "measurement": measurement,
-            "field": field,
-        }
-        flux = f"""import "strings"
-from(bucket: params.bucket)
-  |> range(start: params.start, stop: params.stop)
-  |> filter(fn: (r) => r._measurement == params.measurement and r._field == params.field)
-{_filters(tags, params)}
-  |> group()
-  |> count()"""
-        return sum(int(record["_value"]) for record in self._run(flux, params))
+        query = self._select(
+            start, stop, tags, measurement, field, bucket, (), "  |> group()\n  |> count()"
+        )
+        return sum(int(record["_value"]) for record in self._run(*query))
 
     # -- downsampling -------------------------------------------------------------------------
 
