@@ -7,7 +7,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from polis.common.influx import InfluxStore, Sample, to_ns
-from polis.savings.metered import hourly_from_counter, merge_preferring, net_hourly
+from polis.savings.metered import (
+    add_generation,
+    hourly_from_counter,
+    merge_preferring,
+    net_hourly,
+    subtract_submeter,
+)
 from polis.savings.store import InfluxMeterStore
 
 H0 = datetime(2026, 1, 12, tzinfo=UTC)
@@ -78,3 +84,16 @@ def test_store_derives_hours_from_adapter_readings(influx_store: InfluxStore) ->
     temperature = store.temperature("library", H0, H0 + 4 * H)
     assert [t for t, _ in temperature] == [H0 + k * H for k in range(4)]
     assert temperature[0][1] == pytest.approx(4.0 + sum(range(0, 60, 10)) / 6 / 60)
+
+
+def test_generation_is_added_back_to_net_grid_energy() -> None:
+    net = [(H0, -3.0), (H0 + H, 5.0), (H0 + 2 * H, 4.0)]
+    pv = [(H0, -10.0), (H0 + H, -2.0)]  # production recorded as export
+    assert add_generation(net, pv) == [(H0, 7.0), (H0 + H, 7.0), (H0 + 2 * H, 4.0)]
+
+
+def test_submetered_loads_outside_the_boundary_are_subtracted() -> None:
+    energy = [(H0, 10.0), (H0 + H, 12.0)]
+    assert subtract_submeter(energy, [(H0, 4.0), (H0 + H, 0.0)]) == [(H0, 6.0), (H0 + H, 12.0)]
+    assert subtract_submeter(energy, [(H0, 4.0)]) == [(H0, 6.0)]  # a sub-meter gap is a gap
+    assert subtract_submeter(energy, []) == energy  # no such sub-meter

@@ -43,6 +43,8 @@ def build_app(settings: SavingsSettings, influx: InfluxStore) -> SavingsApp:
         settings.site_directory(),
         settings.measurement_options(),
         energy_device=settings.savings_energy_device,
+        generation_device=settings.savings_generation_device,
+        excluded_devices=settings.savings_excluded_devices,
         exclusions=[Exclusion(e.window(), e.building) for e in settings.savings_exclusions],
     )
 

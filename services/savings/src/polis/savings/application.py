@@ -23,6 +23,7 @@ from polis.savings.measurement import (
     measure_daily,
     measure_hourly,
 )
+from polis.savings.metered import add_generation, subtract_submeter
 from polis.savings.series_builder import daily_series, hourly_series, is_daily
 from polis.savings.sites import Scope, Site, SiteDirectory
 from polis.savings.store import MeterStore, reading_sample
@@ -70,12 +71,16 @@ class SavingsApp:
         options: MeasurementOptions,
         *,
         energy_device: str = "main",
+        generation_device: str | None = None,
+        excluded_devices: Sequence[str] = (),
         exclusions: Sequence[Exclusion] = (),
     ) -> None:
         self.store = store
         self.sites = sites
         self.options = options
         self.energy_device = energy_device
+        self.generation_device = generation_device
+        self.excluded_devices = tuple(excluded_devices)
         self.exclusions = tuple(exclusions)
 
     def import_csv(self, text: str, source: str = "") -> ImportOutcome:
@@ -95,6 +100,17 @@ class SavingsApp:
         start, end = min(baseline.start, reporting.start), max(baseline.end, reporting.end)
         device = self.energy_device.format(building=building)
         energy = self.store.energy(building, device, start, end)
+        if self.generation_device:
+            # The main meter sees consumption net of rooftop PV; the model needs consumption.
+            generated = self.store.energy(
+                building, self.generation_device.format(building=building), start, end
+            )
+            energy = add_generation(energy, generated)
+        for excluded in self.excluded_devices:
+            # Sub-metered loads outside the measurement boundary (e.g. EV charging for fleets
+            # and the public), which follow their own drivers, not weather or occupancy.
+            sub = self.store.energy(building, excluded.format(building=building), start, end)
+            energy = subtract_submeter(energy, sub)
         temperature = self.store.temperature(building, start, end)
         daily_data = is_daily(energy)
         chosen = kind or (ModelKind.DAILY if daily_data else ModelKind.HOURLY)

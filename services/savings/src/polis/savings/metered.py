@@ -45,3 +45,21 @@ def merge_preferring(primary: Iterable[Point], secondary: Iterable[Point]) -> li
     merged = dict(secondary)
     merged.update(primary)
     return sorted(merged.items())
+
+
+def add_generation(net: Iterable[Point], generation_meter: Iterable[Point]) -> list[Point]:
+    """Whole-building consumption: grid energy (net of PV) plus what the PV meter produced.
+
+    A PV meter records production as export (negative energy); hours it has no value for keep
+    the net figure, since a building without production then consumed exactly what it imported.
+    """
+    produced = {hour: -kwh for hour, kwh in generation_meter if kwh < 0}
+    return [(hour, kwh + produced.get(hour, 0.0)) for hour, kwh in sorted(net)]
+
+
+def subtract_submeter(energy: Iterable[Point], submeter: Iterable[Point]) -> list[Point]:
+    """Energy less a sub-metered load; hours the sub-meter lacks are gaps, not zeros."""
+    sub = dict(submeter)
+    if not sub:
+        return sorted(energy)  # the building has no such sub-meter
+    return [(hour, kwh - sub[hour]) for hour, kwh in sorted(energy) if hour in sub]

@@ -73,6 +73,11 @@ class SavingsSettings(PolisSettings):
     savings_sites_file: Path | None = None
     # The whole-building meter device; "{building}" is replaced by the building id.
     savings_energy_device: str = "{building}-main"
+    # On-site generation (rooftop PV) added back to the main meter's net energy, so the baseline
+    # models consumption, as IPMVP Option C asks; a building without this device has none.
+    savings_generation_device: str | None = "{building}-pv"
+    # Sub-meters whose loads lie outside the measurement boundary, subtracted from consumption.
+    savings_excluded_devices: list[str] = Field(default_factory=lambda: ["{building}-ev"])
     savings_tariff: list[RateStepSetting] = Field(
         default_factory=lambda: [RateStepSetting(rate=0.20)]
     )
