@@ -111,7 +111,7 @@ def test_encoder_writes_the_schema() -> None:
     line = encoder.encode(Reading(pid, 21.5, "degC", Quality.STALE, 123))
     assert line == (
         "reading,building=school,device=bms,municipality=larissa,neighbourhood=kentro,"
-        "point=temp,quality=stale,quantity=temperature,unit=degC value=21.5 123"
+        "point=larissa/school/bms/temp,quality=stale,quantity=temperature,unit=degC value=21.5 123"
     )
 
 

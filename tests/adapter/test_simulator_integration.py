@@ -77,7 +77,7 @@ async def wait_for(predicate: Any, timeout_s: float = 30.0) -> None:
 
 async def test_every_point_arrives_with_unit_quality_and_time(running: Running) -> None:
     adapter, writer = running.adapter, running.writer
-    expected = {(r.building, r.device, r.point.id): r for r in iter_points(adapter.site)}
+    expected = {(r.building, r.device, r.point_id): r for r in iter_points(adapter.site)}
     start_ns = to_ns(adapter.clock.now())
 
     def seen() -> set[tuple[str, str, str]]:

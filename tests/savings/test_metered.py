@@ -60,10 +60,10 @@ def _reading(
 
 @pytest.mark.influx
 def test_store_derives_hours_from_adapter_readings(influx_store: InfluxStore) -> None:
-    # Point tags as the adapter writes them: the point's id within its device.
-    imp = "import-energy"
-    exp = "export-energy"
-    oat = "outdoor-air-temperature"
+    # Point tags as the adapter writes them: stable ids.
+    imp = "larissa/library/library-main/import-energy"
+    exp = "larissa/library/library-main/export-energy"
+    oat = "larissa/library/library-bms/outdoor-air-temperature"
     samples = []
     for minute in range(0, 4 * 60, 10):  # readings every 10 minutes for four hours
         at = H0 + timedelta(minutes=minute)

@@ -44,7 +44,7 @@ class ReadingEncoder:
                         "neighbourhood": ref.neighbourhood,
                         "building": ref.building,
                         "device": ref.device,
-                        "point": ref.point.id,
+                        "point": ref.point_id,  # the stable id, as the control API names it
                         "quantity": ref.point.quantity.value,
                         "unit": units[ref.point_id],
                         "quality": marker,

@@ -37,6 +37,7 @@ __all__ = [
     "InfluxStore",
     "Row",
     "Sample",
+    "Suffix",
     "to_ns",
 ]
 
@@ -84,12 +85,24 @@ def _check_identifier(name: str, what: str) -> None:
         raise ValueError(f"{what} {name!r} must be letters, digits and underscores")
 
 
+class Suffix(str):
+    """A tag filter matching values that end with this text (e.g. a point id's last part)."""
+
+    __slots__ = ()
+
+
 def _filters(tags: Mapping[str, str | Sequence[str]], params: dict[str, Any]) -> str:
-    """Flux filter lines for tag equality; values become params, keys are whitelisted."""
+    """Flux filter lines for tag equality (or a Suffix); values become params, keys are
+    whitelisted."""
     _check_tag_keys(tags)
     lines = []
     for i, (key, value) in enumerate(sorted(tags.items())):
-        if isinstance(value, str):
+        if isinstance(value, Suffix):
+            params[f"t{i}"] = str(value)
+            lines.append(
+                f'  |> filter(fn: (r) => strings.hasSuffix(v: r["{key}"], suffix: params.t{i}))'
+            )
+        elif isinstance(value, str):
             params[f"t{i}"] = value
             lines.append(f'  |> filter(fn: (r) => r["{key}"] == params.t{i})')
         else:

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
-from polis.common.influx import READING, Aggregate, InfluxStore, Sample, to_ns
+from polis.common.influx import READING, Aggregate, InfluxStore, Sample, Suffix, to_ns
 from polis.savings.csv_import import ENERGY, OUTDOOR_TEMPERATURE, Reading
 from polis.savings.metered import HOUR, hourly_from_counter, merge_preferring, net_hourly
 from polis.savings.series_builder import Point
@@ -32,9 +32,10 @@ from polis.savings.sites import SiteDirectory
 WEATHER_DEVICE = "weather"
 # What the adapter measures (quality "missing" repeats the last value and is not a measurement).
 MEASURED_QUALITIES = ("good", "stale", "reset", "out_of_range")
-IMPORT_COUNTER = "import-energy"
-EXPORT_COUNTER = "export-energy"
-OUTDOOR_AIR_POINT = "outdoor-air-temperature"
+# Point tags are stable ids, municipality/building/device/point; these are their last parts.
+IMPORT_COUNTER = "/import-energy"
+EXPORT_COUNTER = "/export-energy"
+OUTDOOR_AIR_POINT = "/outdoor-air-temperature"
 
 
 def reading_sample(reading: Reading, sites: SiteDirectory) -> Sample:
@@ -103,7 +104,7 @@ class InfluxMeterStore:
                 "building": building,
                 "device": device,
                 "quantity": "active_energy",
-                "point": (IMPORT_COUNTER, EXPORT_COUNTER),
+                "point": Suffix("-energy"),
                 "quality": MEASURED_QUALITIES,
             },
             HOUR,
@@ -112,10 +113,10 @@ class InfluxMeterStore:
         counters: dict[str, list[Point]] = {}
         for row in rows:
             counters.setdefault(row.tags["point"], []).append((row.time, row.value))
-        imported = counters.get(IMPORT_COUNTER)
+        imported = next((v for k, v in counters.items() if k.endswith(IMPORT_COUNTER)), None)
         if imported is None:
             return []
-        exported = counters.get(EXPORT_COUNTER)
+        exported = next((v for k, v in counters.items() if k.endswith(EXPORT_COUNTER)), None)
         hourly = net_hourly(
             hourly_from_counter(imported),
             hourly_from_counter(exported) if exported is not None else None,
@@ -129,7 +130,7 @@ class InfluxMeterStore:
             {
                 "building": building,
                 "quantity": "temperature",
-                "point": OUTDOOR_AIR_POINT,
+                "point": Suffix(OUTDOOR_AIR_POINT),
                 "quality": MEASURED_QUALITIES,
             },
             HOUR,
