@@ -1,10 +1,12 @@
 from pathlib import Path
+from typing import cast
 
 import pytest
 import structlog
 
+from polis.common.influx import InfluxStore
 from polis.common.settings import SettingsError, load_settings
-from polis.savings.__main__ import main
+from polis.savings.__main__ import build_app, main
 from polis.savings.settings import SavingsSettings, load_sites
 from polis.savings.sites import Scope, ScopeKind
 
@@ -65,3 +67,34 @@ def test_sites_from_the_municipality_yaml(tmp_path: Path) -> None:
     path.write_text("buildings: []\n")
     with pytest.raises(ValueError, match="municipality"):
         load_sites(path)
+
+
+def test_closures_from_the_sites_file_and_env(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "municipality.yaml"
+    path.write_text(
+        "municipality: larissa\nbuildings:\n"
+        "  - id: school\n    neighbourhood: neapoli\n"
+        "    occupancy:\n      default: 0\n"
+        '      closures: [{start: "06-20", end: "09-10"}]\n'
+        "  - {id: depot, neighbourhood: viopa}\n"
+    )
+    monkeypatch.setenv("POLIS_SAVINGS_SITES_FILE", str(path))
+    monkeypatch.setenv(
+        "POLIS_SAVINGS_CLOSURES",
+        '[{"start": "2026-03-25", "end": "2026-03-25", "reason": "national holiday"},'
+        ' {"start": "2026-01-19", "end": "2026-01-23", "building": "depot"}]',
+    )
+    settings = load_settings(SavingsSettings)
+    app = build_app(settings, cast(InfluxStore, None))
+    school = app.calendar("school")
+    assert [(c.start, c.end) for c in school.closures] == [
+        ("06-20", "09-10"),
+        ("2026-03-25", "2026-03-25"),
+    ]
+    assert [c.start for c in app.calendar("depot").closures] == ["2026-03-25", "2026-01-19"]
+
+    monkeypatch.setenv("POLIS_SAVINGS_CLOSURES", '[{"start": "2026-02-30", "end": "2026-03-01"}]')
+    with pytest.raises(SettingsError, match="POLIS_SAVINGS_CLOSURES"):
+        load_settings(SavingsSettings)

@@ -25,7 +25,7 @@ from polis.common.influx import InfluxStore
 from polis.common.logging import configure_logging, get_logger
 from polis.common.settings import SettingsError, load_settings
 from polis.mv.v1 import savings_pb2_grpc
-from polis.savings.application import Exclusion, SavingsApp
+from polis.savings.application import BuildingClosure, Exclusion, SavingsApp
 from polis.savings.charts import write_charts
 from polis.savings.grpc_servicer import SERVICE_NAME, SavingsServicer
 from polis.savings.measurement import ModelKind, Window
@@ -46,6 +46,7 @@ def build_app(settings: SavingsSettings, influx: InfluxStore) -> SavingsApp:
         generation_device=settings.savings_generation_device,
         excluded_devices=settings.savings_excluded_devices,
         exclusions=[Exclusion(e.window(), e.building) for e in settings.savings_exclusions],
+        closures=[BuildingClosure(c.closure(), c.building) for c in settings.savings_closures],
     )
 
 

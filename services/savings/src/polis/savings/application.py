@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from polis.common.logging import get_logger
 from polis.savings.aggregate import combine_periods
 from polis.savings.calendar import daily_from_hourly
+from polis.savings.closures import BuildingCalendar, Closure
 from polis.savings.csv_import import RowError, parse_csv
 from polis.savings.measurement import (
     BuildingMeasurement,
@@ -63,6 +64,12 @@ class Exclusion:
     building: str | None = None  # None: applies to every building
 
 
+@dataclass(frozen=True, slots=True)
+class BuildingClosure:
+    closure: Closure
+    building: str | None = None  # None: every building (a public holiday)
+
+
 class SavingsApp:
     def __init__(
         self,
@@ -74,6 +81,7 @@ class SavingsApp:
         generation_device: str | None = None,
         excluded_devices: Sequence[str] = (),
         exclusions: Sequence[Exclusion] = (),
+        closures: Sequence[BuildingClosure] = (),
     ) -> None:
         self.store = store
         self.sites = sites
@@ -82,6 +90,13 @@ class SavingsApp:
         self.generation_device = generation_device
         self.excluded_devices = tuple(excluded_devices)
         self.exclusions = tuple(exclusions)
+        self.closures = tuple(closures)
+
+    def calendar(self, building: str) -> BuildingCalendar:
+        """The building's closures: its own from the sites file, then the configured ones."""
+        return self.sites.site(building).calendar.with_closures(
+            c.closure for c in self.closures if c.building is None or c.building == building
+        )
 
     def import_csv(self, text: str, source: str = "") -> ImportOutcome:
         """Validate all rows, then write all readings, or nothing when any row is bad."""
@@ -117,6 +132,7 @@ class SavingsApp:
         exclusions = [
             e.window for e in self.exclusions if e.building is None or e.building == building
         ]
+        calendar = self.calendar(building)
         if chosen is ModelKind.HOURLY and daily_data:
             reason = "the hourly model needs hourly or finer data; this meter has daily data"
             return BuildingMeasurement(
@@ -124,14 +140,18 @@ class SavingsApp:
             )
         if chosen is ModelKind.HOURLY:
             series = hourly_series(energy, temperature, start, end)
-            return measure_hourly(building, series, baseline, reporting, self.options, exclusions)
+            return measure_hourly(
+                building, series, baseline, reporting, self.options, exclusions, calendar
+            )
         if daily_data:
             days = daily_series(energy, temperature, start, end, self.options.timezone)
         else:
             days = daily_from_hourly(
                 hourly_series(energy, temperature, start, end), self.options.timezone
             )
-        return measure_daily(building, days, baseline, reporting, self.options, exclusions)
+        return measure_daily(
+            building, days, baseline, reporting, self.options, exclusions, calendar
+        )
 
     def report(
         self, scope: Scope, baseline: Window, reporting: Window, kind: ModelKind | None = None

@@ -12,6 +12,12 @@ degree days are sufficient (at least 10 days with non-zero degree days and 20 °
 total, i.e. 11.1 °C-days). The qualifying candidate with the highest adjusted R^2 wins. The
 grid is CalTRACK's 30-90 °F in 1 °F steps, expressed in °C.
 
+Day types (optional): each day-type code (weekday, weekend, closed day — see
+``polis.savings.closures``) gets its own intercept, with the degree-day slopes shared. The
+candidates are then solved on usage and degree days centred within each day type (the
+Frisch-Waugh-Lovell theorem: the slopes are those of the full regression with day-type
+indicators), so the grid search costs the same; the degrees of freedom lose one per extra type.
+
 All candidate fits are closed-form least squares evaluated in bulk with numpy, so a year of
 data is fitted in milliseconds.
 """
@@ -63,11 +69,19 @@ class DailyModel:
     p_values: dict[str, float] = field(default_factory=dict)
     candidates_tried: int = 1
     candidates_qualified: int = 1
+    #: Intercept per day-type code (NaN for a type the baseline never saw); empty without
+    #: day types, when ``intercept`` applies to every day.
+    day_intercepts: tuple[float, ...] = ()
+
+    @property
+    def day_type_count(self) -> int:
+        return int(np.isfinite(self.day_intercepts).sum()) if self.day_intercepts else 1
 
     @property
     def parameters(self) -> int:
         """Coefficients plus balance points (ASHRAE counts change points as parameters)."""
-        return {"intercept_only": 1, "hdd_only": 3, "cdd_only": 3, "hdd_cdd": 5}[self.kind]
+        base = {"intercept_only": 1, "hdd_only": 3, "cdd_only": 3, "hdd_cdd": 5}[self.kind]
+        return base + self.day_type_count - 1
 
     @property
     def label(self) -> str:
@@ -77,12 +91,26 @@ class DailyModel:
             "cdd_only": "CDD",
             "hdd_cdd": "HDD+CDD",
         }
-        return f"daily change-point ({names[self.kind]})"
+        types = f", {self.day_type_count} day types" if self.day_intercepts else ""
+        return f"daily change-point ({names[self.kind]}{types})"
 
-    def predict(self, temperature_c: ArrayLike) -> NDArray[np.float64]:
-        """Usage per day for daily mean temperatures (NaN where the temperature is missing)."""
+    def predict(
+        self, temperature_c: ArrayLike, day_type: ArrayLike | None = None
+    ) -> NDArray[np.float64]:
+        """Usage per day for daily mean temperatures and day types.
+
+        NaN where the temperature is missing or the day type was not in the baseline.
+        """
         t = np.asarray(temperature_c, dtype=float)
-        y = np.full(t.shape, self.intercept)
+        if self.day_intercepts:
+            if day_type is None:
+                raise ValueError("this model has day types: give each day's day type")
+            codes = np.asarray(day_type, dtype=np.int64)
+            table = np.asarray(self.day_intercepts, dtype=float)
+            inside = (codes >= 0) & (codes < table.size)
+            y = np.where(inside, table[np.clip(codes, 0, table.size - 1)], np.nan)
+        else:
+            y = np.full(t.shape, self.intercept)
         if self.heating_balance_point_c is not None:
             y = y + self.beta_hdd * np.maximum(self.heating_balance_point_c - t, 0.0)
         if self.cooling_balance_point_c is not None:
@@ -95,10 +123,42 @@ def _r2_adj(ss_res: NDArray[np.float64], ss_tot: float, n: int, k: int) -> NDArr
     return np.asarray(1.0 - (1.0 - r2) * (n - 1) / (n - k - 1))
 
 
+class _Groups:
+    """Day-type groups of the fitted days: centring within groups and group means."""
+
+    def __init__(self, day_type: NDArray[np.int64] | None, n: int) -> None:
+        if day_type is None:
+            self.codes: NDArray[np.int64] = np.zeros(0, dtype=np.int64)
+            self.index = np.zeros(n, dtype=np.int64)
+        else:
+            self.codes, self.index = np.unique(day_type, return_inverse=True)
+        self.count = max(int(self.codes.size), 1)
+        self.sizes = np.bincount(self.index, minlength=self.count).astype(float)
+
+    def means(self, values: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Group means of a vector (g,) or of each column of a matrix (g, k)."""
+        if values.ndim == 1:
+            sums1 = np.bincount(self.index, weights=values, minlength=self.count)
+            return np.asarray(sums1 / self.sizes, dtype=float)
+        sums = np.zeros((self.count, values.shape[1]))
+        np.add.at(sums, self.index, values)
+        return np.asarray(sums / self.sizes[:, None], dtype=float)
+
+    def centre(self, values: NDArray[np.float64]) -> NDArray[np.float64]:
+        return values - self.means(values)[self.index]
+
+
 def fit_daily_model(
-    usage_kwh: ArrayLike, temperature_c: ArrayLike, options: DailyModelOptions | None = None
+    usage_kwh: ArrayLike,
+    temperature_c: ArrayLike,
+    options: DailyModelOptions | None = None,
+    day_type: ArrayLike | None = None,
 ) -> DailyModel:
-    """Select and fit the CalTRACK daily model on days with both usage and temperature."""
+    """Select and fit the CalTRACK daily model on days with both usage and temperature.
+
+    ``day_type`` (a small non-negative code per day, see ``polis.savings.closures``) gives
+    each type its own intercept; without it one intercept serves every day (CalTRACK).
+    """
     opts = options or DailyModelOptions()
     y_all = np.asarray(usage_kwh, dtype=float)
     t_all = np.asarray(temperature_c, dtype=float)
@@ -107,12 +167,30 @@ def fit_daily_model(
     n = int(y.size)
     if n < 10:
         raise ValueError(f"too few days with usage and temperature to fit ({n})")
+    types = None
+    if day_type is not None:
+        types = np.asarray(day_type, dtype=np.int64)
+        if types.shape != y_all.shape:
+            raise ValueError("day_type must give one code per day")
+        if (types < 0).any():
+            raise ValueError("day-type codes must be >= 0")
+        types = types[ok]
+    groups = _Groups(types, n)
+    g = groups.count
+    extra = g - 1  # intercepts beyond the first
     y_mean = float(y.mean())
-    yc = y - y_mean
-    ss_tot = float(yc @ yc)
+    ss_tot = float((y - y_mean) @ (y - y_mean))
+    yc = groups.centre(y)
+    ss_within = float(yc @ yc)
+    y_group = groups.means(y)
 
-    best = DailyModel(kind="intercept_only", intercept=y_mean)
-    best_score = 0.0  # adjusted R^2 of the intercept-only model
+    best_kind = "intercept_only"
+    best_beta = (0.0, 0.0)
+    best_points: tuple[float | None, float | None] = (None, None)
+    best_columns: tuple[NDArray[np.float64] | None, NDArray[np.float64] | None] = (None, None)
+    best_p: dict[str, float] = {}
+    # adjusted R^2 of the day-type-only model (0 for the intercept-only model)
+    best_score = float(_r2_adj(np.asarray(ss_within), ss_tot, n, extra)) if extra else 0.0
     tried, qualified = 1, 1
 
     def sufficient(dd: NDArray[np.float64]) -> NDArray[np.bool_]:
@@ -129,46 +207,37 @@ def fit_daily_model(
         cb = np.asarray(opts.cooling_balance_points_c, dtype=float)
         singles["cdd"] = (cb, np.maximum(t[:, None] - cb[None, :], 0.0))
 
-    t_crit_1 = t_critical(1.0 - opts.max_p_value, n - 2)
+    dof1 = n - g - 1
+    t_crit_1 = t_critical(1.0 - opts.max_p_value, dof1)
     centred: dict[str, NDArray[np.float64]] = {}
     for name, (points, dd) in singles.items():
-        xc = dd - dd.mean(axis=0)
+        xc = groups.centre(dd)
         centred[name] = xc
         sxx = np.einsum("ij,ij->j", xc, xc)
         sxy = np.einsum("ij,i->j", xc, yc)
         with np.errstate(invalid="ignore", divide="ignore"):
             beta = sxy / sxx
-            ss_res = ss_tot - beta * sxy
-            se = np.sqrt(ss_res / (n - 2) / sxx)
+            ss_res = ss_within - beta * sxy
+            se = np.sqrt(ss_res / dof1 / sxx)
             tstat = beta / se
-        valid = sufficient(dd) & (sxx > 0) & (beta > 0) & (tstat > t_crit_1)
+        valid = sufficient(dd) & (sxx > 1e-12) & (beta > 0) & (tstat > t_crit_1)
         tried += points.size
         qualified += int(valid.sum())
         if not valid.any():
             continue
-        score = np.where(valid, _r2_adj(ss_res, ss_tot, n, 1), -np.inf)
+        score = np.where(valid, _r2_adj(ss_res, ss_tot, n, extra + 1), -np.inf)
         j = int(np.argmax(score))
         if score[j] > best_score:
             best_score = float(score[j])
-            mean_dd = float(dd[:, j].mean())
-            intercept = y_mean - float(beta[j]) * mean_dd
-            p = t_two_sided_p(float(tstat[j]), n - 2)
+            p = t_two_sided_p(float(tstat[j]), dof1)
             if name == "hdd":
-                best = DailyModel(
-                    kind="hdd_only",
-                    intercept=intercept,
-                    beta_hdd=float(beta[j]),
-                    heating_balance_point_c=float(points[j]),
-                    p_values={"beta_hdd": p},
-                )
+                best_kind, best_beta = "hdd_only", (float(beta[j]), 0.0)
+                best_points, best_columns = (float(points[j]), None), (dd[:, j], None)
+                best_p = {"beta_hdd": p}
             else:
-                best = DailyModel(
-                    kind="cdd_only",
-                    intercept=intercept,
-                    beta_cdd=float(beta[j]),
-                    cooling_balance_point_c=float(points[j]),
-                    p_values={"beta_cdd": p},
-                )
+                best_kind, best_beta = "cdd_only", (0.0, float(beta[j]))
+                best_points, best_columns = (None, float(points[j])), (None, dd[:, j])
+                best_p = {"beta_cdd": p}
 
     if "hdd" in singles and "cdd" in singles:
         hb, hdd = singles["hdd"]
@@ -182,14 +251,15 @@ def fit_daily_model(
         scy = np.einsum("ni,n->i", cc, yc)[None, :]
         det = shh * scc - shc * shc
         pair_ok = (hb[:, None] <= cb[None, :]) & sufficient(hdd)[:, None] & sufficient(cdd)[None, :]
+        dof2 = n - g - 2
         with np.errstate(invalid="ignore", divide="ignore"):
             b_h = (scc * shy - shc * scy) / det
             b_c = (shh * scy - shc * shy) / det
-            ss_res = ss_tot - b_h * shy - b_c * scy
-            sigma2 = ss_res / (n - 3)
+            ss_res = ss_within - b_h * shy - b_c * scy
+            sigma2 = ss_res / dof2
             t_h = b_h / np.sqrt(sigma2 * scc / det)
             t_c = b_c / np.sqrt(sigma2 * shh / det)
-        t_crit_2 = t_critical(1.0 - opts.max_p_value, n - 3)
+        t_crit_2 = t_critical(1.0 - opts.max_p_value, dof2)
         valid = (
             pair_ok
             & (det > 1e-9 * shh * scc)
@@ -201,40 +271,56 @@ def fit_daily_model(
         tried += int((hb[:, None] <= cb[None, :]).sum())
         qualified += int(valid.sum())
         if valid.any():
-            score = np.where(valid, _r2_adj(ss_res, ss_tot, n, 2), -np.inf)
+            score = np.where(valid, _r2_adj(ss_res, ss_tot, n, extra + 2), -np.inf)
             flat = int(np.argmax(score))
             i, j = divmod(flat, score.shape[1])
             if score[i, j] > best_score:
                 best_score = float(score[i, j])
-                bh, bc = float(b_h[i, j]), float(b_c[i, j])
-                intercept = y_mean - bh * float(hdd[:, i].mean()) - bc * float(cdd[:, j].mean())
-                best = DailyModel(
-                    kind="hdd_cdd",
-                    intercept=intercept,
-                    beta_hdd=bh,
-                    beta_cdd=bc,
-                    heating_balance_point_c=float(hb[i]),
-                    cooling_balance_point_c=float(cb[j]),
-                    p_values={
-                        "beta_hdd": t_two_sided_p(float(t_h[i, j]), n - 3),
-                        "beta_cdd": t_two_sided_p(float(t_c[i, j]), n - 3),
-                    },
-                )
+                best_kind = "hdd_cdd"
+                best_beta = (float(b_h[i, j]), float(b_c[i, j]))
+                best_points = (float(hb[i]), float(cb[j]))
+                best_columns = (hdd[:, i], cdd[:, j])
+                best_p = {
+                    "beta_hdd": t_two_sided_p(float(t_h[i, j]), dof2),
+                    "beta_cdd": t_two_sided_p(float(t_c[i, j]), dof2),
+                }
 
-    predicted = best.predict(t)
-    resid = y - predicted
+    # Intercept of each day type: its mean usage less the slopes times its mean degree days.
+    intercepts = y_group.copy()
+    for beta_value, column in zip(best_beta, best_columns, strict=True):
+        if column is not None:
+            intercepts = intercepts - beta_value * groups.means(column)
+    day_intercepts: tuple[float, ...] = ()
+    if types is not None:
+        table = np.full(int(groups.codes.max()) + 1, np.nan)
+        table[groups.codes] = intercepts
+        day_intercepts = tuple(float(v) for v in table)
+    overall = float(intercepts @ groups.sizes / n)
+    model = DailyModel(
+        kind=best_kind,
+        intercept=overall,
+        beta_hdd=best_beta[0],
+        beta_cdd=best_beta[1],
+        heating_balance_point_c=best_points[0],
+        cooling_balance_point_c=best_points[1],
+        p_values=best_p,
+        day_intercepts=day_intercepts,
+    )
+    resid = y - model.predict(t, types)
     r2 = 1.0 - float(resid @ resid) / ss_tot if ss_tot > 0 else 0.0
-    regressors = {"intercept_only": 0, "hdd_only": 1, "cdd_only": 1, "hdd_cdd": 2}[best.kind]
+    regressors = {"intercept_only": 0, "hdd_only": 1, "cdd_only": 1, "hdd_cdd": 2}[best_kind]
+    regressors += extra
     return DailyModel(
-        kind=best.kind,
-        intercept=best.intercept,
-        beta_hdd=best.beta_hdd,
-        beta_cdd=best.beta_cdd,
-        heating_balance_point_c=best.heating_balance_point_c,
-        cooling_balance_point_c=best.cooling_balance_point_c,
+        kind=model.kind,
+        intercept=model.intercept,
+        beta_hdd=model.beta_hdd,
+        beta_cdd=model.beta_cdd,
+        heating_balance_point_c=model.heating_balance_point_c,
+        cooling_balance_point_c=model.cooling_balance_point_c,
         r_squared=r2,
         adjusted_r_squared=adjusted_r_squared(r2, n, regressors) if regressors else 0.0,
-        p_values=best.p_values,
+        p_values=model.p_values,
         candidates_tried=tried,
         candidates_qualified=qualified,
+        day_intercepts=day_intercepts,
     )

@@ -10,6 +10,11 @@ Design per segment:
   is detected from a simple fit, usage ~ 1 + CDD(65 °F) + HDD(50 °F): an hour of the week is
   occupied when more than 65 % of its residuals are positive.
 
+Closed days (holidays, school breaks: ``polis.savings.closures``) are a day type of their own:
+their hours use 24 further time-of-day indicators (slots 168-191) instead of their weekday's,
+and occupancy is detected for those slots like any other, so a closed week is modelled as a
+closed week rather than as a working week with huge residuals.
+
 Segmentation follows CalTRACK: ``three_month_weighted`` fits one model per calendar month on
 that month (weight 1) and its two neighbours (weight 0.5), and predicts each hour with its
 month's model; ``single`` fits one model on the whole baseline (the original LBNL form).
@@ -27,6 +32,8 @@ from numpy.typing import ArrayLike, NDArray
 from polis.savings.daily_model import fahrenheit_to_celsius
 
 HOURS_PER_WEEK = 168
+#: Time-of-week slots: the 168 hours of the week, then 24 hours of a closed day.
+SLOTS = HOURS_PER_WEEK + 24
 DEFAULT_BIN_ENDPOINTS_C: tuple[float, ...] = tuple(
     float(v) for v in fahrenheit_to_celsius([30, 45, 55, 65, 75, 90])
 )
@@ -96,8 +103,9 @@ def detect_occupancy(
     hour_of_week: NDArray[np.int64],
     weights: NDArray[np.float64],
     threshold: float,
+    slots: int = HOURS_PER_WEEK,
 ) -> NDArray[np.bool_]:
-    """Occupied hours of the week from the residuals of usage ~ 1 + CDD65F + HDD50F."""
+    """Occupied time-of-week slots from the residuals of usage ~ 1 + CDD65F + HDD50F."""
     x = np.column_stack(
         [
             np.ones_like(usage),
@@ -109,8 +117,8 @@ def detect_occupancy(
     xty = np.einsum("ni,n,n->i", x, weights, usage)
     beta = np.linalg.pinv(xtx, rcond=1e-12) @ xty
     positive = (usage - np.einsum("ni,i->n", x, beta)) > 0
-    total = np.bincount(hour_of_week, minlength=HOURS_PER_WEEK)
-    above = np.bincount(hour_of_week, weights=positive.astype(float), minlength=HOURS_PER_WEEK)
+    total = np.bincount(hour_of_week, minlength=slots)
+    above = np.bincount(hour_of_week, weights=positive.astype(float), minlength=slots)
     with np.errstate(invalid="ignore", divide="ignore"):
         share = np.where(total > 0, above / total, 0.0)
     return np.asarray(share > threshold)
@@ -118,16 +126,17 @@ def detect_occupancy(
 
 @dataclass(frozen=True, slots=True)
 class SegmentModel:
-    occupied: NDArray[np.bool_]  # per hour of week
+    occupied: NDArray[np.bool_]  # per time-of-week slot
     bin_endpoints_c: tuple[float, ...]
-    coefficients: NDArray[np.float64]
+    coefficients: NDArray[np.float64]  # SLOTS indicators, then the temperature terms
     rank: int
+    seen: NDArray[np.bool_]  # slots the segment had data for; others cannot be predicted
 
     def design(
         self, temperature_c: NDArray[np.float64], hour_of_week: NDArray[np.int64]
     ) -> NDArray[np.float64]:
         n = temperature_c.size
-        tow = np.zeros((n, HOURS_PER_WEEK))
+        tow = np.zeros((n, SLOTS))
         tow[np.arange(n), hour_of_week] = 1.0
         comps = temperature_components(temperature_c, self.bin_endpoints_c)
         occ = self.occupied[hour_of_week][:, None]
@@ -138,15 +147,16 @@ class SegmentModel:
     ) -> NDArray[np.float64]:
         comps = temperature_components(temperature_c, self.bin_endpoints_c)
         k = comps.shape[1]
-        occupied_beta = self.coefficients[HOURS_PER_WEEK : HOURS_PER_WEEK + k]
-        unoccupied_beta = self.coefficients[HOURS_PER_WEEK + k :]
+        occupied_beta = self.coefficients[SLOTS : SLOTS + k]
+        unoccupied_beta = self.coefficients[SLOTS + k :]
         occ = self.occupied[hour_of_week]
         temperature_part = np.where(
             occ,
             np.einsum("ni,i->n", comps, occupied_beta),
             np.einsum("ni,i->n", comps, unoccupied_beta),
         )
-        return np.asarray(self.coefficients[hour_of_week] + temperature_part)
+        predicted = self.coefficients[hour_of_week] + temperature_part
+        return np.asarray(np.where(self.seen[hour_of_week], predicted, np.nan))
 
 
 def _fit_segment(
@@ -158,13 +168,14 @@ def _fit_segment(
 ) -> SegmentModel:
     use = weights > 0
     y, t, how, w = usage[use], temperature_c[use], hour_of_week[use], weights[use]
-    occupied = detect_occupancy(y, t, how, w, opts.occupancy_threshold)
+    occupied = detect_occupancy(y, t, how, w, opts.occupancy_threshold, SLOTS)
     endpoints = fit_bin_endpoints(t, opts.bin_endpoints_c, opts.min_hours_per_bin)
     comps = temperature_components(t, endpoints)
     occ = occupied[how][:, None]
     temp_x = np.hstack([comps * occ, comps * ~occ])
     beta, rank = _weighted_least_squares(how, temp_x, y, w)
-    return SegmentModel(occupied, endpoints, beta, rank)
+    seen = np.bincount(how, weights=w, minlength=SLOTS) > 0
+    return SegmentModel(occupied, endpoints, beta, rank, seen)
 
 
 def _weighted_least_squares(
@@ -180,17 +191,15 @@ def _weighted_least_squares(
     the time-of-week coefficients follow as b_d = D^-1 (r_d - B b_t). Everything is built from
     bincounts and small products: no dense n x 168 matrix and no large BLAS call (which
     multi-threaded BLAS turns slow on a busy machine). A rank-deficient temperature block (a
-    bin never seen while occupied, say) gets the minimum-norm solution; an hour of the week
-    without data gets no indicator coefficient.
+    bin never seen while occupied, say) gets the minimum-norm solution; a slot without data
+    gets no indicator coefficient.
     """
     k = temp_x.shape[1]
-    d = np.bincount(how, weights=w, minlength=HOURS_PER_WEEK)
+    d = np.bincount(how, weights=w, minlength=SLOTS)
     wx = temp_x * w[:, None]
-    b = np.stack(
-        [np.bincount(how, weights=wx[:, j], minlength=HOURS_PER_WEEK) for j in range(k)], axis=1
-    )
+    b = np.stack([np.bincount(how, weights=wx[:, j], minlength=SLOTS) for j in range(k)], axis=1)
     c = np.einsum("ni,nj->ij", temp_x, wx)
-    r_d = np.bincount(how, weights=w * y, minlength=HOURS_PER_WEEK)
+    r_d = np.bincount(how, weights=w * y, minlength=SLOTS)
     r_t = np.einsum("ni,n->i", wx, y)
     seen = d > 0
     d_inv = np.where(seen, 1.0 / np.where(seen, d, 1.0), 0.0)
@@ -227,10 +236,12 @@ class HourlyModel:
         temperature_c: ArrayLike,
         hour_of_week: ArrayLike,
         calendar_month: ArrayLike,
+        closed: ArrayLike | None = None,
     ) -> NDArray[np.float64]:
-        """kWh per hour; NaN where the temperature is missing or no segment covers the month."""
+        """kWh per hour; NaN where the temperature is missing, no segment covers the month or
+        the segment never saw the hour's time-of-week slot (a closed day, say)."""
         t = np.asarray(temperature_c, dtype=float)
-        how = np.asarray(hour_of_week, dtype=np.int64)
+        how = time_of_week_slots(hour_of_week, closed)
         month = np.asarray(calendar_month, dtype=np.int64)
         out = np.full(t.shape, np.nan)
         ok = np.isfinite(t)
@@ -239,6 +250,17 @@ class HourlyModel:
             if rows.any():
                 out[rows] = segment.predict(t[rows], how[rows])
         return out
+
+
+def time_of_week_slots(hour_of_week: ArrayLike, closed: ArrayLike | None) -> NDArray[np.int64]:
+    """Slot of each hour: its hour of the week, or 168 + hour of day on a closed day."""
+    how = np.asarray(hour_of_week, dtype=np.int64)
+    if closed is None:
+        return how
+    shut = np.asarray(closed, dtype=bool)
+    if shut.shape != how.shape:
+        raise ValueError("closed must give one flag per hour")
+    return np.where(shut, HOURS_PER_WEEK + how % 24, how)
 
 
 def three_month_weights(calendar_month: NDArray[np.int64], month: int) -> NDArray[np.float64]:
@@ -258,14 +280,18 @@ def fit_hourly_model(
     hour_of_week: ArrayLike,
     calendar_month: ArrayLike,
     options: HourlyModelOptions | None = None,
+    closed: ArrayLike | None = None,
 ) -> HourlyModel:
-    """Fit TOWT on hours that have both usage and temperature."""
+    """Fit TOWT on hours that have both usage and temperature.
+
+    ``closed`` flags hours of closed days, which get time-of-day slots of their own.
+    """
     opts = options or HourlyModelOptions()
     y_all = np.asarray(usage_kwh, dtype=float)
     t_all = np.asarray(temperature_c, dtype=float)
     ok = np.isfinite(y_all) & np.isfinite(t_all)
     y, t = y_all[ok], t_all[ok]
-    how = np.asarray(hour_of_week, dtype=np.int64)[ok]
+    how = time_of_week_slots(hour_of_week, closed)[ok]
     month = np.asarray(calendar_month, dtype=np.int64)[ok]
     if y.size < HOURS_PER_WEEK * 2:
         raise ValueError(f"too few hours with usage and temperature to fit ({y.size})")

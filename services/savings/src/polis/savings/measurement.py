@@ -5,6 +5,10 @@ judge it with Guideline 14 statistics, predict the adjusted baseline for every r
 interval, and sum baseline, actual and avoided energy per local calendar month and for the
 whole period, with €, CO2 and the fractional savings uncertainty. Intervals inside an
 exclusion window (a non-routine event) are left out of both the fit and the savings.
+
+The building's calendar (closures, holidays) is an independent variable of both models: the
+daily model gives each day type its own intercept, the hourly model gives closed days their
+own time-of-day profile.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from polis.savings.calendar import (
     local_calendar,
     month_label,
 )
+from polis.savings.closures import NO_CLOSURES, BuildingCalendar, DayTypes, day_types
 from polis.savings.daily_model import DailyModel, DailyModelOptions, fit_daily_model
 from polis.savings.hourly_model import HourlyModel, HourlyModelOptions, fit_hourly_model
 from polis.savings.pricing import RateSchedule
@@ -79,6 +84,8 @@ class MeasurementOptions:
     daily_gates: Gates = HOURLY_GATES
     monthly_gates: Gates = MONTHLY_GATES
     hourly_gates: Gates = HOURLY_GATES
+    #: Day types of the daily model (closed days are always their own type).
+    day_types: DayTypes = DayTypes.DAY_OF_WEEK
     tariff: RateSchedule = field(default_factory=lambda: RateSchedule.flat(0.20))
     emission_factor: RateSchedule = field(default_factory=lambda: RateSchedule.flat(0.35))
 
@@ -200,6 +207,7 @@ def measure_daily(
     reporting: Window,
     options: MeasurementOptions,
     exclusions: Sequence[Window] = (),
+    calendar: BuildingCalendar = NO_CLOSURES,
 ) -> BuildingMeasurement:
     """Daily change-point model on local days; a day belongs to the window it starts in."""
     excluded = _excluded(daily.start_utc_seconds, exclusions)
@@ -212,19 +220,28 @@ def measure_daily(
             building, ModelKind.DAILY, "daily change-point", sufficiency, None, None
         )
     fit_rows = in_base & valid
+    types = (
+        day_types(daily.day, calendar.closed(daily.day), options.day_types)
+        if calendar or options.day_types is not DayTypes.NONE
+        else None
+    )
+
+    def of(rows: NDArray[np.bool_]) -> NDArray[np.int64] | None:
+        return None if types is None else types[rows]
+
     model = fit_daily_model(
-        daily.energy_kwh[fit_rows], daily.temperature_c[fit_rows], options.daily
+        daily.energy_kwh[fit_rows], daily.temperature_c[fit_rows], options.daily, of(fit_rows)
     )
     observed = daily.energy_kwh[fit_rows]
     stats = fit_statistics(
         observed,
-        model.predict(daily.temperature_c[fit_rows]),
+        model.predict(daily.temperature_c[fit_rows], of(fit_rows)),
         model.parameters,
         options.daily_gates,
     )
     rep = reporting.contains(daily.start_utc_seconds)
     starts = daily.start_utc_seconds[rep]
-    predicted = model.predict(daily.temperature_c[rep])
+    predicted = model.predict(daily.temperature_c[rep], of(rep))
     actual = daily.energy_kwh[rep]
     used = np.isfinite(predicted) & np.isfinite(actual) & ~excluded[rep]
     periods, cumulative = _periods(
@@ -250,6 +267,7 @@ def measure_hourly(
     reporting: Window,
     options: MeasurementOptions,
     exclusions: Sequence[Window] = (),
+    calendar: BuildingCalendar = NO_CLOSURES,
 ) -> BuildingMeasurement:
     """Hourly TOWT model on an hourly grid that covers both windows."""
     cal = local_calendar(series, options.timezone)
@@ -268,6 +286,11 @@ def measure_hourly(
             building, ModelKind.HOURLY, "hourly TOWT", sufficiency, None, None
         )
     calendar_month = (cal.month % 12) + 1
+    closed = calendar.closed(cal.day) if calendar else None
+
+    def of(rows: NDArray[np.bool_]) -> NDArray[np.bool_] | None:
+        return None if closed is None else closed[rows]
+
     fit_rows = base_hours & valid & ~excluded
     model = fit_hourly_model(
         series.energy_kwh[fit_rows],
@@ -275,16 +298,22 @@ def measure_hourly(
         cal.hour_of_week[fit_rows],
         calendar_month[fit_rows],
         options.hourly,
+        of(fit_rows),
     )
     predicted_base = model.predict(
-        series.temperature_c[fit_rows], cal.hour_of_week[fit_rows], calendar_month[fit_rows]
+        series.temperature_c[fit_rows],
+        cal.hour_of_week[fit_rows],
+        calendar_month[fit_rows],
+        of(fit_rows),
     )
     stats = fit_statistics(
         series.energy_kwh[fit_rows], predicted_base, model.parameters, options.hourly_gates
     )
     rep = reporting.contains(cal.utc_seconds)
     starts = cal.utc_seconds[rep]
-    predicted = model.predict(series.temperature_c[rep], cal.hour_of_week[rep], calendar_month[rep])
+    predicted = model.predict(
+        series.temperature_c[rep], cal.hour_of_week[rep], calendar_month[rep], of(rep)
+    )
     actual = series.energy_kwh[rep]
     used = np.isfinite(predicted) & np.isfinite(actual) & ~excluded[rep]
     periods, cumulative = _periods(starts, cal.month[rep], predicted, actual, used, stats, options)
@@ -309,9 +338,10 @@ def measure(
     kind: ModelKind,
     options: MeasurementOptions,
     exclusions: Sequence[Window] = (),
+    calendar: BuildingCalendar = NO_CLOSURES,
 ) -> BuildingMeasurement:
     """Measure savings from an hourly grid with the chosen model."""
     if kind is ModelKind.HOURLY:
-        return measure_hourly(building, series, baseline, reporting, options, exclusions)
+        return measure_hourly(building, series, baseline, reporting, options, exclusions, calendar)
     daily = daily_from_hourly(series, options.timezone)
-    return measure_daily(building, daily, baseline, reporting, options, exclusions)
+    return measure_daily(building, daily, baseline, reporting, options, exclusions, calendar)

@@ -1,8 +1,10 @@
 """Savings service settings (env POLIS_*; lists as JSON, e.g. POLIS_SAVINGS_TARIFF).
 
 The site directory is read from the municipality YAML (the same file the simulator uses):
-``municipality: <id>`` and ``buildings: [{id: <building>, neighbourhood: <id>}, ...]``; other
-keys are ignored.
+``municipality: <id>`` and ``buildings: [{id: <building>, neighbourhood: <id>,
+occupancy: {closures: [{start: "06-20", end: "09-10"}]}}, ...]``; other keys are ignored. A
+building's ``occupancy.closures`` (its school holidays, in the simulator's schema) become its
+closure calendar; ``POLIS_SAVINGS_CLOSURES`` adds closures for one building or for all.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import yaml
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
 from polis.common.settings import PolisSettings
+from polis.savings.closures import BuildingCalendar, Closure, DayTypes
 from polis.savings.measurement import MeasurementOptions, Window
 from polis.savings.pricing import RateSchedule
 from polis.savings.sites import Site, SiteDirectory
@@ -56,9 +59,31 @@ class ExclusionSetting(BaseModel):
         return Window(self.start, self.end)
 
 
+class ClosureSetting(BaseModel):
+    """Days a building is closed, inclusive: ``MM-DD`` every year or ``YYYY-MM-DD`` once."""
+
+    start: str
+    end: str
+    building: str | None = None  # None: every building (a public holiday)
+    reason: str = ""
+
+    @model_validator(mode="after")
+    def _valid(self) -> ClosureSetting:
+        self.closure()  # raises ValueError with the reason
+        return self
+
+    def closure(self) -> Closure:
+        return Closure(self.start, self.end, self.reason)
+
+
+class _Schedule(BaseModel):
+    closures: list[ClosureSetting] = Field(default_factory=list)
+
+
 class _SiteEntry(BaseModel):
     id: str
     neighbourhood: str
+    occupancy: _Schedule | None = None
 
 
 class _SitesFile(BaseModel):
@@ -85,6 +110,10 @@ class SavingsSettings(PolisSettings):
         default_factory=lambda: [RateStepSetting(rate=0.35)]
     )
     savings_exclusions: list[ExclusionSetting] = Field(default_factory=list)
+    # Closures and holidays in addition to the sites file's (``building`` absent: all buildings).
+    savings_closures: list[ClosureSetting] = Field(default_factory=list)
+    # Day types of the daily model: day_of_week, weekday_weekend or none (CalTRACK).
+    savings_daily_day_types: DayTypes = DayTypes.DAY_OF_WEEK
     savings_monthly_max_cv_rmse: float = Field(default=0.15, gt=0)
     savings_monthly_max_abs_nmbe: float = Field(default=0.05, gt=0)
     savings_hourly_max_cv_rmse: float = Field(default=0.30, gt=0)
@@ -125,6 +154,7 @@ class SavingsSettings(PolisSettings):
                 self.savings_monthly_max_cv_rmse, self.savings_monthly_max_abs_nmbe
             ),
             hourly_gates=hourly_gates,
+            day_types=self.savings_daily_day_types,
             tariff=RateSchedule.of([(s.valid_from, s.rate) for s in self.savings_tariff]),
             emission_factor=RateSchedule.of(
                 [(s.valid_from, s.rate) for s in self.savings_emission_factor]
@@ -150,6 +180,16 @@ def load_sites(path: Path) -> SiteDirectory:
         )
         raise ValueError(f"{path}: {fields}") from None
     return SiteDirectory(
-        {b.id: Site(b.id, b.neighbourhood, parsed.municipality) for b in parsed.buildings},
+        {
+            b.id: Site(
+                b.id,
+                b.neighbourhood,
+                parsed.municipality,
+                BuildingCalendar(
+                    tuple(c.closure() for c in b.occupancy.closures) if b.occupancy else ()
+                ),
+            )
+            for b in parsed.buildings
+        },
         default_municipality=parsed.municipality,
     )

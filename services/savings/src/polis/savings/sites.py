@@ -1,10 +1,12 @@
-"""Where each building sits: its neighbourhood and municipality (for tags and report scopes)."""
+"""Where each building sits (neighbourhood, municipality: tags and report scopes), its calendar."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+
+from polis.savings.closures import NO_CLOSURES, BuildingCalendar
 
 
 class ScopeKind(StrEnum):
@@ -18,6 +20,7 @@ class Site:
     building: str
     neighbourhood: str
     municipality: str
+    calendar: BuildingCalendar = NO_CLOSURES  # closures from the sites file
 
 
 @dataclass(frozen=True, slots=True)

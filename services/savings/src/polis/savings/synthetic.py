@@ -13,6 +13,7 @@ from datetime import datetime
 import numpy as np
 
 from polis.savings.calendar import HourlySeries, _calendar
+from polis.savings.closures import NO_CLOSURES, BuildingCalendar
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,8 +46,12 @@ def synthetic_building(
     reduction: float = 0.0,
     reduction_start: datetime | None = None,
     timezone: str = "Europe/Athens",
+    calendar: BuildingCalendar = NO_CLOSURES,
 ) -> SyntheticData:
-    """Hourly data for a building in a Mediterranean climate (mean 17 °C, ±10 °C seasonal)."""
+    """Hourly data for a building in a Mediterranean climate (mean 17 °C, ±10 °C seasonal).
+
+    On the days ``calendar`` closes the building it is unoccupied all day.
+    """
     b = building or SyntheticBuilding()
     rng = np.random.default_rng(seed)
     cal = _calendar(int(start.timestamp()), hours, timezone)
@@ -60,7 +65,12 @@ def synthetic_building(
         + 1.5 * weather_noise
     )
     weekday = cal.hour_of_week // 24
-    occupied = (weekday < b.weekdays) & (hour >= b.open_hour) & (hour < b.close_hour)
+    occupied = (
+        (weekday < b.weekdays)
+        & (hour >= b.open_hour)
+        & (hour < b.close_hour)
+        & ~calendar.closed(cal.day)
+    )
     load = (
         b.base_kw
         + b.occupied_kw * occupied
