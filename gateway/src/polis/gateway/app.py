@@ -29,6 +29,7 @@ from polis.gateway.api.routes import (
     savings,
     webhooks,
 )
+from polis.gateway.caching import AsyncTtlCache
 from polis.gateway.dashboard import routes as dashboard
 from polis.gateway.db.engine import make_engine, migrate, session_factory
 from polis.gateway.db.models import ApiKey
@@ -37,6 +38,7 @@ from polis.gateway.peers.catalogue_cache import CatalogueCache
 from polis.gateway.peers.clients import Peers
 from polis.gateway.plan_watch import PlanWatcher
 from polis.gateway.readings import ReadingsStore
+from polis.gateway.security.key_cache import KeyCache
 from polis.gateway.security.keys import key_from_bootstrap
 from polis.gateway.security.ratelimit import TokenBuckets
 from polis.gateway.security.roles import Role
@@ -101,6 +103,7 @@ def create_app(
 
         readings_store = InfluxStore.from_settings(settings)
     store: ReadingsStore = readings_store
+    clock = settings.clock()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -127,6 +130,10 @@ def create_app(
             readings=store,
             buckets=TokenBuckets(settings.rate_limit_per_s, settings.rate_limit_burst),
             webhooks=dispatcher,
+            clock=clock,
+            keys=KeyCache(settings.key_cache_ttl_s),
+            last_values=AsyncTtlCache(settings.last_values_cache_ttl_s),
+            reports=AsyncTtlCache(settings.savings_cache_ttl_s, max_entries=1_000),
         )
         resumed = await dispatcher.resume()
         watcher = PlanWatcher(cache.get, peers.current_plan, dispatcher, settings.plan_poll_s)

@@ -39,6 +39,11 @@ class GatewaySettings(PolisSettings):
     rate_limit_per_s: float = Field(default=20.0, gt=0)
     rate_limit_burst: int = Field(default=40, ge=1)
 
+    # How long resolved API keys, last values and savings reports are served from memory.
+    key_cache_ttl_s: float = Field(default=30.0, ge=0)
+    last_values_cache_ttl_s: float = Field(default=1.0, ge=0)
+    savings_cache_ttl_s: float = Field(default=30.0, ge=0)
+
     webhook_max_attempts: int = Field(default=5, ge=1, le=20)
     webhook_backoff_s: float = Field(default=2.0, gt=0)
     webhook_timeout_s: float = Field(default=5.0, gt=0)

@@ -9,12 +9,14 @@ from typing import Annotated
 
 from fastapi import Depends, Path, Request, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
 
 from polis.gateway.api.problems import Problem
 from polis.gateway.db.models import ApiKey
 from polis.gateway.domain.catalogue import Catalogue
 from polis.gateway.security import keys
+from polis.gateway.security.key_cache import KeyRecord, verify
 from polis.gateway.security.ratelimit import retry_after_header
 from polis.gateway.security.roles import Principal, Role
 from polis.gateway.security.tokens import InvalidToken, decode_token
@@ -30,7 +32,7 @@ bearer = HTTPBearer(
 )
 
 
-def get_state(request: Request) -> GatewayState:
+async def get_state(request: Request) -> GatewayState:
     state: GatewayState = request.app.state.gateway
     return state
 
@@ -50,28 +52,43 @@ def _unauthorised(detail: str) -> Problem:
     return Problem(401, "Not authenticated", detail, headers={"WWW-Authenticate": "Bearer"})
 
 
-def _principal_from_key(session: Session, plaintext: str) -> Principal:
+def _load_key(sessions: sessionmaker[Session], key_id: str) -> KeyRecord | None:
+    with sessions() as session:
+        row = session.get(ApiKey, key_id)
+        if row is None:
+            return None
+        return KeyRecord(
+            secret_hash=row.secret_hash,
+            principal=Principal(
+                subject=f"key:{row.id}",
+                role=Role(row.role),
+                buildings=frozenset(row.buildings),
+                neighbourhood=row.neighbourhood,
+                rate_per_s=row.rate_per_s,
+            ),
+            revoked=row.revoked_at is not None,
+        )
+
+
+async def _principal_from_key(state: GatewayState, plaintext: str) -> Principal:
     parts = keys.split_key(plaintext)
     if parts is None:
         raise _unauthorised("malformed API key")
     key_id, secret = parts
-    row = session.get(ApiKey, key_id)
-    # Hash and compare even when the id is unknown, so timing does not reveal which ids exist.
-    stored = row.secret_hash if row is not None else keys.hash_secret("")
-    if not keys.secret_matches(secret, stored) or row is None or row.revoked_at is not None:
+    record = state.keys.get(key_id)
+    if record is None:
+        generation = state.keys.generation
+        record = await run_in_threadpool(_load_key, state.sessions, key_id)
+        if record is not None:
+            state.keys.put(key_id, record, generation)
+    principal = verify(record, secret)
+    if principal is None:
         raise _unauthorised("invalid or revoked API key")
-    return Principal(
-        subject=f"key:{row.id}",
-        role=Role(row.role),
-        buildings=frozenset(row.buildings),
-        neighbourhood=row.neighbourhood,
-        rate_per_s=row.rate_per_s,
-    )
+    return principal
 
 
-def authenticate(
+async def authenticate(
     state: StateDep,
-    session: SessionDep,
     api_key: Annotated[str | None, Security(api_key_header)] = None,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)] = None,
 ) -> Principal:
@@ -79,7 +96,7 @@ def authenticate(
     if not token:
         raise _unauthorised("send an API key in X-API-Key or a bearer token")
     if keys.looks_like_key(token):
-        principal = _principal_from_key(session, token)
+        principal = await _principal_from_key(state, token)
     else:
         settings = state.settings
         try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from polis.mv.v1 import savings_pb2
@@ -78,3 +79,12 @@ def cumulative_avoided(periods: list[dict[str, Any]]) -> list[tuple[str, float]]
         total += p["avoided_kwh"]
         out.append((p["period"], total))
     return out
+
+
+@dataclass(frozen=True, slots=True)
+class ServedReport:
+    """A report as this gateway serves it: the data, and its JSON (validated against
+    SavingsOut once). Cached and shared between requests: read it, never change it."""
+
+    data: dict[str, Any]
+    json: bytes

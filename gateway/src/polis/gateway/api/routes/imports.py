@@ -52,6 +52,8 @@ async def import_csv(
     if len(body) > MAX_BYTES:
         raise Problem(413, "Too large", f"body: larger than {MAX_BYTES} bytes", field="body")
     response = await state.peers.import_csv(body, source)
+    # Imported history can change any baseline: no cached report may outlive an import.
+    state.reports.clear()
     if response.errors:
         first = response.errors[0]
         errors = [{"line": e.line, "field": e.field, "message": e.reason} for e in response.errors]

@@ -8,7 +8,7 @@ from fastapi import APIRouter
 from sqlalchemy import select
 
 from polis.gateway import audit
-from polis.gateway.api.deps import PrincipalDep, SessionDep
+from polis.gateway.api.deps import PrincipalDep, SessionDep, StateDep
 from polis.gateway.api.problems import Problem
 from polis.gateway.api.schemas import KeyCreate, KeyCreated, KeyOut
 from polis.gateway.db.models import ApiKey
@@ -58,11 +58,12 @@ def list_keys(principal: PrincipalDep, session: SessionDep) -> list[dict[str, ob
 
 
 @router.delete("/{key_id}", status_code=204)
-def revoke_key(key_id: str, principal: PrincipalDep, session: SessionDep) -> None:
+def revoke_key(key_id: str, principal: PrincipalDep, session: SessionDep, state: StateDep) -> None:
     require(is_admin(principal), "only admins manage keys")
     row = session.get(ApiKey, key_id)
     if row is None:
         raise Problem(404, "Not found", f"no key {key_id}", field="key_id")
     row.revoked_at = datetime.now(UTC)
     session.commit()
+    state.keys.invalidate(key_id)
     audit.record(session, principal, "key.revoke", "ok", detail={"key_id": key_id})

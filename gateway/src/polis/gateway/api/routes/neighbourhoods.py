@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from fastapi import APIRouter
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -32,13 +32,13 @@ async def aggregate(
         p for b in buildings for p in catalogue.points_of(b) if p.quantity == "active_power"
     ]
     rows = []
+    now = state.clock.now()
     if power_points:
         ids = [p.id for p in power_points]
-        rows = await run_in_threadpool(lambda: state.readings.last({"point": ids}))
+        rows = await run_in_threadpool(lambda: state.readings.last({"point": ids}, now=now))
     values = {r.tags.get("point", ""): r.value for r in rows}
     load_kw, pv_kw = split_power(power_points, values)
     flexibility: float | None = 0.0
-    now = datetime.now(UTC)
     for building in buildings:
         try:
             plan = await state.peers.current_plan(building)

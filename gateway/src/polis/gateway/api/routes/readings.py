@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import StreamingResponse
-from pydantic import AwareDatetime
+from pydantic import AwareDatetime, TypeAdapter
 from starlette.concurrency import run_in_threadpool
 
 from polis.gateway.api.deps import CatalogueDep, PrincipalDep, StateDep
@@ -23,6 +22,7 @@ from polis.gateway.domain.paging import PagingError, decode_cursor, encode_curso
 from polis.gateway.domain.tabular import csv_lines
 from polis.gateway.readings import Aggregate, ReadingsStore, Row
 from polis.gateway.security.roles import Principal, can_read_building, require
+from polis.gateway.state import GatewayState
 
 router = APIRouter(tags=["readings"], responses=PEER_RESPONSES)
 
@@ -178,11 +178,11 @@ async def readings(
 
 
 async def _last_values(
-    store: ReadingsStore, catalogue: Catalogue, ids: list[str]
+    store: ReadingsStore, catalogue: Catalogue, ids: list[str], now: datetime
 ) -> list[LastValue]:
     if not ids:
         return []
-    rows = await run_in_threadpool(lambda: store.last({"point": ids}))
+    rows = await run_in_threadpool(lambda: store.last({"point": ids}, now=now))
     out = []
     for row in sorted(rows, key=lambda r: r.tags.get("point", "")):
         info = catalogue.points.get(row.tags.get("point", ""))
@@ -202,6 +202,20 @@ async def _last_values(
     return out
 
 
+_LAST_VALUES = TypeAdapter(list[LastValue])
+
+
+async def last_values_json(state: GatewayState, catalogue: Catalogue, ids: list[str]) -> bytes:
+    """The newest value of each point as JSON, at the gateway clock's "now" (briefly cached:
+    every caller asking for the same points within the TTL shares one store query)."""
+
+    async def load() -> bytes:
+        values = await _last_values(state.readings, catalogue, ids, state.clock.now())
+        return _LAST_VALUES.dump_json(values)
+
+    return await state.last_values.get(tuple(ids), load)
+
+
 @router.get("/readings/last", response_model=list[LastValue], summary="Newest value per point")
 async def last_values(
     state: StateDep,
@@ -209,9 +223,9 @@ async def last_values(
     catalogue: CatalogueDep,
     point: Annotated[list[str], Query()] = [],  # noqa: B006
     building: str | None = None,
-) -> list[LastValue]:
+) -> Response:
     ids = resolve_points(principal, catalogue, point, building)
-    return await _last_values(state.readings, catalogue, ids)
+    return Response(await last_values_json(state, catalogue, ids), media_type="application/json")
 
 
 @router.get(
@@ -236,8 +250,7 @@ async def live(
         until = loop.time() + LIVE_MAX_S
         while loop.time() < until and not await request.is_disconnected():
             try:
-                values = await _last_values(state.readings, catalogue, ids)
-                data = json.dumps([v.model_dump(mode="json") for v in values])
+                data = (await last_values_json(state, catalogue, ids)).decode()
                 yield f"event: readings\ndata: {data}\n\n"
             except Exception:  # the store is down: tell the client, keep the stream
                 yield 'event: unavailable\ndata: {"service":"influxdb"}\n\n'

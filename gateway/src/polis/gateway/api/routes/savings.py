@@ -76,7 +76,7 @@ async def fetch_report(
     baseline_end: datetime,
     reporting_start: datetime,
     reporting_end: datetime,
-) -> dict[str, Any]:
+) -> domain.ServedReport:
     if baseline_end <= baseline_start:
         raise Problem(
             422,
@@ -92,17 +92,24 @@ async def fetch_report(
             field="reporting_end",
         )
     authorise_scope(principal, catalogue, scope, scope_id)
-    request = savings_pb2.ReportRequest(
-        baseline_start=_ts(baseline_start),
-        baseline_end=_ts(baseline_end),
-        reporting_start=_ts(reporting_start),
-        reporting_end=_ts(reporting_end),
-    )
-    setattr(request, scope.value, scope_id)
-    report = await state.peers.savings_report(request)
     # Neighbourhood schemes see aggregates only, never per-building results.
     per_building = principal.role is not Role.NEIGHBOURHOOD_SCHEME
-    return domain.report_dict(report, scope.value, scope_id, per_building=per_building)
+    periods = (baseline_start, baseline_end, reporting_start, reporting_end)
+
+    async def load() -> domain.ServedReport:
+        request = savings_pb2.ReportRequest(
+            baseline_start=_ts(baseline_start),
+            baseline_end=_ts(baseline_end),
+            reporting_start=_ts(reporting_start),
+            reporting_end=_ts(reporting_end),
+        )
+        setattr(request, scope.value, scope_id)
+        report = await state.peers.savings_report(request)
+        data = domain.report_dict(report, scope.value, scope_id, per_building=per_building)
+        return domain.ServedReport(data, SavingsOut.model_validate(data).model_dump_json().encode())
+
+    # Authorised above; the cached report depends only on what was asked and the role's view.
+    return await state.reports.get((scope.value, scope_id, *periods, per_building), load)
 
 
 Start = Annotated[AwareDatetime, Query(examples=["2025-01-01T00:00:00Z"])]
@@ -121,7 +128,7 @@ async def report(
     reporting_end: Start,
     format: ReportFormat = ReportFormat.JSON,
 ) -> Any:
-    data = await fetch_report(
+    served = await fetch_report(
         state,
         principal,
         catalogue,
@@ -134,11 +141,11 @@ async def report(
     )
     if format is ReportFormat.CSV:
         return StreamingResponse(
-            iter(csv_lines(("scope", *domain.PERIOD_FIELDS), domain.csv_rows(data))),
+            iter(csv_lines(("scope", *domain.PERIOD_FIELDS), domain.csv_rows(served.data))),
             media_type="text/csv",
             headers={"Content-Disposition": f'attachment; filename="savings-{scope.value}.csv"'},
         )
-    return data
+    return Response(served.json, media_type="application/json")
 
 
 @router.get(
@@ -158,7 +165,7 @@ async def chart(
     reporting_start: Start,
     reporting_end: Start,
 ) -> Response:
-    data = await fetch_report(
+    served = await fetch_report(
         state,
         principal,
         catalogue,
@@ -169,8 +176,8 @@ async def chart(
         reporting_start,
         reporting_end,
     )
-    months = domain.monthly(data["total"])
-    cumulative = [v for _, v in domain.cumulative_avoided(data["total"])]
+    months = domain.monthly(served.data["total"])
+    cumulative = [v for _, v in domain.cumulative_avoided(served.data["total"])]
     svg = savings_chart(
         [p["period"] for p in months],
         [p["baseline_kwh"] for p in months],
