@@ -45,6 +45,8 @@ def build_app(settings: SavingsSettings, influx: InfluxStore) -> SavingsApp:
         energy_device=settings.savings_energy_device,
         generation_device=settings.savings_generation_device,
         excluded_devices=settings.savings_excluded_devices,
+        storage_devices=settings.savings_storage_devices,
+        storage_power_point=settings.savings_storage_power_point,
         exclusions=[Exclusion(e.window(), e.building) for e in settings.savings_exclusions],
         closures=[BuildingClosure(c.closure(), c.building) for c in settings.savings_closures],
     )

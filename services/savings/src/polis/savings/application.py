@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from polis.common.logging import get_logger
 from polis.savings.aggregate import combine_periods
@@ -25,7 +26,7 @@ from polis.savings.measurement import (
     measure_hourly,
 )
 from polis.savings.metered import add_generation, subtract_submeter
-from polis.savings.series_builder import daily_series, hourly_series, is_daily
+from polis.savings.series_builder import Point, daily_series, hourly_series, is_daily
 from polis.savings.sites import Scope, Site, SiteDirectory
 from polis.savings.store import MeterStore, reading_sample
 from polis.savings.sufficiency import Sufficiency
@@ -80,6 +81,8 @@ class SavingsApp:
         energy_device: str = "main",
         generation_device: str | None = None,
         excluded_devices: Sequence[str] = (),
+        storage_devices: Sequence[str] = (),
+        storage_power_point: str | None = None,
         exclusions: Sequence[Exclusion] = (),
         closures: Sequence[BuildingClosure] = (),
     ) -> None:
@@ -89,6 +92,8 @@ class SavingsApp:
         self.energy_device = energy_device
         self.generation_device = generation_device
         self.excluded_devices = tuple(excluded_devices)
+        self.storage_devices = tuple(storage_devices)
+        self.storage_power_point = storage_power_point
         self.exclusions = tuple(exclusions)
         self.closures = tuple(closures)
 
@@ -126,9 +131,13 @@ class SavingsApp:
             # and the public), which follow their own drivers, not weather or occupancy.
             sub = self.store.energy(building, excluded.format(building=building), start, end)
             energy = subtract_submeter(energy, sub)
+        energy, storage_metered = self._without_storage(building, energy, start, end)
         temperature = self.store.temperature(building, start, end)
         daily_data = is_daily(energy)
-        chosen = kind or (ModelKind.DAILY if daily_data else ModelKind.HOURLY)
+        # Unmetered storage behind the meter reshapes the hourly load by the state of the
+        # battery, not by weather or occupancy; daily totals are nearly unaffected by it.
+        unmetered_storage = self.sites.site(building).storage and not storage_metered
+        chosen = kind or (ModelKind.DAILY if daily_data or unmetered_storage else ModelKind.HOURLY)
         exclusions = [
             e.window for e in self.exclusions if e.building is None or e.building == building
         ]
@@ -152,6 +161,26 @@ class SavingsApp:
         return measure_daily(
             building, days, baseline, reporting, self.options, exclusions, calendar
         )
+
+    def _without_storage(
+        self, building: str, energy: list[Point], start: datetime, end: datetime
+    ) -> tuple[list[Point], bool]:
+        """Consumption less the storage's net charging; True when storage flows were found.
+
+        A battery's charging and discharging are not consumption (its losses, being inside
+        the storage system, go with it): a storage meter is subtracted like a sub-metered
+        load, or else the storage power point's hourly mean.
+        """
+        found = False
+        for device in self.storage_devices:
+            flows = self.store.energy(building, device.format(building=building), start, end)
+            if flows:
+                energy, found = subtract_submeter(energy, flows), True
+        if not found and self.storage_power_point:
+            flows = self.store.power_energy(building, self.storage_power_point, start, end)
+            if flows:
+                energy, found = subtract_submeter(energy, flows), True
+        return energy, found
 
     def report(
         self, scope: Scope, baseline: Window, reporting: Window, kind: ModelKind | None = None

@@ -84,6 +84,7 @@ class _SiteEntry(BaseModel):
     id: str
     neighbourhood: str
     occupancy: _Schedule | None = None
+    battery: dict[str, object] | None = None  # present: storage behind the main meter
 
 
 class _SitesFile(BaseModel):
@@ -103,6 +104,11 @@ class SavingsSettings(PolisSettings):
     savings_generation_device: str | None = "{building}-pv"
     # Sub-meters whose loads lie outside the measurement boundary, subtracted from consumption.
     savings_excluded_devices: list[str] = Field(default_factory=lambda: ["{building}-ev"])
+    # Storage behind the main meter (charging positive): its flows are not consumption. Read
+    # from a storage meter device, else from the hourly mean of the building's storage power
+    # point (kW) as the adapter records it.
+    savings_storage_devices: list[str] = Field(default_factory=lambda: ["{building}-battery"])
+    savings_storage_power_point: str | None = "battery-power"
     savings_tariff: list[RateStepSetting] = Field(
         default_factory=lambda: [RateStepSetting(rate=0.20)]
     )
@@ -188,6 +194,7 @@ def load_sites(path: Path) -> SiteDirectory:
                 BuildingCalendar(
                     tuple(c.closure() for c in b.occupancy.closures) if b.occupancy else ()
                 ),
+                storage=b.battery is not None,
             )
             for b in parsed.buildings
         },

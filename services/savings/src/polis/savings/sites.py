@@ -21,6 +21,8 @@ class Site:
     neighbourhood: str
     municipality: str
     calendar: BuildingCalendar = NO_CLOSURES  # closures from the sites file
+    #: Electrical storage (a battery) behind the main meter, per the sites file.
+    storage: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -70,6 +70,12 @@ class MeterStore(Protocol):
         """Outdoor temperature (°C) at one building in [start, end), by time."""
         ...
 
+    def power_energy(
+        self, building: str, point: str, start: datetime, end: datetime
+    ) -> list[Point]:
+        """kWh per hour from the hourly mean of a building's power point (kW) named ``point``."""
+        ...
+
 
 class InfluxMeterStore:
     def __init__(self, influx: InfluxStore) -> None:
@@ -93,6 +99,25 @@ class InfluxMeterStore:
         return merge_preferring(
             self._points(tags, start, end), self._metered_temperature(building, start, end)
         )
+
+    def power_energy(
+        self, building: str, point: str, start: datetime, end: datetime
+    ) -> list[Point]:
+        rows = self._influx.query_window(
+            start,
+            end,
+            {
+                "building": building,
+                "quantity": "active_power",
+                "unit": "kW",
+                "point": Suffix(f"/{point}"),
+                "quality": MEASURED_QUALITIES,
+            },
+            HOUR,
+            Aggregate.MEAN,
+        )
+        # the mean power over an hour, in kW, is the hour's energy in kWh
+        return sorted((r.time, r.value) for r in rows)
 
     def _metered_energy(
         self, building: str, device: str, start: datetime, end: datetime
@@ -139,23 +164,36 @@ class InfluxMeterStore:
         return sorted((r.time, r.value) for r in rows)
 
 
+_SeriesKey = tuple[tuple[str, str], ...]
+
+
 class MemoryMeterStore:
     def __init__(self) -> None:
-        self.points: dict[tuple[tuple[tuple[str, str], ...], int], float] = {}
+        # one series per distinct tag set: time (ns) -> value
+        self.series: dict[_SeriesKey, dict[int, float]] = {}
+
+    @property
+    def points(self) -> dict[tuple[_SeriesKey, int], float]:
+        """Every stored point by (tags, time in ns)."""
+        return {(tags, ns): v for tags, values in self.series.items() for ns, v in values.items()}
 
     def write(self, samples: Sequence[Sample]) -> int:
         for sample in samples:
-            key = (tuple(sorted(sample.tags.items())), sample.time_ns)
-            self.points[key] = float(sample.fields["value"])
+            key = tuple(sorted(sample.tags.items()))
+            self.series.setdefault(key, {})[sample.time_ns] = float(sample.fields["value"])
         return len(samples)
 
     def _select(self, wanted: dict[str, str], start: datetime, end: datetime) -> list[Point]:
         lo, hi = to_ns(start), to_ns(end)
-        out = []
-        for (tags, ns), value in self.points.items():
+        out: list[Point] = []
+        for tags, values in self.series.items():
             found = dict(tags)
-            if lo <= ns < hi and all(found.get(k) == v for k, v in wanted.items()):
-                out.append((datetime.fromtimestamp(ns / 1e9, tz=start.tzinfo), value))
+            if all(found.get(k) == v for k, v in wanted.items()):
+                out.extend(
+                    (datetime.fromtimestamp(ns / 1e9, tz=start.tzinfo), value)
+                    for ns, value in values.items()
+                    if lo <= ns < hi
+                )
         return sorted(out)
 
     def energy(self, building: str, device: str, start: datetime, end: datetime) -> list[Point]:
@@ -166,3 +204,8 @@ class MemoryMeterStore:
     def temperature(self, building: str, start: datetime, end: datetime) -> list[Point]:
         wanted = {"building": building, "device": WEATHER_DEVICE, "quantity": OUTDOOR_TEMPERATURE}
         return self._select(wanted, start, end)
+
+    def power_energy(
+        self, building: str, point: str, start: datetime, end: datetime
+    ) -> list[Point]:
+        return []  # holds imported interval data only, no adapter readings
