@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -96,9 +96,10 @@ def completed(
     """Primary decisions completed into a full solution of the model.
 
     Each decision is fixed, or with ``slack`` kept within that many units of its value
-    inside the same interval of its domain (levels and on/off choices stay fixed). CP-SAT
-    then propagates (and, unless ``first_only``, optimises) the rest: states, grid exchange,
-    peak, comfort slacks. ``None`` when the decisions break a hard constraint.
+    inside the same interval of its domain (levels and on/off choices stay fixed) and hinted
+    at its value. CP-SAT then propagates (and, unless ``first_only``, optimises) the rest:
+    states, grid exchange, peak, comfort slacks. ``None`` when the decisions break a hard
+    constraint.
     """
     trial = pm.model.clone()
     domains = trial.proto.variables
@@ -107,22 +108,29 @@ def completed(
         if var.index in pm.free_literals and slack:
             continue
         lo = hi = value
-        if slack:
-            bounds = list(domains[var.index].domain)
+        bounds = list(domains[var.index].domain)
+        if slack and bounds != [0, 1]:
             for start, end in zip(bounds[::2], bounds[1::2], strict=True):
                 if start <= value <= end:
                     lo, hi = max(start, value - slack), min(end, value + slack)
+            trial.add_hint(copy, value)
         trial.add_linear_constraint(copy, lo, hi)
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 1
     solver.parameters.max_time_in_seconds = max(0.05, time_limit_s)
     solver.parameters.stop_after_first_solution = first_only
+    if not first_only:
+        solver.parameters.relative_gap_limit = COMPLETION_GAP
     status = solver.solve(trial)
     return solver if status in (cp_model.OPTIMAL, cp_model.FEASIBLE) else None
 
 
 # how far (in power units) a rounded LP schedule's continuous powers may move to fit
 ROUNDING_SLACK = 10
+# an optimising completion stops this close to its own bound
+COMPLETION_GAP = 0.001
+# the most an optimising completion of a rounded LP point may take (s)
+COMPLETION_S = 0.6
 
 
 def baseline_solution(pm: PlanModel, time_limit_s: float) -> cp_model.CpSolver | None:
@@ -232,16 +240,55 @@ def _top_up(rounded: list[float], deficit: float, ev: EVSession, lp: Sequence[fl
         deficit -= add
 
 
+def _choice_bounds(
+    pm: PlanModel, decisions: Sequence[tuple[cp_model.IntVar, int]]
+) -> dict[int, tuple[int, int]]:
+    """The discrete part of rounded decisions, as variable bounds for the LP.
+
+    An on/off decision or a level is fixed; a semi-continuous power keeps the interval of
+    its domain that the rounded value lies in (off, or between its minimum and maximum);
+    continuous powers and free literals are left to the LP.
+    """
+    domains = pm.model.proto.variables
+    out: dict[int, tuple[int, int]] = {}
+    for var, value in decisions:
+        if var.index in pm.free_literals:
+            continue
+        bounds = list(domains[var.index].domain)
+        if bounds == [0, 1]:
+            out[var.index] = (value, value)
+            continue
+        if len(bounds) == 2:
+            continue
+        for start, end in zip(bounds[::2], bounds[1::2], strict=True):
+            if start <= value <= end:
+                out[var.index] = (start, end)
+    return out
+
+
+def _in_domain(pm: PlanModel, var: cp_model.IntVar, value: float) -> int:
+    """``value`` rounded to the nearest value of ``var``'s domain."""
+    bounds = list(pm.model.proto.variables[var.index].domain)
+    target = round(value)
+    candidates = [
+        min(max(target, int(lo)), int(hi)) for lo, hi in zip(bounds[::2], bounds[1::2], strict=True)
+    ]
+    return min(candidates, key=lambda v: abs(v - target))
+
+
 def lp_rounded_solution(
     pm: PlanModel, lp: LpRelaxation, time_limit_s: float
 ) -> cp_model.CpSolver | None:
-    """The LP point rounded load by load onto the discrete choices, then completed.
+    """The LP point rounded onto the discrete choices, the rest re-optimised, then completed.
 
     Deferrable loads take the single run where the LP uses them most; zones with levels track
     the LP's temperature; on/off heaters and EV minimum powers are rounded with the error
-    carried to the next slot; continuous powers keep their LP values (within
-    ``ROUNDING_SLACK``). If CP-SAT cannot complete all of them together in 70 % of the time,
-    loads are taken one at a time and a load that does not fit keeps its own schedule.
+    carried to the next slot. With those choices fixed, the LP is solved again, so the
+    continuous powers (batteries, tanks, continuous heat pumps, EV charging rates) adapt to
+    them; CP-SAT then completes that point, each continuous power within
+    ``ROUNDING_SLACK`` of its LP value. If that fails, the rounded LP point itself is
+    completed, and then loads are taken one at a time, a load that does not fit keeping its
+    own schedule.
     """
     deadline = time.perf_counter() + time_limit_s
     rounded: list[list[tuple[cp_model.IntVar, int]]] = []
@@ -255,7 +302,17 @@ def lp_rounded_solution(
                 baseline = next(s for s in bv.baseline.loads if s.load_id == load.id)
                 own.append(lv.decide(baseline.power_kw))
     together = [d for load in rounded for d in load]
-    solver = completed(pm, together, 0.7 * time_limit_s, slack=ROUNDING_SLACK)
+    refit = lp_relaxation(pm.model, 0.3 * time_limit_s, _choice_bounds(pm, together))
+    if refit is not None:
+        point = [(var, _in_domain(pm, var, refit.values[var.index])) for var, _ in together]
+        remaining = deadline - time.perf_counter()
+        solver = completed(
+            pm, point, min(COMPLETION_S, 0.7 * remaining), ROUNDING_SLACK, first_only=False
+        )
+        if solver is not None:
+            return solver
+    remaining = deadline - time.perf_counter()
+    solver = completed(pm, together, 0.6 * remaining, slack=ROUNDING_SLACK)
     if solver is not None:
         return solver
     kept: list[tuple[cp_model.IntVar, int]] = []
@@ -298,23 +355,32 @@ def _literal_terms(literal: int, sign: int, terms: dict[int, float]) -> float:
     return float(sign)
 
 
-def lp_relaxation(model: cp_model.CpModel, time_limit_s: float = 10.0) -> LpRelaxation | None:
+def lp_relaxation(
+    model: cp_model.CpModel,
+    time_limit_s: float = 10.0,
+    narrowed: Mapping[int, tuple[int, int]] | None = None,
+) -> LpRelaxation | None:
     """Solve the linear relaxation of a CP-SAT model with GLOP.
 
     Integer domains become their hull, linear rows are kept, implications ``a => b`` become
     ``b >= a`` and every other enforced constraint is dropped. Each step only removes
     restrictions, so the LP optimum is a valid lower bound on the model's optimum.
+
+    ``narrowed`` (variable index to bounds) restricts some variables further; the optimum is
+    then a bound only for the model restricted the same way (the rounding uses it so).
     """
     proto = model.proto
     request = linear_solver_pb2.MPModelRequest()
     request.solver_type = linear_solver_pb2.MPModelRequest.GLOP_LINEAR_PROGRAMMING
-    request.solver_time_limit_seconds = time_limit_s
+    request.solver_time_limit_seconds = max(0.05, time_limit_s)
     lp = request.model
-    for var in proto.variables:
+    narrowed = narrowed or {}
+    for index, var in enumerate(proto.variables):
         domain = var.domain
         column = lp.variable.add()
-        column.lower_bound = _lp_bound(domain[0])
-        column.upper_bound = _lp_bound(domain[len(domain) - 1])
+        lo, hi = narrowed.get(index, (domain[0], domain[len(domain) - 1]))
+        column.lower_bound = _lp_bound(lo)
+        column.upper_bound = _lp_bound(hi)
     for constraint in proto.constraints:
         enforced = len(constraint.enforcement_literal)
         if enforced == 1 and constraint.has_bool_and():
