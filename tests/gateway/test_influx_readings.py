@@ -8,6 +8,8 @@ import httpx
 import pytest
 
 from polis.common.influx import InfluxStore, Sample, to_ns
+from polis.common.influxd import InfluxServer
+from polis.gateway.influx_readings import InfluxReadings
 
 from .conftest import SAMPLES, STEP, T0, create_keys, make_rows, power_value
 from .fakes import PeerServers, catalogue_points
@@ -19,7 +21,10 @@ API = "/api/v1"
 
 @pytest.fixture
 def influx_gateway(
-    influx_store: InfluxStore, peers: PeerServers, tmp_path_factory: pytest.TempPathFactory
+    influx_server: InfluxServer,
+    influx_store: InfluxStore,
+    peers: PeerServers,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[tuple[Running, dict[str, str]]]:
     info = {p.id: p for p in catalogue_points()}
     samples = []
@@ -38,7 +43,7 @@ def influx_gateway(
         samples.append(Sample("reading", tags, {"value": value}, to_ns(time)))
     influx_store.write(samples)
     settings = gateway_settings(tmp_path_factory.mktemp("influx") / "gw.db", peers.addresses)
-    with run_gateway(settings, influx_store) as gw:
+    with run_gateway(settings, InfluxReadings(influx_store, influx_server.token)) as gw:
         yield gw, create_keys(gw)
 
 
@@ -61,3 +66,37 @@ def test_window_means_and_last_values_from_influxdb(
     assert raw["next_cursor"] is not None
     by_point = {v["point"]: v["value"] for v in last}
     assert by_point["town-hall/main-meter/power"] == power_value(0, SAMPLES - 1)
+
+
+def test_raw_pages_follow_the_time_then_point_order(
+    influx_gateway: tuple[Running, dict[str, str]],
+) -> None:
+    """Two points share every timestamp, so pages often end between the two rows of one
+    instant: the cursor must resume at the second, neither repeating nor skipping a row."""
+    gw, keys = influx_gateway
+    ids = ["town-hall/main-meter/power", "school-1/main-meter/power"]
+    params = {"start": T0.isoformat(), "end": (T0 + SAMPLES * STEP).isoformat(), "point": ids}
+    seen: list[tuple[str, str, float]] = []
+    cursor = None
+    with httpx.Client(base_url=gw.base_url, headers={"X-API-Key": keys["admin"]}) as c:
+        for _ in range(30):
+            paging = {"limit": 5, "cursor": cursor} if cursor else {"limit": 5}
+            page = c.get(f"{API}/readings", params={**params, **paging}).json()
+            seen += [(i["time"], i["point"], i["value"]) for i in page["items"]]
+            cursor = page["next_cursor"]
+            if cursor is None:
+                break
+        csv_text = c.get(f"{API}/readings", params={**params, "format": "csv"}).text
+    expected = sorted(
+        (
+            (T0 + i * STEP).isoformat().replace("+00:00", "Z"),
+            point,
+            power_value(b, i),
+        )
+        for b, point in ((1, ids[1]), (0, ids[0]))
+        for i in range(SAMPLES)
+    )
+    assert seen == expected
+    lines = csv_text.splitlines()
+    assert lines[0] == "point,time,value"
+    assert [line.split(",") for line in lines[1:]] == [[p, t, repr(v)] for t, p, v in expected]

@@ -99,9 +99,9 @@ def create_app(
         ensure_bootstrap_key(session, settings)
 
     if readings_store is None:
-        from polis.common.influx import InfluxStore
+        from polis.gateway.influx_readings import InfluxReadings
 
-        readings_store = InfluxStore.from_settings(settings)
+        readings_store = InfluxReadings.from_settings(settings)
     store: ReadingsStore = readings_store
     clock = settings.clock()
 
@@ -151,6 +151,9 @@ def create_app(
             await dispatcher.close()
             await client.aclose()
             await peers.close()
+            close_store = getattr(store, "aclose", None)
+            if close_store is not None:
+                await close_store()
             engine.dispose()
 
     app = FastAPI(

@@ -1,29 +1,48 @@
-"""The readings store the gateway queries: polis.common.influx.InfluxStore satisfies it.
+"""The readings store the gateway queries (gateway.influx_readings.InfluxReadings in service).
 
-Calls are blocking (influxdb-client is synchronous) and run in a worker thread.
+Window and last-value queries are blocking and run in a worker thread. Raw rows, which can be a
+year of 15-minute data per point, come from ``raw_rows``: a coroutine returning compact tuples
+in the API's order, paged by position (keyset), never by offset.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
 from polis.common.influx import Aggregate, InfluxError, Row
 
-__all__ = ["Aggregate", "InfluxError", "ReadingsStore", "Row"]
+__all__ = ["MAX_POINTS", "After", "Aggregate", "InfluxError", "RawRow", "ReadingsStore", "Row"]
+
+# Points in one raw query: each is a bound parameter of the query.
+MAX_POINTS = 1_000
+
+# (time as RFC 3339 UTC text, point id, value), ordered by time, then point id.
+RawRow = tuple[str, str, float]
+
+
+@dataclass(frozen=True, slots=True)
+class After:
+    """A position in the (time, point) order: the last row a previous page returned."""
+
+    time: str  # RFC 3339 UTC, as the store returned it
+    point: str
 
 
 class ReadingsStore(Protocol):
-    def query_range(
+    async def raw_rows(
         self,
         start: datetime,
         stop: datetime,
-        tags: Mapping[str, str | Sequence[str]],
+        points: Sequence[str],
         *,
-        limit: int | None = None,
-        offset: int = 0,
-    ) -> list[Row]: ...
+        limit: int,
+        after: After | None = None,
+    ) -> list[RawRow]:
+        """Up to ``limit`` rows of ``points`` in [start, stop), after ``after``, in order."""
+        ...
 
     def query_window(
         self,

@@ -18,15 +18,25 @@ from polis.gateway.api.problems import PEER_RESPONSES, Problem
 from polis.gateway.api.routes.catalogue import check_building
 from polis.gateway.api.schemas import LastValue, ReadingOut, ReadingsPage
 from polis.gateway.domain.catalogue import Catalogue
-from polis.gateway.domain.paging import PagingError, decode_cursor, encode_cursor, parse_window
-from polis.gateway.domain.tabular import csv_lines
-from polis.gateway.readings import Aggregate, ReadingsStore, Row
+from polis.gateway.domain.paging import (
+    PagingError,
+    decode_after,
+    decode_cursor,
+    encode_after,
+    encode_cursor,
+    parse_window,
+    rfc3339,
+)
+from polis.gateway.domain.tabular import raw_rows_csv, raw_rows_json
+from polis.gateway.readings import MAX_POINTS, After, Aggregate, ReadingsStore, Row
 from polis.gateway.security.roles import Principal, can_read_building, require
 from polis.gateway.state import GatewayState
 
 router = APIRouter(tags=["readings"], responses=PEER_RESPONSES)
 
-CSV_CHUNK = 5_000
+CSV_CHUNK = 10_000
+# A page of raw rows: a year of one 15-minute series (35,040 rows) fits in one.
+MAX_PAGE = 50_000
 MAX_SPAN = timedelta(days=400)
 LIVE_MAX_S = 3600.0
 
@@ -69,12 +79,6 @@ def _sort_key(row: Row) -> tuple[datetime, str]:
     return row.time, row.tags.get("point", "")
 
 
-def _range_chunk(
-    store: ReadingsStore, start: datetime, end: datetime, point_id: str, offset: int
-) -> list[Row]:
-    return store.query_range(start, end, {"point": point_id}, limit=CSV_CHUNK, offset=offset)
-
-
 async def _csv_stream(
     store: ReadingsStore,
     ids: list[str],
@@ -83,28 +87,40 @@ async def _csv_stream(
     every: timedelta | None,
     fn: Aggregate,
 ) -> AsyncIterator[str]:
-    def rows_of(chunk: list[Row]) -> list[tuple[object, ...]]:
-        return [(r.tags.get("point", ""), r.time.isoformat(), repr(r.value)) for r in chunk]
-
-    lines = csv_lines(("point", "time", "value"), [])
-    for line in lines:
-        yield line
-    for point_id in ids:
-        if every is not None:
+    yield "point,time,value\n"
+    if not ids:
+        return
+    if every is not None:
+        for point_id in ids:
             chunk = await run_in_threadpool(
                 store.query_window, start, end, {"point": point_id}, every, fn
             )
-            for line in list(csv_lines((), rows_of(chunk)))[1:]:
-                yield line
-            continue
-        offset = 0
-        while True:
-            chunk = await run_in_threadpool(_range_chunk, store, start, end, point_id, offset)
-            for line in list(csv_lines((), rows_of(chunk)))[1:]:
-                yield line
-            if len(chunk) < CSV_CHUNK:
-                break
-            offset += CSV_CHUNK
+            chunk.sort(key=_sort_key)
+            yield raw_rows_csv((rfc3339(r.time), point_id, r.value) for r in chunk)
+        return
+    after: After | None = None
+    while True:
+        rows = await store.raw_rows(start, end, ids, limit=CSV_CHUNK, after=after)
+        if rows:
+            yield raw_rows_csv(rows)
+        if len(rows) < CSV_CHUNK:
+            return
+        after = After(rows[-1][0], rows[-1][1])
+
+
+async def _raw_page(
+    store: ReadingsStore,
+    ids: list[str],
+    start: datetime,
+    end: datetime,
+    limit: int,
+    after: After | None,
+) -> Response:
+    rows = await store.raw_rows(start, end, ids, limit=limit + 1, after=after)
+    more = len(rows) > limit
+    del rows[limit:]
+    cursor = encode_after(After(rows[-1][0], rows[-1][1])) if more else None
+    return Response(raw_rows_json(rows, cursor), media_type="application/json")
 
 
 @router.get(
@@ -112,6 +128,11 @@ async def _csv_stream(
     response_model=ReadingsPage,
     responses={200: {"content": {"text/csv": {}}}},
     summary="Readings over a time range, raw or aggregated per window",
+    description=(
+        "Raw rows come in (time, point) order, up to `limit` per page (a year of one "
+        "15-minute series fits one page); pass `next_cursor` back as `cursor` for the next. "
+        "CSV streams every row of the range without paging."
+    ),
 )
 async def readings(
     state: StateDep,
@@ -124,16 +145,17 @@ async def readings(
     window: Annotated[str | None, Query(description="Aggregation window, e.g. 15m, 1h")] = None,
     fn: Aggregate = Aggregate.MEAN,
     format: Format = Format.JSON,
-    limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1000,
     cursor: str | None = None,
-) -> ReadingsPage | StreamingResponse:
+) -> ReadingsPage | Response:
     if end <= start:
         raise Problem(422, "Invalid request", "end: must be after start", field="end")
     if end - start > MAX_SPAN:
         raise Problem(422, "Invalid request", "end: range longer than 400 days", field="end")
     try:
         every = parse_window(window) if window else None
-        offset = decode_cursor(cursor)
+        offset = decode_cursor(cursor) if every is not None else 0
+        after = decode_after(cursor) if every is None else None
     except PagingError as error:
         raise _paging_problem(error) from None
     if every is not None and (end - start) / every > state.settings.readings_max_rows:
@@ -141,6 +163,10 @@ async def readings(
             422, "Invalid request", "window: too many windows for this range", field="window"
         )
     ids = resolve_points(principal, catalogue, point, building)
+    if len(ids) > MAX_POINTS:
+        raise Problem(
+            422, "Invalid request", f"point: at most {MAX_POINTS} points per query", field="point"
+        )
     start, end = start.astimezone(UTC), end.astimezone(UTC)
     store = state.readings
     if format is Format.CSV:
@@ -153,19 +179,13 @@ async def readings(
         return ReadingsPage(
             items=[], next_cursor=None, window=window, fn=fn.value if every else None
         )
+    if every is None:
+        return await _raw_page(store, ids, start, end, limit, after)
     if offset + limit > state.settings.readings_max_rows * 10:
         raise Problem(
             422, "Invalid request", "cursor: page too deep; narrow the range", field="cursor"
         )
-    tags = {"point": ids}
-    if every is not None:
-        rows = await run_in_threadpool(store.query_window, start, end, tags, every, fn)
-    else:
-        # Influx limits per series: fetching offset+limit+1 from each series is enough to cut
-        # the global (time, point) order at the right place.
-        rows = await run_in_threadpool(
-            lambda: store.query_range(start, end, tags, limit=offset + limit + 1, offset=0)
-        )
+    rows = await run_in_threadpool(store.query_window, start, end, {"point": ids}, every, fn)
     rows.sort(key=_sort_key)
     page = rows[offset : offset + limit]
     more = len(rows) > offset + limit

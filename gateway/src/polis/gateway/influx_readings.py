@@ -1,0 +1,179 @@
+"""The gateway's readings store on InfluxDB: raw rows straight from Flux CSV, the rest through
+polis.common.influx.InfluxStore.
+
+Raw rows are the one large result the gateway serves (a year of 15-minute data is 35,040 rows
+per point). They are read with one Flux query per page over InfluxDB's HTTP query API (httpx,
+asynchronous, so no worker thread waits on it) and parsed column by column from the CSV into
+(time text, point, value) tuples: no per-row dict, datetime or model object. The Flux is built
+the way InfluxStore builds it: every caller value is bound in a ``params`` record by
+``polis.common.influx.bind``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+
+from polis.common.influx import READING, Aggregate, InfluxError, InfluxStore, Row, bind
+from polis.common.settings import PolisSettings
+from polis.gateway.domain.paging import parse_rfc3339
+from polis.gateway.readings import MAX_POINTS, After, RawRow
+
+
+def raw_flux(n_points: int, after: bool) -> str:
+    """The Flux of one page of raw rows; values come from ``params`` (see raw_params)."""
+    if not 1 <= n_points <= MAX_POINTS:
+        raise ValueError(f"point: between 1 and {MAX_POINTS} points per query")
+    points = " or ".join(f"r.point == params.p{i}" for i in range(n_points))
+    lines = [
+        "from(bucket: params.bucket)",
+        "  |> range(start: params.start, stop: params.stop)",
+        '  |> filter(fn: (r) => r._measurement == params.measurement and r._field == "value")',
+        f"  |> filter(fn: (r) => {points})",
+    ]
+    if after:
+        lines.insert(0, "after = time(v: params.after_time)")
+        lines.append(
+            "  |> filter(fn: (r) => r._time > after or "
+            "(r._time == after and r.point > params.after_point))"
+        )
+    lines += [
+        '  |> keep(columns: ["_time", "_value", "point"])',
+        "  |> group()",
+        '  |> sort(columns: ["_time", "point"])',
+        "  |> limit(n: params.n)",
+    ]
+    return "\n".join(lines)
+
+
+def raw_params(
+    bucket: str,
+    start: datetime,
+    stop: datetime,
+    points: Sequence[str],
+    limit: int,
+    after: After | None,
+) -> dict[str, Any]:
+    params: dict[str, Any] = {
+        "bucket": bucket,
+        "start": start,
+        "stop": stop,
+        "measurement": READING,
+        "n": int(limit),
+    }
+    if after is not None:
+        # The range may start at the cursor (floored to microseconds, so never past it).
+        params["start"] = max(start, parse_rfc3339(after.time))
+        params["after_time"] = after.time
+        params["after_point"] = after.point
+    for i, point in enumerate(points):
+        params[f"p{i}"] = point
+    return params
+
+
+def parse_raw_csv(text: str) -> list[RawRow]:
+    """Rows of an InfluxDB CSV answer with columns _time, _value and point."""
+    rows: list[RawRow] = []
+    header: list[str] | None = None
+    t = v = p = 0
+    for record in csv.reader(text.splitlines()):
+        if not record or not any(record):
+            header = None  # a blank line ends a table
+            continue
+        if header is None:
+            header = record
+            t, v, p = header.index("_time"), header.index("_value"), header.index("point")
+            continue
+        rows.append((record[t], record[p], float(record[v])))
+    return rows
+
+
+class InfluxReadings:
+    """ReadingsStore over one InfluxDB bucket."""
+
+    def __init__(self, store: InfluxStore, token: str, timeout_s: float = 10.0) -> None:
+        self.store = store
+        self._url = store.url.rstrip("/") + "/api/v2/query"
+        self._headers = {
+            "Authorization": f"Token {token}",
+            "Accept": "application/csv",
+            "Content-Type": "application/json",
+        }
+        self._org = store.org
+        self._timeout_s = timeout_s
+        self._client: httpx.AsyncClient | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    @classmethod
+    def from_settings(cls, settings: PolisSettings) -> InfluxReadings:
+        return cls(
+            InfluxStore.from_settings(settings),
+            settings.influx_token.get_secret_value(),
+            settings.influx_timeout_ms / 1000,
+        )
+
+    def _http(self) -> httpx.AsyncClient:
+        # Connections belong to the event loop that opened them.
+        loop = asyncio.get_running_loop()
+        if self._client is None or self._loop is not loop:
+            self._client = httpx.AsyncClient(timeout=self._timeout_s)
+            self._loop = loop
+        return self._client
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    async def raw_rows(
+        self,
+        start: datetime,
+        stop: datetime,
+        points: Sequence[str],
+        *,
+        limit: int,
+        after: After | None = None,
+    ) -> list[RawRow]:
+        if not points:
+            return []
+        query = bind(
+            raw_flux(len(points), after is not None),
+            raw_params(self.store.bucket, start, stop, points, limit, after),
+        )
+        body = {"query": query, "dialect": {"header": True, "annotations": []}}
+        try:
+            response = await self._http().post(
+                self._url, params={"org": self._org}, headers=self._headers, json=body
+            )
+        except httpx.HTTPError as error:
+            raise InfluxError(f"query on {self.store.url} failed: {error}") from error
+        if response.status_code != 200:
+            raise InfluxError(
+                f"query on {self.store.url} failed: HTTP {response.status_code} "
+                f"{response.text[:200]}"
+            )
+        return parse_raw_csv(response.text)
+
+    def query_window(
+        self,
+        start: datetime,
+        stop: datetime,
+        tags: Mapping[str, str | Sequence[str]],
+        every: timedelta,
+        fn: Aggregate = Aggregate.MEAN,
+    ) -> list[Row]:
+        return self.store.query_window(start, stop, tags, every, fn)
+
+    def last(
+        self,
+        tags: Mapping[str, str | Sequence[str]],
+        *,
+        since: timedelta = timedelta(days=30),
+        now: datetime | None = None,
+    ) -> list[Row]:
+        return self.store.last(tags, since=since, now=now)
