@@ -12,6 +12,7 @@ import pytest
 
 from polis.adapter.buffer import BufferFull, DurableBuffer
 from polis.adapter.config import iter_points, parse_config
+from polis.adapter.journal import PendingJournal
 from polis.adapter.metrics import AdapterMetrics
 from polis.adapter.model import Quality, Reading
 from polis.adapter.sink import ReadingEncoder, ReadingSink
@@ -142,3 +143,52 @@ async def test_outage_buffers_and_replays_in_order(tmp_path: Path) -> None:
     assert buf.depth == 0
     times = [int(line.rsplit(" ", 1)[1]) for line in writer.lines]
     assert times == list(range(40))
+
+
+def test_journal_recovers_complete_lines_in_order(tmp_path: Path) -> None:
+    journal = PendingJournal(tmp_path / "j")
+    journal.append(["a 1", "b 2"])
+    closed = journal.rotate()
+    journal.append(["c 3"])
+    # a write cut short by a kill: the line without its newline was never complete
+    with (tmp_path / "j" / "pending-999999999999.log").open("w") as cut:
+        cut.write("d 4\ne 5 partial")
+    again = PendingJournal(tmp_path / "j")
+    segments, lines = again.recover()
+    assert lines == ["a 1", "b 2", "c 3", "d 4"]
+    assert closed in segments
+    PendingJournal.discard(segments)
+    assert again.segments() == [again._path]
+    again.close()
+    assert again.segments() == []  # the empty current segment goes too
+
+
+async def test_sink_journal_survives_a_kill_between_flushes(tmp_path: Path) -> None:
+    encoder, pid = encoder_for_one_point()
+    writer = FlakyWriter()
+    buf = DurableBuffer(tmp_path / "b.sqlite", max_readings=10_000)
+    journal = PendingJournal(tmp_path / "j")
+    sink = ReadingSink(encoder, writer, buf, AdapterMetrics(), batch_size=4, journal=journal)
+
+    def readings(start: int, n: int) -> list[Reading]:
+        return [Reading(pid, float(i), "degC", Quality.GOOD, i) for i in range(start, start + n)]
+
+    sink.submit(readings(0, 3))
+    assert await sink.flush()
+    writer.down = True
+    sink.submit(readings(3, 3))
+    assert not await sink.flush()  # 3..5 go to the buffer
+    sink.submit(readings(6, 5))  # 6..10 only in memory and the journal, then the process dies
+    buf.close()
+
+    writer.down = False
+    buf = DurableBuffer(tmp_path / "b.sqlite", max_readings=10_000)
+    restarted = ReadingSink(
+        encoder, writer, buf, AdapterMetrics(), journal=PendingJournal(tmp_path / "j")
+    )
+    assert buf.depth == 8  # the buffered three and the journaled five
+    restarted.submit(readings(11, 2))
+    assert await restarted.flush()
+    times = [int(line.rsplit(" ", 1)[1]) for line in writer.lines]
+    assert times == list(range(13))
+    assert buf.depth == 0

@@ -22,6 +22,7 @@ from polis.adapter.config import (
 from polis.adapter.control import CommandService, CommandTarget
 from polis.adapter.driver import Driver
 from polis.adapter.grpc_api import SERVICE_NAME, AdapterControlServicer
+from polis.adapter.journal import PendingJournal
 from polis.adapter.metrics import AdapterMetrics
 from polis.adapter.modbus.client import EndpointPool
 from polis.adapter.modbus.driver import ModbusDriver
@@ -72,6 +73,7 @@ class Adapter:
         self.buffer = DurableBuffer(
             settings.state_dir / "buffer.sqlite", settings.buffer_max_readings
         )
+        self.journal = PendingJournal(settings.state_dir / "journal")
         self.sink = ReadingSink(
             ReadingEncoder(self.points, self.units),
             self.writer,
@@ -80,6 +82,7 @@ class Adapter:
             batch_size=settings.batch_size,
             flush_interval_s=settings.flush_interval_s,
             warn_fraction=settings.buffer_warn_fraction,
+            journal=self.journal,
         )
         self.audit = AuditLog(settings.state_dir / "audit.jsonl")
         self._pool = EndpointPool()
@@ -173,5 +176,6 @@ class Adapter:
         self._pool.close()
         if self._bacnet is not None:
             self._bacnet.close()
+        self.journal.close()
         self.buffer.close()
         log.info("adapter stopped")

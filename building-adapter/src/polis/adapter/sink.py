@@ -1,8 +1,10 @@
 """From readings to InfluxDB: encoding, batching, and the durable buffer on failure.
 
-Readings are encoded to line protocol once, batched, and written. When a write fails the
-batch goes to the :class:`~polis.adapter.buffer.DurableBuffer`; while the buffer holds
-anything, new batches queue behind it so InfluxDB receives every reading in order.
+Readings are encoded to line protocol once, journaled, batched, and written. When a write
+fails the batch goes to the :class:`~polis.adapter.buffer.DurableBuffer`; while the buffer
+holds anything, new batches queue behind it so InfluxDB receives every reading in order. The
+:class:`~polis.adapter.journal.PendingJournal` covers the readings between two flushes, so a
+killed process loses none of them.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Protocol
 
 from polis.adapter.buffer import BufferFull, DurableBuffer
 from polis.adapter.config import PointRef
+from polis.adapter.journal import PendingJournal
 from polis.adapter.metrics import AdapterMetrics
 from polis.adapter.model import Quality, Reading
 from polis.common.influx import READING
@@ -79,6 +82,7 @@ class ReadingSink:
         flush_interval_s: float = 1.0,
         warn_fraction: float = 0.8,
         retry_max_s: float = 30.0,
+        journal: PendingJournal | None = None,
     ) -> None:
         self._encoder = encoder
         self._writer = writer
@@ -93,7 +97,19 @@ class ReadingSink:
         self._lock = asyncio.Lock()
         self._stopping = False
         self.dropped_full = 0
+        self._journal = journal
+        if journal is not None:
+            self._recover(journal)
         metrics.buffer_depth.set(buffer.depth)
+
+    def _recover(self, journal: PendingJournal) -> None:
+        """Move what a killed process journaled into the buffer, before any new reading."""
+        segments, lines = journal.recover()
+        for start in range(0, len(lines), self.batch_size):
+            self._store(lines[start : start + self.batch_size])
+        journal.discard(segments)
+        if lines:
+            log.warning("journaled readings recovered into the buffer", readings=len(lines))
 
     @property
     def pending(self) -> int:
@@ -101,7 +117,10 @@ class ReadingSink:
 
     def submit(self, readings: Sequence[Reading]) -> None:
         """Queue readings (non-blocking); a full batch wakes the writer."""
-        self._pending.extend(self._encoder.encode_many(readings))
+        lines = self._encoder.encode_many(readings)
+        if self._journal is not None:
+            self._journal.append(lines)
+        self._pending.extend(lines)
         if len(self._pending) >= self.batch_size:
             self._wake.set()
 
@@ -124,6 +143,8 @@ class ReadingSink:
     async def flush(self) -> bool:
         """Write queued readings; True when InfluxDB took everything (buffer empty)."""
         async with self._lock:
+            # the journal segment holds exactly the pending lines: take both together
+            segment = self._journal.rotate() if self._journal and self._pending else None
             batches = []
             while self._pending:
                 batches.append(self._pending[: self.batch_size])
@@ -134,6 +155,8 @@ class ReadingSink:
                     continue
                 ok = False
                 self._store(lines)
+            if segment is not None:
+                PendingJournal.discard([segment])
             return ok
 
     async def _write(self, lines: list[str]) -> bool:
