@@ -128,7 +128,8 @@ def _report(settings: SavingsSettings, args: argparse.Namespace) -> int:
         t = report.total[-1]
         print(
             f"avoided {t.avoided_kwh:,.0f} kWh ± {t.uncertainty_90_kwh:,.0f} (90 %), "
-            f"€{t.avoided_eur:,.0f}, {t.avoided_co2_kg:,.0f} kg CO2"
+            f"€{t.avoided_eur:,.0f} (bill €{t.baseline_eur:,.0f} → €{t.actual_eur:,.0f}), "
+            f"{t.avoided_co2_kg:,.0f} kg CO2"
         )
     print("wrote " + ", ".join(str(p) for p in paths))
     return 0

@@ -17,7 +17,7 @@ def combine_periods(series: Iterable[Iterable[PeriodSavings]]) -> tuple[PeriodSa
     sums: dict[str, list[float]] = {}
     for periods in series:
         for p in periods:
-            acc = sums.setdefault(p.period, [0.0] * 8)
+            acc = sums.setdefault(p.period, [0.0] * 10)
             acc[0] += p.baseline_kwh
             acc[1] += p.actual_kwh
             acc[2] += p.avoided_kwh
@@ -26,6 +26,8 @@ def combine_periods(series: Iterable[Iterable[PeriodSavings]]) -> tuple[PeriodSa
             acc[5] += p.points
             acc[6] += p.uncertainty_68_kwh**2
             acc[7] += p.uncertainty_90_kwh**2
+            acc[8] += p.baseline_eur
+            acc[9] += p.actual_eur
     labels = sorted(k for k in sums if k != TOTAL) + ([TOTAL] if TOTAL in sums else [])
     return tuple(
         PeriodSavings(
@@ -38,6 +40,8 @@ def combine_periods(series: Iterable[Iterable[PeriodSavings]]) -> tuple[PeriodSa
             points=int(sums[label][5]),
             uncertainty_68_kwh=math.sqrt(sums[label][6]),
             uncertainty_90_kwh=math.sqrt(sums[label][7]),
+            baseline_eur=sums[label][8],
+            actual_eur=sums[label][9],
         )
         for label in labels
     )

@@ -101,6 +101,11 @@ class PeriodSavings:
     points: int
     uncertainty_68_kwh: float
     uncertainty_90_kwh: float
+    #: Cost of the adjusted baseline and of the actual energy at the tariff in force at each
+    #: interval; avoided_eur = baseline_eur - actual_eur. Under a time-of-use tariff, energy
+    #: moved to cheap hours lowers the bill even when kWh do not fall.
+    baseline_eur: float = 0.0
+    actual_eur: float = 0.0
 
     @property
     def fractional_savings(self) -> float:
@@ -166,16 +171,20 @@ def _summarise(
     a = float(actual[rows].sum())
     avoided = baseline[rows] - actual[rows]
     m = int(rows.sum())
+    baseline_eur = float((baseline[rows] * eur_rate[rows]).sum())
+    actual_eur = float((actual[rows] * eur_rate[rows]).sum())
     return PeriodSavings(
         period=label,
         baseline_kwh=b,
         actual_kwh=a,
         avoided_kwh=b - a,
-        avoided_eur=float((avoided * eur_rate[rows]).sum()),
+        avoided_eur=baseline_eur - actual_eur,
         avoided_co2_kg=float((avoided * co2_rate[rows]).sum()),
         points=m,
         uncertainty_68_kwh=savings_uncertainty(stats, b, m, 0.68) if m else 0.0,
         uncertainty_90_kwh=savings_uncertainty(stats, b, m, 0.90) if m else 0.0,
+        baseline_eur=baseline_eur,
+        actual_eur=actual_eur,
     )
 
 
@@ -186,10 +195,10 @@ def _periods(
     actual: NDArray[np.float64],
     used: NDArray[np.bool_],
     stats: FitStatistics,
-    options: MeasurementOptions,
+    eur: NDArray[np.float64],
+    co2: NDArray[np.float64],
 ) -> tuple[tuple[PeriodSavings, ...], tuple[PeriodSavings, ...]]:
-    eur = options.tariff.at(starts)
-    co2 = options.emission_factor.at(starts)
+    """Monthly and running totals; ``eur`` and ``co2`` are each interval's rates."""
     monthly: list[PeriodSavings] = []
     running: list[PeriodSavings] = []
     for m in np.unique(months).tolist():
@@ -244,8 +253,12 @@ def measure_daily(
     predicted = model.predict(daily.temperature_c[rep], of(rep))
     actual = daily.energy_kwh[rep]
     used = np.isfinite(predicted) & np.isfinite(actual) & ~excluded[rep]
+    # a daily model has no hourly shape: a day is valued at the mean rate of its hours
+    hours, tz = daily.hours[rep], options.timezone
+    eur = options.tariff.mean_over_hours(starts, hours, tz)
+    co2 = options.emission_factor.mean_over_hours(starts, hours, tz)
     periods, cumulative = _periods(
-        starts, daily.month[rep], predicted, actual, used, stats, options
+        starts, daily.month[rep], predicted, actual, used, stats, eur, co2
     )
     return BuildingMeasurement(
         building,
@@ -316,7 +329,9 @@ def measure_hourly(
     )
     actual = series.energy_kwh[rep]
     used = np.isfinite(predicted) & np.isfinite(actual) & ~excluded[rep]
-    periods, cumulative = _periods(starts, cal.month[rep], predicted, actual, used, stats, options)
+    eur = options.tariff.at(starts, options.timezone)
+    co2 = options.emission_factor.at(starts, options.timezone)
+    periods, cumulative = _periods(starts, cal.month[rep], predicted, actual, used, stats, eur, co2)
     return BuildingMeasurement(
         building,
         ModelKind.HOURLY,

@@ -24,6 +24,8 @@ def period_dict(p: PeriodSavings) -> dict[str, Any]:
         "actual_kwh": _num(p.actual_kwh),
         "avoided_kwh": _num(p.avoided_kwh),
         "avoided_eur": _num(p.avoided_eur),
+        "baseline_eur": _num(p.baseline_eur),
+        "actual_eur": _num(p.actual_eur),
         "avoided_co2_kg": _num(p.avoided_co2_kg),
         "fractional_savings": _num(p.fractional_savings),
         "uncertainty_68_kwh": _num(p.uncertainty_68_kwh),
@@ -92,6 +94,8 @@ CSV_COLUMNS = (
     "fractional_savings",
     "uncertainty_68_kwh",
     "uncertainty_90_kwh",
+    "baseline_eur",
+    "actual_eur",
 )
 
 

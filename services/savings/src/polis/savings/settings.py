@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -19,7 +20,7 @@ from pydantic import BaseModel, Field, ValidationError, field_validator, model_v
 from polis.common.settings import PolisSettings
 from polis.savings.closures import BuildingCalendar, Closure, DayTypes
 from polis.savings.measurement import MeasurementOptions, Window
-from polis.savings.pricing import RateSchedule
+from polis.savings.pricing import DAY_MINUTES, WEEKDAYS, RateSchedule, RateStep, TouPeriod
 from polis.savings.sites import Site, SiteDirectory
 from polis.savings.statistics import Gates
 from polis.savings.sufficiency import SufficiencyRules
@@ -27,16 +28,71 @@ from polis.savings.sufficiency import SufficiencyRules
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-class RateStepSetting(BaseModel):
-    valid_from: datetime = EPOCH
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+EVERY_DAY: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class TouPeriodSetting(BaseModel):
+    """A time-of-use rate on local weekdays between two local times (``24:00`` = midnight)."""
+
+    days: list[Weekday] = Field(default_factory=lambda: list(EVERY_DAY), min_length=1)
+    start: str = Field(pattern=r"^\d\d:\d\d$")
+    end: str = Field(pattern=r"^\d\d:\d\d$")
     rate: float = Field(ge=0)
 
-    @field_validator("valid_from")
+    @staticmethod
+    def _minutes(text: str) -> int:
+        hours, minutes = int(text[:2]), int(text[3:])
+        if minutes >= 60 or hours * 60 + minutes > DAY_MINUTES:
+            raise ValueError(f"{text} is not a time of day")
+        return hours * 60 + minutes
+
+    @model_validator(mode="after")
+    def _valid(self) -> TouPeriodSetting:
+        self.period()
+        return self
+
+    def period(self) -> TouPeriod:
+        return TouPeriod(
+            frozenset(WEEKDAYS.index(d) for d in self.days),
+            self._minutes(self.start),
+            self._minutes(self.end),
+            self.rate,
+        )
+
+
+class RateStepSetting(BaseModel):
+    """A rate in force from ``valid_from`` (until the next step or ``valid_to``).
+
+    ``rate`` is the flat rate, or the base rate of a time-of-use step whose ``periods`` set
+    other rates at given hours.
+    """
+
+    valid_from: datetime = EPOCH
+    valid_to: datetime | None = None
+    rate: float = Field(ge=0)
+    periods: list[TouPeriodSetting] = Field(default_factory=list)
+
+    @field_validator("valid_from", "valid_to")
     @classmethod
-    def _aware(cls, value: datetime) -> datetime:
-        if value.tzinfo is None:
-            raise ValueError("valid_from needs a UTC offset")
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("needs a UTC offset")
         return value
+
+    @model_validator(mode="after")
+    def _valid(self) -> RateStepSetting:
+        self.step()
+        return self
+
+    def step(self) -> RateStep:
+        return RateStep(
+            self.valid_from, self.rate, tuple(p.period() for p in self.periods), self.valid_to
+        )
+
+
+def rate_schedule(steps: list[RateStepSetting]) -> RateSchedule:
+    return RateSchedule(tuple(s.step() for s in steps))
 
 
 class ExclusionSetting(BaseModel):
@@ -142,6 +198,7 @@ class SavingsSettings(PolisSettings):
     def _not_empty(cls, value: list[RateStepSetting]) -> list[RateStepSetting]:
         if not value:
             raise ValueError("needs at least one step")
+        rate_schedule(value)  # steps must join without gaps or overlaps
         return value
 
     def measurement_options(self) -> MeasurementOptions:
@@ -161,10 +218,8 @@ class SavingsSettings(PolisSettings):
             ),
             hourly_gates=hourly_gates,
             day_types=self.savings_daily_day_types,
-            tariff=RateSchedule.of([(s.valid_from, s.rate) for s in self.savings_tariff]),
-            emission_factor=RateSchedule.of(
-                [(s.valid_from, s.rate) for s in self.savings_emission_factor]
-            ),
+            tariff=rate_schedule(self.savings_tariff),
+            emission_factor=rate_schedule(self.savings_emission_factor),
         )
 
     def site_directory(self) -> SiteDirectory:
