@@ -83,6 +83,8 @@ class BuildingVars:
     net: list[LinearExpr]
     cost_terms: list[LinearExpr]
     baseline: BaselineSchedule
+    # index of each slot's grid balance constraint (import - export = net demand)
+    balance: list[int] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -189,6 +191,7 @@ class PlanModel:
         imports: list[cp_model.IntVar] = []
         exports: list[cp_model.IntVar] = []
         net: list[LinearExpr] = []
+        balance: list[int] = []
         cap = coordination.import_cap_kw if coordination else None
         for t in range(slots):
             flex = sum(lv.power[t] for lv in loads.values())
@@ -206,7 +209,7 @@ class PlanModel:
                 self.overload.append(over)
                 self.objective_terms.append(OVERLOAD_PENALTY * over)
             exp = m.new_int_var(0, max_export[t], f"{building.id}/export[{t}]")
-            m.add(imp - exp == expr)
+            balance.append(m.add(imp - exp == expr).index)
             imports.append(imp)
             exports.append(exp)
             net.append(imp - exp)
@@ -249,7 +252,7 @@ class PlanModel:
         self.objective_terms.extend(terms)
         for lv in loads.values():
             self.objective_terms.extend(lv.penalty)
-        bv = BuildingVars(building, loads, imports, exports, shared, net, terms, baseline)
+        bv = BuildingVars(building, loads, imports, exports, shared, net, terms, baseline, balance)
         self.buildings[building.id] = bv
         return bv
 

@@ -6,7 +6,7 @@ import math
 import os
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
@@ -35,10 +35,12 @@ from polis.optimizer.model import (
     OVERLOAD_PENALTY,
     POWER_SCALE,
     TEMP_SCALE,
+    BuildingVars,
     Coordination,
     LoadVars,
     PlanModel,
 )
+from polis.optimizer.zone_levels import cheapest_levels
 
 
 @dataclass(frozen=True)
@@ -190,9 +192,18 @@ def _track_levels(zone: ThermalZone, power: Sequence[float], dt_h: float) -> lis
 
 
 def lp_rounded_power(
-    load: Load, lv: LoadVars, lp: LpRelaxation, slots: int, dt_h: float
+    load: Load,
+    lv: LoadVars,
+    lp: LpRelaxation,
+    slots: int,
+    dt_h: float,
+    marginal: MarginalPrices | None = None,
 ) -> list[float]:
-    """A schedule (kW per slot) of one load that follows its LP power as closely as allowed."""
+    """A schedule (kW per slot) of one load that follows its LP power as closely as allowed.
+
+    With ``marginal`` prices, a zone with levels takes the cheapest level schedule at those
+    prices instead of tracking the LP's temperature.
+    """
     value = lp.values
     power = [0.0] * slots
     for var, t, _rule in lv.decisions:
@@ -211,6 +222,8 @@ def lp_rounded_power(
     if isinstance(load, WaterTank) and load.on_off:
         return _sigma_delta([p * load.heater_kw for p in power], _nearest((0.0, load.heater_kw)))
     if isinstance(load, ThermalZone) and load.levels_kw is not None:
+        if marginal is not None:
+            return cheapest_levels(load, marginal.eur_per_kwh, dt_h, marginal.comfort_weight)
         return _track_levels(load, power, dt_h)
     if isinstance(load, EVSession) and load.min_kw > 0:
 
@@ -276,33 +289,81 @@ def _in_domain(pm: PlanModel, var: cp_model.IntVar, value: float) -> int:
     return min(candidates, key=lambda v: abs(v - target))
 
 
+@dataclass(frozen=True)
+class MarginalPrices:
+    """What one more kWh costs a building in each slot, by the LP's duals (EUR/kWh)."""
+
+    eur_per_kwh: tuple[float, ...]
+    comfort_weight: float
+
+
+def marginal_prices(pm: PlanModel, lp: LpRelaxation, bv: BuildingVars) -> MarginalPrices:
+    """The dual value of each slot's grid balance, as EUR per kWh of flexible demand.
+
+    A load's power enters the balance with the opposite sign of the import, so one more unit
+    of it costs what the dual charges for one more unit of import: the import price where
+    the building imports, the feed-in price where it exports, and in between what the
+    battery, the demand charge or the transformer make of it.
+    """
+    proto = pm.model.proto
+    dt = bv.building.horizon.dt_h
+    prices = []
+    for t, index in enumerate(bv.balance):
+        linear = proto.constraints[index].linear
+        sign = linear.coeffs[list(linear.vars).index(bv.imports[t].index)]
+        prices.append(sign * lp.duals.get(index, 0.0) * POWER_SCALE / (dt * MONEY_SCALE))
+    return MarginalPrices(tuple(prices), bv.building.weights.comfort)
+
+
+Decisions = list[tuple[cp_model.IntVar, int]]
+
+
+def _rounded(pm: PlanModel, lp: LpRelaxation, priced: bool) -> tuple[Decisions, bool]:
+    """Every load's rounded decisions; whether any zone took its level schedule by price."""
+    out: Decisions = []
+    used = False
+    for bv in pm.buildings.values():
+        slots, dt_h = bv.building.horizon.slots, bv.building.horizon.dt_h
+        marginal = marginal_prices(pm, lp, bv) if priced and lp.duals else None
+        for load in bv.building.loads:
+            lv = bv.loads.get(load.id)
+            if lv is None:
+                continue
+            out += lv.decide(lp_rounded_power(load, lv, lp, slots, dt_h, marginal))
+            used |= marginal is not None and isinstance(load, ThermalZone) and bool(load.levels_kw)
+    return out, used
+
+
 def lp_rounded_solution(
     pm: PlanModel, lp: LpRelaxation, time_limit_s: float
 ) -> cp_model.CpSolver | None:
     """The LP point rounded onto the discrete choices, the rest re-optimised, then completed.
 
-    Deferrable loads take the single run where the LP uses them most; zones with levels track
-    the LP's temperature; on/off heaters and EV minimum powers are rounded with the error
-    carried to the next slot. With those choices fixed, the LP is solved again, so the
-    continuous powers (batteries, tanks, continuous heat pumps, EV charging rates) adapt to
-    them; CP-SAT then completes that point, each continuous power within
+    Deferrable loads take the single run where the LP uses them most; zones with levels take
+    the cheapest level schedule at the LP's marginal prices or track the LP's temperature,
+    whichever the LP below prefers; on/off heaters and EV minimum powers are rounded with
+    the error carried to the next slot. With those choices fixed, the LP is solved again, so
+    the continuous powers (batteries, tanks, continuous heat pumps, EV charging rates) adapt
+    to them; CP-SAT then completes that point, each continuous power within
     ``ROUNDING_SLACK`` of its LP value. If that fails, the rounded LP point itself is
     completed, and then loads are taken one at a time, a load that does not fit keeping its
     own schedule.
     """
     deadline = time.perf_counter() + time_limit_s
-    rounded: list[list[tuple[cp_model.IntVar, int]]] = []
-    own: list[list[tuple[cp_model.IntVar, int]]] = []
+    own: list[Decisions] = []
     for bv in pm.buildings.values():
-        slots, dt_h = bv.building.horizon.slots, bv.building.horizon.dt_h
         for load in bv.building.loads:
             lv = bv.loads.get(load.id)
             if lv is not None:
-                rounded.append(lv.decide(lp_rounded_power(load, lv, lp, slots, dt_h)))
                 baseline = next(s for s in bv.baseline.loads if s.load_id == load.id)
                 own.append(lv.decide(baseline.power_kw))
-    together = [d for load in rounded for d in load]
-    refit = lp_relaxation(pm.model, 0.3 * time_limit_s, _choice_bounds(pm, together))
+    together, _ = _rounded(pm, lp, priced=False)
+    refit = lp_relaxation(pm.model, 0.2 * time_limit_s, _choice_bounds(pm, together))
+    priced, used = _rounded(pm, lp, priced=True)
+    if used:
+        other = lp_relaxation(pm.model, 0.2 * time_limit_s, _choice_bounds(pm, priced))
+        if other is not None and (refit is None or other.bound < refit.bound):
+            together, refit = priced, other
     if refit is not None:
         point = [(var, _in_domain(pm, var, refit.values[var.index])) for var, _ in together]
         remaining = deadline - time.perf_counter()
@@ -315,7 +376,8 @@ def lp_rounded_solution(
     solver = completed(pm, together, 0.6 * remaining, slack=ROUNDING_SLACK)
     if solver is not None:
         return solver
-    kept: list[tuple[cp_model.IntVar, int]] = []
+    rounded = _per_load(pm, together)
+    kept: Decisions = []
     for index, decisions in enumerate(rounded):
         rest = [d for later in own[index + 1 :] for d in later]
         remaining = deadline - time.perf_counter()
@@ -329,12 +391,24 @@ def lp_rounded_solution(
     return solver
 
 
+def _per_load(pm: PlanModel, decisions: Decisions) -> list[Decisions]:
+    """``decisions`` split by load, in the model's order of loads."""
+    value = {var.index: v for var, v in decisions}
+    return [
+        [(var, value[var.index]) for var, _t, _rule in lv.decisions]
+        for bv in pm.buildings.values()
+        for lv in bv.loads.values()
+    ]
+
+
 @dataclass(frozen=True)
 class LpRelaxation:
     """GLOP optimum of a model's linear relaxation: a proven lower bound and the LP point."""
 
     bound: float  # model units, already lowered by the LP tolerance
     values: tuple[float, ...]
+    # dual value of each unenforced linear constraint, by its index in the model
+    duals: Mapping[int, float] = field(default_factory=dict)
 
 
 _INT_INFINITY = 2**62
@@ -381,7 +455,8 @@ def lp_relaxation(
         lo, hi = narrowed.get(index, (domain[0], domain[len(domain) - 1]))
         column.lower_bound = _lp_bound(lo)
         column.upper_bound = _lp_bound(hi)
-    for constraint in proto.constraints:
+    rows: dict[int, int] = {}  # LP row -> model constraint
+    for index, constraint in enumerate(proto.constraints):
         enforced = len(constraint.enforcement_literal)
         if enforced == 1 and constraint.has_bool_and():
             for implied in constraint.bool_and.literals:
@@ -395,6 +470,7 @@ def lp_relaxation(
                 row.upper_bound = math.inf
         elif not enforced and constraint.has_linear():
             linear = constraint.linear
+            rows[len(lp.constraint)] = index
             row = lp.constraint.add()
             row.var_index.extend(linear.vars)
             row.coefficient.extend(linear.coeffs)
@@ -413,7 +489,8 @@ def lp_relaxation(
     scale = objective.scaling_factor or 1.0
     # GLOP's optimum is exact up to its feasibility tolerance; stay on the safe side
     bound = (value - 1e-6 * abs(value) - 1.0) * scale
-    return LpRelaxation(bound, tuple(response.variable_value))
+    duals = {rows[row]: value for row, value in enumerate(response.dual_value) if row in rows}
+    return LpRelaxation(bound, tuple(response.variable_value), duals)
 
 
 class Narrowing(StrEnum):
