@@ -1,8 +1,9 @@
 """Savings (M&V) at municipal scale: 200 building-years of hourly data, seeded and synthetic.
 
 Prints:
-- daily change-point fits per second and the fit time per building-year, against a
-  reference grid search that solves each candidate with np.linalg.lstsq (same run);
+- daily change-point fits per second and the fit time per building-year, without and with
+  day types (weekdays + closed days), against a reference grid search that solves each
+  candidate with np.linalg.lstsq (same run);
 - hourly TOWT (three-month weighted) fits per second;
 - the time of a 200-building monthly report (baseline fit, one reporting month, monthly
   savings, aggregation to the municipality, JSON + CSV + SVG + PNG), for both models.
@@ -26,6 +27,7 @@ from polis.savings.aggregate import combine_periods
 from polis.savings.application import BuildingReport, SavingsReport
 from polis.savings.calendar import daily_from_hourly, local_calendar
 from polis.savings.charts import write_charts
+from polis.savings.closures import BuildingCalendar, Closure, DayTypes, day_types
 from polis.savings.daily_model import CALTRACK_BALANCE_POINTS_C, fit_daily_model
 from polis.savings.hourly_model import fit_hourly_model
 from polis.savings.measurement import MeasurementOptions, ModelKind, Window, measure
@@ -87,6 +89,14 @@ def main() -> None:
         fit_daily_model(day.energy_kwh, day.temperature_c)
     daily_s = time.perf_counter() - t0
 
+    # the same fits with day-of-week types and a closed day type (school holidays)
+    school = BuildingCalendar((Closure("06-20", "09-10"), Closure("12-24", "01-07")))
+    typed = [day_types(d.day, school.closed(d.day), DayTypes.DAY_OF_WEEK) for d in dailies]
+    t0 = time.perf_counter()
+    for day, types in zip(dailies, typed, strict=True):
+        fit_daily_model(day.energy_kwh, day.temperature_c, None, types)
+    typed_s = time.perf_counter() - t0
+
     ref_n = min(5, n)
     t0 = time.perf_counter()
     for day in dailies[:ref_n]:
@@ -103,6 +113,10 @@ def main() -> None:
     print(
         f"daily change-point: {n / daily_s:8.1f} fits/s, "
         f"{1000 * daily_s / n:7.1f} ms per building-year (target <= 1000 ms)"
+    )
+    print(
+        f"  with 8 day types:  {n / typed_s:8.1f} fits/s, "
+        f"{1000 * typed_s / n:7.1f} ms per building-year ({typed_s / daily_s:.2f}x CalTRACK)"
     )
     print(
         f"  reference (lstsq per candidate, HDD+CDD only): {1000 * ref_per_fit:7.1f} ms "
