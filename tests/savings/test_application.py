@@ -63,6 +63,11 @@ def test_report_files_and_charts(scenario: Any, tmp_path: Path) -> None:
     assert data["method"] == "IPMVP Option C, ASHRAE Guideline 14"
     assert len(data["buildings"]) == 3
     assert data["total"][-1]["avoided_kwh"] == pytest.approx(report.total[-1].avoided_kwh)
+    # the bill without and with the measures at the default flat 0.20 €/kWh
+    total = data["total"][-1]
+    assert total["baseline_eur"] == pytest.approx(0.20 * total["baseline_kwh"])
+    assert total["actual_eur"] == pytest.approx(0.20 * total["actual_kwh"])
+    assert total["avoided_eur"] == pytest.approx(total["baseline_eur"] - total["actual_eur"])
     rows = paths[1].read_text().splitlines()
     assert rows[0].startswith("scope,building,neighbourhood,model")
     assert len(rows) == 1 + 3 * 7 + 7  # buildings x (6 months + total), then the totals

@@ -97,3 +97,20 @@ def test_submetered_loads_outside_the_boundary_are_subtracted() -> None:
     assert subtract_submeter(energy, [(H0, 4.0), (H0 + H, 0.0)]) == [(H0, 6.0), (H0 + H, 12.0)]
     assert subtract_submeter(energy, [(H0, 4.0)]) == [(H0, 6.0)]  # a sub-meter gap is a gap
     assert subtract_submeter(energy, []) == energy  # no such sub-meter
+
+
+@pytest.mark.influx
+def test_storage_power_point_becomes_hourly_energy(influx_store: InfluxStore) -> None:
+    point = "larissa/depot/depot-bms/battery-power"
+    samples = []
+    for minute in range(0, 3 * 60, 10):
+        at = H0 + timedelta(minutes=minute)
+        kw = (30.0, -20.0, 6.0 * (minute % 60) / 10)[minute // 60]  # hour 2 ramps 0..30 kW
+        sample = _reading(point, "active_power", kw, at)
+        sample.tags.update(building="depot", device="depot-bms", unit="kW")
+        samples.append(sample)
+    influx_store.write(samples)
+    energy = InfluxMeterStore(influx_store).power_energy("depot", "battery-power", H0, H0 + 3 * H)
+    assert [t for t, _ in energy] == [H0, H0 + H, H0 + 2 * H]
+    # mean kW over each hour = kWh in it: 30, -20, and the ramp's mean (0+6+...+30)/6 = 15
+    assert [kwh for _, kwh in energy] == pytest.approx([30.0, -20.0, 15.0])
