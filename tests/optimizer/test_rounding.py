@@ -1,0 +1,132 @@
+"""The LP rounding: level schedules by dynamic programming, marginal prices, refitted plans."""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import math
+import random
+
+import pytest
+
+from optimizer.helpers import building
+from polis.optimizer.domain import Horizon, SolveStatus, ThermalMode, ThermalZone
+from polis.optimizer.model import PlanModel
+from polis.optimizer.solve import (
+    extract_plans,
+    lp_relaxation,
+    lp_rounded_solution,
+    marginal_prices,
+)
+from polis.optimizer.synthetic import DEFAULT_START, random_building
+from polis.optimizer.validator import validate_plan
+from polis.optimizer.zone_levels import cheapest_levels
+
+DT = 0.25
+
+
+def _zone(slots: int, hard: bool = False, lo: float = 20.0) -> ThermalZone:
+    return ThermalZone(
+        id="hall",
+        mode=ThermalMode.HEAT,
+        r_k_per_kw=3.0,
+        c_kwh_per_k=1.5,
+        initial_temp_c=19.5,
+        max_kw=2.0,
+        cop=(3.0,) * slots,
+        outdoor_c=(4.0,) * slots,
+        gains_kw=(0.2,) * slots,
+        comfort_lo=(lo,) * slots,
+        comfort_hi=(23.0,) * slots,
+        baseline_setpoint=(lo,) * slots,
+        levels_kw=(1.0, 2.0),
+        comfort_hard=hard,
+        comfort_penalty_eur_per_kh=2.0,
+    )
+
+
+def _cost(zone: ThermalZone, prices: list[float], powers: tuple[float, ...]) -> float:
+    """Energy cost plus comfort penalty of a level schedule, simulated slot by slot."""
+    a = math.exp(-DT / (zone.r_k_per_kw * zone.c_kwh_per_k))
+    temp, total = zone.initial_temp_c, 0.0
+    for t, p in enumerate(powers):
+        heat = zone.outdoor_c[t] + zone.r_k_per_kw * (zone.cop[t] * p + zone.gains_kw[t])
+        temp = a * temp + (1 - a) * heat
+        outside = max(0.0, zone.comfort_lo[t] - temp) + max(0.0, temp - zone.comfort_hi[t])
+        total += prices[t] * p * DT + zone.comfort_penalty_eur_per_kh * outside * DT
+    return total
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_level_schedule_matches_enumeration(seed: int) -> None:
+    rng = random.Random(seed)
+    prices = [rng.choice([0.05, 0.11, 0.24, 0.4]) for _ in range(7)]
+    zone = _zone(7)
+    best = min(
+        _cost(zone, prices, powers) for powers in itertools.product((0.0, 1.0, 2.0), repeat=7)
+    )
+    schedule = cheapest_levels(zone, prices, DT)
+    assert all(p in (0.0, 1.0, 2.0) for p in schedule)
+    assert _cost(zone, prices, tuple(schedule)) == pytest.approx(best, rel=1e-3, abs=1e-6)
+
+
+def test_level_schedule_keeps_a_hard_band_when_it_can() -> None:
+    prices = [0.1, 0.1, 0.5, 0.5, 0.5, 0.5]
+    zone = _zone(6, hard=True, lo=19.0)
+    schedule = cheapest_levels(zone, prices, DT)
+    a = math.exp(-DT / (zone.r_k_per_kw * zone.c_kwh_per_k))
+    temp = zone.initial_temp_c
+    for p in schedule:
+        temp = a * temp + (1 - a) * (4.0 + 3.0 * (3.0 * p + 0.2))
+        assert temp >= 19.0 - 1e-9
+    # the cheap slots pre-heat, so the dear ones need less
+    assert sum(schedule[:2]) >= sum(schedule[2:4])
+
+
+def test_a_zone_without_levels_is_refused() -> None:
+    zone = dataclasses.replace(_zone(3), levels_kw=None)
+    with pytest.raises(ValueError, match="hall: levels_kw"):
+        cheapest_levels(zone, [0.1, 0.1, 0.1], DT)
+
+
+def test_marginal_price_is_the_import_price_where_the_building_imports() -> None:
+    prices = [0.1, 0.3, 0.2, 0.25]
+    b = building(prices, (_zone(4),), base=5.0)
+    pm = PlanModel()
+    bv = pm.add_building(b)
+    pm.finish()
+    lp = lp_relaxation(pm.model)
+    assert lp is not None
+    marginal = marginal_prices(pm, lp, bv)
+    # weighted price: cost weight 1 and the default CO2 weight on 0.4 kg/kWh
+    co2 = b.weights.co2_eur_per_kg * 0.4
+    assert marginal.eur_per_kwh == pytest.approx([p + co2 for p in prices], abs=2e-5)
+
+
+def test_marginal_price_is_the_feed_in_price_where_the_building_exports() -> None:
+    prices = [0.2] * 4
+    b = building(prices, (_zone(4),), base=1.0, pv=[0.0, 9.0, 9.0, 0.0], feed_in=0.05)
+    pm = PlanModel()
+    bv = pm.add_building(b)
+    pm.finish()
+    lp = lp_relaxation(pm.model)
+    assert lp is not None
+    marginal = marginal_prices(pm, lp, bv)
+    assert marginal.eur_per_kwh[1] == pytest.approx(0.05, abs=2e-5)
+    assert marginal.eur_per_kwh[2] == pytest.approx(0.05, abs=2e-5)
+
+
+@pytest.mark.parametrize("seed", [11, 12])
+def test_rounded_plan_is_valid_and_above_the_bound(seed: int) -> None:
+    b = random_building(random.Random(seed), 0, Horizon(DEFAULT_START, 48))
+    pm = PlanModel()
+    pm.add_building(b)
+    pm.finish()
+    lp = lp_relaxation(pm.model)
+    assert lp is not None
+    solver = lp_rounded_solution(pm, lp, 10.0)
+    assert solver is not None
+    assert solver.objective_value >= lp.bound
+    plan = extract_plans(pm, solver, SolveStatus.FEASIBLE, 0.0)[0]
+    report = validate_plan(b, plan)
+    assert report.ok, report
