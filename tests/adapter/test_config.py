@@ -60,8 +60,8 @@ def test_valid_site_expands_modbus_profile_and_keeps_bacnet_points() -> None:
     ids = [ref.point_id for ref in iter_points(config)]
     assert "larissa/town-hall/town-hall-main/total-power" in ids
     assert "larissa/town-hall/town-hall-bms/zone-setpoint" in ids
-    # 34 registers in the SDM630 profile + 2 BACnet points
-    assert len(ids) == 36
+    # 40 registers in the SDM630 profile + 2 BACnet points
+    assert len(ids) == 42
 
 
 def test_error_names_file_path_and_expectation() -> None:

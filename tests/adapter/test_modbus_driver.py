@@ -42,7 +42,7 @@ def sdm630_unit(power_w: float, import_kwh: float) -> FakeUnit:
 
 def em24_unit(power_w: float, import_kwh: float) -> FakeUnit:
     unit = FakeUnit()
-    for address in range(0, 0x50):
+    for address in range(0, 0x52):  # the profile's one block: 0x0000 to the kvarh(-) counter
         unit.holding[address] = 0
     unit.set_words("holding", 0x28, int32_words(round(power_w * 10), "little"))
     unit.set_words("holding", 0x34, int32_words(round(import_kwh * 10), "little"))

@@ -15,6 +15,14 @@ from polis.adapter.units import Quantity, UnitError, to_canonical
         (212.0, "degF", Quantity.TEMPERATURE, 100.0, "degC"),
         (273.15, "K", Quantity.TEMPERATURE, 0.0, "degC"),
         (-500.0, "var", Quantity.REACTIVE_POWER, -0.5, "kvar"),
+        (12_500.0, "VA", Quantity.APPARENT_POWER, 12.5, "kVA"),
+        (4200.0, "varh", Quantity.REACTIVE_ENERGY, 4.2, "kvarh"),
+        (48.0, "%RH", Quantity.RELATIVE_HUMIDITY, 48.0, "%"),
+        (850.0, "ppm", Quantity.CO2_CONCENTRATION, 850.0, "ppm"),
+        (1234.0, "L", Quantity.VOLUME, 1.234, "m3"),
+        (2.0, "L/s", Quantity.VOLUME_FLOW, 7.2, "m3/h"),
+        (1.5, "bar", Quantity.PRESSURE, 150.0, "kPa"),
+        (2500.0, "Wh", Quantity.THERMAL_ENERGY, 2.5, "kWh"),
     ],
 )
 def test_units_convert_to_canonical(
@@ -28,6 +36,13 @@ def test_units_convert_to_canonical(
 def test_unit_of_the_wrong_quantity_is_an_error() -> None:
     with pytest.raises(UnitError, match="does not measure active_power"):
         to_canonical(1.0, "kWh", Quantity.ACTIVE_POWER)
+
+
+def test_every_quantity_is_in_the_contract() -> None:
+    from polis.points.v1 import points_pb2
+
+    names = {name for name in points_pb2.Quantity.keys() if name != "QUANTITY_UNSPECIFIED"}  # noqa: SIM118
+    assert names == {f"QUANTITY_{q.value.upper()}" for q in Quantity}
 
 
 def energy() -> PointNormaliser:

@@ -20,6 +20,16 @@ class Quantity(StrEnum):
     POWER_FACTOR = "power_factor"
     FREQUENCY = "frequency"
     STATE_OF_CHARGE = "state_of_charge"
+    APPARENT_POWER = "apparent_power"
+    REACTIVE_ENERGY = "reactive_energy"
+    RELATIVE_HUMIDITY = "relative_humidity"
+    CO2_CONCENTRATION = "co2_concentration"
+    VOLUME = "volume"
+    VOLUME_FLOW = "volume_flow"
+    PRESSURE = "pressure"
+    POSITION = "position"
+    THERMAL_ENERGY = "thermal_energy"
+    THERMAL_POWER = "thermal_power"
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +68,28 @@ _UNITS: dict[str, tuple[str, float, float]] = {
     "A": ("A", 1.0, 0.0),
     "mA": ("A", 1e-3, 0.0),
     "Hz": ("Hz", 1.0, 0.0),
+    "kVA": ("kVA", 1.0, 0.0),
+    "VA": ("kVA", 1e-3, 0.0),
+    "MVA": ("kVA", 1e3, 0.0),
+    "kvarh": ("kvarh", 1.0, 0.0),
+    "varh": ("kvarh", 1e-3, 0.0),
+    "Mvarh": ("kvarh", 1e3, 0.0),
+    "ppm": ("ppm", 1.0, 0.0),
+    "m3": ("m3", 1.0, 0.0),
+    "m³": ("m3", 1.0, 0.0),
+    "L": ("m3", 1e-3, 0.0),
+    "l": ("m3", 1e-3, 0.0),
+    "m3/h": ("m3/h", 1.0, 0.0),
+    "m³/h": ("m3/h", 1.0, 0.0),
+    "L/s": ("m3/h", 3.6, 0.0),
+    "l/s": ("m3/h", 3.6, 0.0),
+    "L/min": ("m3/h", 0.06, 0.0),
+    "kPa": ("kPa", 1.0, 0.0),
+    "Pa": ("kPa", 1e-3, 0.0),
+    "bar": ("kPa", 100.0, 0.0),
+    "mbar": ("kPa", 0.1, 0.0),
     "%": ("%", 1.0, 0.0),
+    "%RH": ("%", 1.0, 0.0),
     "1": ("1", 1.0, 0.0),
     "": ("1", 1.0, 0.0),
     "percent": ("%", 1.0, 0.0),
@@ -76,6 +107,16 @@ CANONICAL: dict[Quantity, frozenset[str]] = {
     Quantity.POWER_FACTOR: frozenset({"1"}),
     Quantity.FREQUENCY: frozenset({"Hz"}),
     Quantity.STATE_OF_CHARGE: frozenset({"%"}),
+    Quantity.APPARENT_POWER: frozenset({"kVA"}),
+    Quantity.REACTIVE_ENERGY: frozenset({"kvarh"}),
+    Quantity.RELATIVE_HUMIDITY: frozenset({"%"}),
+    Quantity.CO2_CONCENTRATION: frozenset({"ppm"}),
+    Quantity.VOLUME: frozenset({"m3"}),
+    Quantity.VOLUME_FLOW: frozenset({"m3/h"}),
+    Quantity.PRESSURE: frozenset({"kPa"}),
+    Quantity.POSITION: frozenset({"%"}),
+    Quantity.THERMAL_ENERGY: frozenset({"kWh"}),
+    Quantity.THERMAL_POWER: frozenset({"kW"}),
 }
 
 KNOWN_UNITS = frozenset(_UNITS)

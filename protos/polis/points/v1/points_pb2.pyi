@@ -23,6 +23,16 @@ class Quantity(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     QUANTITY_POWER_FACTOR: _ClassVar[Quantity]
     QUANTITY_FREQUENCY: _ClassVar[Quantity]
     QUANTITY_STATE_OF_CHARGE: _ClassVar[Quantity]
+    QUANTITY_APPARENT_POWER: _ClassVar[Quantity]
+    QUANTITY_REACTIVE_ENERGY: _ClassVar[Quantity]
+    QUANTITY_RELATIVE_HUMIDITY: _ClassVar[Quantity]
+    QUANTITY_CO2_CONCENTRATION: _ClassVar[Quantity]
+    QUANTITY_VOLUME: _ClassVar[Quantity]
+    QUANTITY_VOLUME_FLOW: _ClassVar[Quantity]
+    QUANTITY_PRESSURE: _ClassVar[Quantity]
+    QUANTITY_POSITION: _ClassVar[Quantity]
+    QUANTITY_THERMAL_ENERGY: _ClassVar[Quantity]
+    QUANTITY_THERMAL_POWER: _ClassVar[Quantity]
 
 class PointKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -52,6 +62,16 @@ QUANTITY_REACTIVE_POWER: Quantity
 QUANTITY_POWER_FACTOR: Quantity
 QUANTITY_FREQUENCY: Quantity
 QUANTITY_STATE_OF_CHARGE: Quantity
+QUANTITY_APPARENT_POWER: Quantity
+QUANTITY_REACTIVE_ENERGY: Quantity
+QUANTITY_RELATIVE_HUMIDITY: Quantity
+QUANTITY_CO2_CONCENTRATION: Quantity
+QUANTITY_VOLUME: Quantity
+QUANTITY_VOLUME_FLOW: Quantity
+QUANTITY_PRESSURE: Quantity
+QUANTITY_POSITION: Quantity
+QUANTITY_THERMAL_ENERGY: Quantity
+QUANTITY_THERMAL_POWER: Quantity
 POINT_KIND_UNSPECIFIED: PointKind
 POINT_KIND_CUMULATIVE: PointKind
 POINT_KIND_INSTANTANEOUS: PointKind

@@ -19,7 +19,21 @@ _UNITS: dict[str, tuple[str, Quantity]] = {
     "kilowatt-hours": ("kWh", Quantity.ACTIVE_ENERGY),
     "watt-hours": ("Wh", Quantity.ACTIVE_ENERGY),
     "megawatt-hours": ("MWh", Quantity.ACTIVE_ENERGY),
-    "percent": ("%", Quantity.STATE_OF_CHARGE),
+    # a bare percentage is most often a valve, damper or drive output
+    "percent": ("%", Quantity.POSITION),
+    "percent-relative-humidity": ("%RH", Quantity.RELATIVE_HUMIDITY),
+    "parts-per-million": ("ppm", Quantity.CO2_CONCENTRATION),
+    "kilovolt-amperes": ("kVA", Quantity.APPARENT_POWER),
+    "volt-amperes": ("VA", Quantity.APPARENT_POWER),
+    "kilovolt-amperes-reactive": ("kvar", Quantity.REACTIVE_POWER),
+    "kilovolt-ampere-hours-reactive": ("kvarh", Quantity.REACTIVE_ENERGY),
+    "cubic-meters": ("m3", Quantity.VOLUME),
+    "liters": ("L", Quantity.VOLUME),
+    "cubic-meters-per-hour": ("m3/h", Quantity.VOLUME_FLOW),
+    "liters-per-second": ("L/s", Quantity.VOLUME_FLOW),
+    "kilopascals": ("kPa", Quantity.PRESSURE),
+    "pascals": ("Pa", Quantity.PRESSURE),
+    "bars": ("bar", Quantity.PRESSURE),
     "volts": ("V", Quantity.VOLTAGE),
     "amperes": ("A", Quantity.CURRENT),
     "hertz": ("Hz", Quantity.FREQUENCY),
@@ -54,7 +68,7 @@ def draft_point(objid: str, name: str, units: str, description: str) -> dict[str
     kind_of_object = objid.split(",", 1)[0]
     unit, quantity = _UNITS.get(units, ("1", Quantity.STATUS))
     kind = "instantaneous"
-    if quantity is Quantity.ACTIVE_ENERGY:
+    if quantity in (Quantity.ACTIVE_ENERGY, Quantity.REACTIVE_ENERGY, Quantity.VOLUME):
         kind = "cumulative"
     elif kind_of_object.startswith(("binary", "multi-state")):
         kind, unit, quantity = "state", "1", Quantity.STATUS
