@@ -1,4 +1,5 @@
 import json
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,7 @@ from polis.savings.charts import write_charts
 from polis.savings.measurement import MeasurementOptions, ModelKind, Window
 from polis.savings.report_files import write_report
 from polis.savings.sites import Scope, ScopeKind, UnknownScope
+from polis.savings.store import MemoryMeterStore
 
 
 def test_neighbourhood_report_sums_its_accepted_buildings(scenario: Any) -> None:
@@ -73,3 +75,30 @@ def test_report_files_and_charts(scenario: Any, tmp_path: Path) -> None:
     assert len(rows) == 1 + 3 * 7 + 7  # buildings x (6 months + total), then the totals
     assert paths[3].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "<svg" in paths[2].read_text()[:500]
+
+
+def test_storage_flows_leave_the_boundary_only_when_they_cover_the_period(scenario: Any) -> None:
+    store = MemoryMeterStore()
+    store.series.update(scenario.store.series)
+    options = MeasurementOptions()
+    app = SavingsApp(store, scenario.sites, options, storage_devices=["{building}-battery"])
+    plain = app.measure_building("pool", scenario.baseline, scenario.reporting, ModelKind.HOURLY)
+
+    def battery_csv(start: datetime, hours: int, kwh: float) -> str:
+        rows = [
+            f"pool/pool-battery/energy,{(start + timedelta(hours=h)).isoformat()},{kwh},kWh"
+            for h in range(hours)
+        ]
+        return "meter_id,timestamp,value,unit\n" + "\n".join(rows) + "\n"
+
+    # a battery metered for the last 100 hours only: not used, the rest would be gaps
+    assert not app.import_csv(battery_csv(scenario.reporting.start, 100, 1.0)).errors
+    partial = app.measure_building("pool", scenario.baseline, scenario.reporting, ModelKind.HOURLY)
+    assert partial.total == plain.total
+    # metered throughout: its net charging (1 kWh every hour) is taken out of consumption
+    span = int((scenario.reporting.end - scenario.baseline.start).total_seconds() // 3600)
+    assert not app.import_csv(battery_csv(scenario.baseline.start, span, 1.0)).errors
+    full = app.measure_building("pool", scenario.baseline, scenario.reporting, ModelKind.HOURLY)
+    assert full.total is not None
+    assert plain.total is not None
+    assert full.total.actual_kwh == pytest.approx(plain.total.actual_kwh - full.total.points)

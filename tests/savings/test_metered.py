@@ -106,9 +106,9 @@ def test_storage_power_point_becomes_hourly_energy(influx_store: InfluxStore) ->
     for minute in range(0, 3 * 60, 10):
         at = H0 + timedelta(minutes=minute)
         kw = (30.0, -20.0, 6.0 * (minute % 60) / 10)[minute // 60]  # hour 2 ramps 0..30 kW
-        sample = _reading(point, "active_power", kw, at)
-        sample.tags.update(building="depot", device="depot-bms", unit="kW")
-        samples.append(sample)
+        tags = {"building": "depot", "device": "depot-bms", "point": point}
+        tags |= {"quantity": "active_power", "unit": "kW", "quality": "good"}
+        samples.append(Sample("reading", tags, {"value": kw}, to_ns(at)))
     influx_store.write(samples)
     energy = InfluxMeterStore(influx_store).power_energy("depot", "battery-power", H0, H0 + 3 * H)
     assert [t for t, _ in energy] == [H0, H0 + H, H0 + 2 * H]

@@ -169,17 +169,27 @@ class SavingsApp:
 
         A battery's charging and discharging are not consumption (its losses, being inside
         the storage system, go with it): a storage meter is subtracted like a sub-metered
-        load, or else the storage power point's hourly mean.
+        load, or else the storage power point's hourly mean. Flows that cover only part of the
+        energy's hours (live readings without history, say) are not used: subtracting them
+        would leave the rest as gaps, and one boundary must serve baseline and reporting.
         """
+        needed = self.options.sufficiency.min_hourly_coverage * len(energy)
+        hours = {t for t, _ in energy}
+
+        def covering(flows: list[Point]) -> bool:
+            return bool(flows) and sum(t in hours for t, _ in flows) >= needed
+
         found = False
         for device in self.storage_devices:
             flows = self.store.energy(building, device.format(building=building), start, end)
-            if flows:
+            if covering(flows):
                 energy, found = subtract_submeter(energy, flows), True
         if not found and self.storage_power_point:
             flows = self.store.power_energy(building, self.storage_power_point, start, end)
-            if flows:
+            if covering(flows):
                 energy, found = subtract_submeter(energy, flows), True
+        if not found and self.sites.site(building).storage:
+            log.info("storage flows not metered over the period", building=building)
         return energy, found
 
     def report(
