@@ -52,6 +52,10 @@ class DevicePoller:
         self._max_backoff_s = max_backoff_s
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = False
+        # labelled children resolved once: labels() costs more than the increment itself
+        protocol = driver.protocol
+        self._latency = metrics.poll_latency.labels(protocol)
+        self._read = {q: metrics.points_read.labels(protocol, q.value) for q in Quality}
 
     def start(self) -> None:
         watch = getattr(self.driver, "watch", None)
@@ -70,7 +74,7 @@ class DevicePoller:
         """A change notification (BACnet COV): one reading, outside the poll rounds."""
         reading = self._normalisers[key].normalise(raw, self._now_ns())
         self._consume([reading])
-        self._metrics.points_read.labels(self.driver.protocol, reading.quality.value).inc()
+        self._read[reading.quality].inc()
 
     async def stop(self) -> None:
         self._stopping = True
@@ -81,7 +85,6 @@ class DevicePoller:
 
     async def poll_once(self, group: ScanGroup) -> tuple[list[Reading], bool]:
         """One round: readings for every point of the group, and whether the device answered."""
-        protocol = self.driver.protocol
         started = time.perf_counter()
         answered = True
         try:
@@ -98,7 +101,7 @@ class DevicePoller:
             answered = False
             self._metrics.device_errors.labels(self.driver.device_id, "error").inc()
             log.warning("poll failed", device=self.driver.device_id, error=str(error))
-        self._metrics.poll_latency.labels(protocol).observe(time.perf_counter() - started)
+        self._latency.observe(time.perf_counter() - started)
         t = self._now_ns()
         normalisers = self._normalisers
         get = values.get
@@ -111,7 +114,7 @@ class DevicePoller:
         for r in readings:
             counts[r.quality] = counts.get(r.quality, 0) + 1
         for quality, count in counts.items():
-            self._metrics.points_read.labels(protocol, quality.value).inc(count)
+            self._read[quality].inc(count)
         return readings, answered
 
     async def _run(self, group: ScanGroup) -> None:
