@@ -35,6 +35,7 @@ import yaml
 from polis.common.grpc_server import check_health
 from polis.common.influxd import InfluxServer, build, find_binary, free_port
 from polis.simulator.adapter_site import finish_site
+from polis.simulator.optimizer_config import savings_rates
 
 ROOT = Path(__file__).resolve().parents[1]
 REPORTING_START = datetime(2026, 1, 12, tzinfo=UTC)  # a Monday in a Thessalian winter
@@ -238,6 +239,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "POLIS_INFLUX_BUCKET": influx.bucket,
         "POLIS_LOG_FORMAT": "json",
         "POLIS_SAVINGS_SITES_FILE": str(municipality_file),
+        # € and CO2 hour by hour at the tariff and grid intensity the optimizer plans with
+        **savings_rates(),
         "POLIS_SAVINGS_GRPC_PORT": str(ports["savings"]),
         "POLIS_OPTIMIZER_PORT": str(ports["optimizer"]),
         "POLIS_OPTIMIZER_MODE": args.mode,

@@ -30,6 +30,7 @@ device ``<building>-bms`` and the BACnet object names slugged (``zone-offices-he
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import time
 from typing import Any
@@ -82,6 +83,35 @@ def tariff() -> dict[str, Any]:
         ],
         "feed_in_eur_per_kwh": FEED_IN_EUR,
         "co2_kg_per_kwh": list(CO2_KG_PER_KWH),
+    }
+
+
+def savings_rates() -> dict[str, str]:
+    """The same tariff and hourly CO2 intensity as the savings service's settings (env).
+
+    Savings are then valued at the prices the optimizer planned with, hour by hour.
+    """
+
+    def hhmm(hour: int) -> str:
+        return f"{hour:02d}:00"
+
+    tariff = {
+        "rate": NIGHT_EUR,
+        "periods": [
+            {"start": "07:00", "end": "17:00", "rate": DAY_EUR},
+            {"start": "17:00", "end": "21:00", "rate": PEAK_EUR},
+            {"start": "21:00", "end": "23:00", "rate": DAY_EUR},
+        ],
+    }
+    co2 = {
+        "rate": CO2_KG_PER_KWH[0],
+        "periods": [
+            {"start": hhmm(h), "end": hhmm(h + 1), "rate": CO2_KG_PER_KWH[h]} for h in range(1, 24)
+        ],
+    }
+    return {
+        "POLIS_SAVINGS_TARIFF": json.dumps([tariff]),
+        "POLIS_SAVINGS_EMISSION_FACTOR": json.dumps([co2]),
     }
 
 
