@@ -94,14 +94,15 @@ def completed(
     time_limit_s: float,
     slack: int = 0,
     first_only: bool = True,
+    work_limit: float | None = None,
 ) -> cp_model.CpSolver | None:
     """Primary decisions completed into a full solution of the model.
 
     Each decision is fixed, or with ``slack`` kept within that many units of its value
     inside the same interval of its domain (levels and on/off choices stay fixed) and hinted
     at its value. CP-SAT then propagates (and, unless ``first_only``, optimises) the rest:
-    states, grid exchange, peak, comfort slacks. ``None`` when the decisions break a hard
-    constraint.
+    states, grid exchange, peak, comfort slacks. ``work_limit`` bounds CP-SAT's deterministic
+    time as well as its wall time. ``None`` when the decisions break a hard constraint.
     """
     trial = pm.model.clone()
     domains = trial.proto.variables
@@ -123,6 +124,9 @@ def completed(
     solver.parameters.stop_after_first_solution = first_only
     if not first_only:
         solver.parameters.relative_gap_limit = COMPLETION_GAP
+    if work_limit is not None:
+        # a deterministic limit: the result does not depend on how loaded the machine is
+        solver.parameters.max_deterministic_time = work_limit
     status = solver.solve(trial)
     return solver if status in (cp_model.OPTIMAL, cp_model.FEASIBLE) else None
 
@@ -131,8 +135,10 @@ def completed(
 ROUNDING_SLACK = 10
 # an optimising completion stops this close to its own bound
 COMPLETION_GAP = 0.001
-# the most an optimising completion of a rounded LP point may take (s)
-COMPLETION_S = 0.6
+# an optimising completion of a rounded LP point: its deterministic work limit (about 20
+# times what it takes on a 10-load building) and the least wall time it gets (s)
+COMPLETION_WORK = 0.25
+COMPLETION_S = 2.0
 
 
 def baseline_solution(pm: PlanModel, time_limit_s: float) -> cp_model.CpSolver | None:
@@ -358,17 +364,23 @@ def lp_rounded_solution(
                 baseline = next(s for s in bv.baseline.loads if s.load_id == load.id)
                 own.append(lv.decide(baseline.power_kw))
     together, _ = _rounded(pm, lp, priced=False)
-    refit = lp_relaxation(pm.model, 0.2 * time_limit_s, _choice_bounds(pm, together))
+    # GLOP takes a fraction of a second here; its limit only guards against the pathological
+    refit = lp.narrowed(_choice_bounds(pm, together), time_limit_s)
     priced, used = _rounded(pm, lp, priced=True)
     if used:
-        other = lp_relaxation(pm.model, 0.2 * time_limit_s, _choice_bounds(pm, priced))
+        other = lp.narrowed(_choice_bounds(pm, priced), time_limit_s)
         if other is not None and (refit is None or other.bound < refit.bound):
             together, refit = priced, other
     if refit is not None:
         point = [(var, _in_domain(pm, var, refit.values[var.index])) for var, _ in together]
         remaining = deadline - time.perf_counter()
         solver = completed(
-            pm, point, min(COMPLETION_S, 0.7 * remaining), ROUNDING_SLACK, first_only=False
+            pm,
+            point,
+            max(COMPLETION_S, 0.7 * remaining),
+            ROUNDING_SLACK,
+            first_only=False,
+            work_limit=COMPLETION_WORK,
         )
         if solver is not None:
             return solver
@@ -409,6 +421,19 @@ class LpRelaxation:
     values: tuple[float, ...]
     # dual value of each unenforced linear constraint, by its index in the model
     duals: Mapping[int, float] = field(default_factory=dict)
+    # the GLOP request, its rows' model constraints and the objective scale, for re-solves
+    problem: tuple[linear_solver_pb2.MPModelRequest, Mapping[int, int], float] | None = field(
+        default=None, repr=False, compare=False
+    )
+
+    def narrowed(
+        self, bounds: Mapping[int, tuple[int, int]], time_limit_s: float
+    ) -> LpRelaxation | None:
+        """The same LP with some variables' bounds narrowed (a point, not a bound)."""
+        if self.problem is None:
+            raise ValueError("problem: this relaxation keeps no LP to solve again")
+        request, rows, scale = self.problem
+        return _solve_lp(request, rows, scale, time_limit_s, bounds)
 
 
 _INT_INFINITY = 2**62
@@ -441,20 +466,17 @@ def lp_relaxation(
     restrictions, so the LP optimum is a valid lower bound on the model's optimum.
 
     ``narrowed`` (variable index to bounds) restricts some variables further; the optimum is
-    then a bound only for the model restricted the same way (the rounding uses it so).
+    then a bound only for the model restricted the same way (see ``LpRelaxation.narrowed``).
     """
     proto = model.proto
     request = linear_solver_pb2.MPModelRequest()
     request.solver_type = linear_solver_pb2.MPModelRequest.GLOP_LINEAR_PROGRAMMING
-    request.solver_time_limit_seconds = max(0.05, time_limit_s)
     lp = request.model
-    narrowed = narrowed or {}
-    for index, var in enumerate(proto.variables):
+    for var in proto.variables:
         domain = var.domain
         column = lp.variable.add()
-        lo, hi = narrowed.get(index, (domain[0], domain[len(domain) - 1]))
-        column.lower_bound = _lp_bound(lo)
-        column.upper_bound = _lp_bound(hi)
+        column.lower_bound = _lp_bound(domain[0])
+        column.upper_bound = _lp_bound(domain[len(domain) - 1])
     rows: dict[int, int] = {}  # LP row -> model constraint
     for index, constraint in enumerate(proto.constraints):
         enforced = len(constraint.enforcement_literal)
@@ -481,16 +503,37 @@ def lp_relaxation(
     for index, coef in zip(objective.vars, objective.coeffs, strict=True):
         lp.variable[index].objective_coefficient = float(coef)
     lp.objective_offset = float(objective.offset)
+    scale = objective.scaling_factor or 1.0
+    return _solve_lp(request, rows, scale, time_limit_s, narrowed or {})
+
+
+def _solve_lp(
+    request: linear_solver_pb2.MPModelRequest,
+    rows: Mapping[int, int],
+    scale: float,
+    time_limit_s: float,
+    narrowed: Mapping[int, tuple[int, int]],
+) -> LpRelaxation | None:
+    """GLOP on ``request`` with some variables' bounds narrowed (the request is not changed)."""
+    if narrowed:
+        copy = linear_solver_pb2.MPModelRequest()
+        copy.CopyFrom(request)
+        for index, (lo, hi) in narrowed.items():
+            column = copy.model.variable[index]
+            column.lower_bound = _lp_bound(lo)
+            column.upper_bound = _lp_bound(hi)
+    else:
+        copy = request
+    copy.solver_time_limit_seconds = max(0.05, time_limit_s)
     response = linear_solver_pb2.MPSolutionResponse()
-    pywraplp.Solver.SolveWithProto(request, response)
+    pywraplp.Solver.SolveWithProto(copy, response)
     if response.status != linear_solver_pb2.MPSOLVER_OPTIMAL:
         return None
     value = response.objective_value
-    scale = objective.scaling_factor or 1.0
     # GLOP's optimum is exact up to its feasibility tolerance; stay on the safe side
     bound = (value - 1e-6 * abs(value) - 1.0) * scale
     duals = {rows[row]: value for row, value in enumerate(response.dual_value) if row in rows}
-    return LpRelaxation(bound, tuple(response.variable_value), duals)
+    return LpRelaxation(bound, tuple(response.variable_value), duals, (request, rows, scale))
 
 
 class Narrowing(StrEnum):
