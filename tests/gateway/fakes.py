@@ -19,8 +19,9 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from polis.common.influx import Aggregate, Row
 from polis.control.v1 import control_pb2, control_pb2_grpc
+from polis.gateway.domain.flux_csv import to_flux_csv
 from polis.gateway.domain.paging import parse_rfc3339, rfc3339
-from polis.gateway.readings import After, RawRow
+from polis.gateway.readings import After
 from polis.mv.v1 import savings_pb2, savings_pb2_grpc
 from polis.planning.v1 import planning_pb2, planning_pb2_grpc
 from polis.points.v1 import points_pb2
@@ -324,7 +325,7 @@ class MemoryStore:
         ids = {wanted} if isinstance(wanted, str) else set(wanted or [])
         return [r for r in self.rows if r[0] in ids and start <= r[1] < stop]
 
-    async def raw_rows(
+    async def raw_csv(
         self,
         start: datetime,
         stop: datetime,
@@ -332,12 +333,12 @@ class MemoryStore:
         *,
         limit: int,
         after: After | None = None,
-    ) -> list[RawRow]:
+    ) -> str:
         rows = sorted((t, pid, v) for pid, t, v in self._match({"point": points}, start, stop))
         if after is not None:
             position = (parse_rfc3339(after.time), after.point)
             rows = [r for r in rows if (r[0], r[1]) > position]
-        return [(rfc3339(t), pid, v) for t, pid, v in rows[:limit]]
+        return to_flux_csv([(rfc3339(t), pid, v) for t, pid, v in rows[:limit]])
 
     def query_window(
         self,

@@ -99,4 +99,4 @@ def test_raw_pages_follow_the_time_then_point_order(
     assert seen == expected
     lines = csv_text.splitlines()
     assert lines[0] == "point,time,value"
-    assert [line.split(",") for line in lines[1:]] == [[p, t, repr(v)] for t, p, v in expected]
+    assert [(t, p, float(v)) for p, t, v in (line.split(",") for line in lines[1:])] == expected

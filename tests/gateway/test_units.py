@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import hmac
-import io
-import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from polis.common.settings import SettingsError, load_settings
-from polis.gateway.api.schemas import ReadingsPage
 from polis.gateway.domain.aggregates import split_power
 from polis.gateway.domain.catalogue import MetadataError, PointInfo, parse_metadata
 from polis.gateway.domain.paging import (
@@ -25,9 +21,7 @@ from polis.gateway.domain.paging import (
     parse_window,
     rfc3339,
 )
-from polis.gateway.domain.tabular import raw_rows_csv, raw_rows_json
 from polis.gateway.domain.webhooks import backoff_s, should_retry, sign, verify
-from polis.gateway.influx_readings import parse_raw_csv
 from polis.gateway.readings import After
 from polis.gateway.security import keys
 from polis.gateway.security.ratelimit import TokenBuckets, retry_after_header
@@ -172,41 +166,3 @@ def test_rfc3339_text_floors_to_microseconds() -> None:
     assert rfc3339(datetime(2026, 3, 1, 0, 15, tzinfo=UTC)) == "2026-03-01T00:15:00Z"
     with pytest.raises(ValueError, match="RFC 3339"):
         parse_rfc3339("2026-03-01 00:15:00")
-
-
-def test_raw_rows_render_as_the_page_schema_and_as_csv() -> None:
-    rows = [
-        ("2026-03-01T00:00:00Z", 'odd,"point"', 1.5),
-        ("2026-03-01T00:00:00Z", "town-hall/main-meter/power", -2.0),
-        ("2026-03-01T00:15:00Z", "town-hall/main-meter/power", 1e-05),
-    ]
-    page = ReadingsPage.model_validate_json(raw_rows_json(rows, "abc"))
-    assert page.next_cursor == "abc"
-    assert [(r.time.isoformat(), r.point, r.value) for r in page.items] == [
-        (t.replace("Z", "+00:00"), p, v) for t, p, v in rows
-    ]
-    assert json.loads(raw_rows_json([], None)) == {
-        "items": [],
-        "next_cursor": None,
-        "window": None,
-        "fn": None,
-    }
-    parsed = list(csv.reader(io.StringIO(raw_rows_csv(rows))))
-    assert parsed == [[p, t, repr(v)] for t, p, v in rows]
-
-
-def test_influx_csv_answer_is_parsed_by_column_name() -> None:
-    text = (
-        ",result,table,_time,_value,point\r\n"
-        ",_result,0,2026-03-01T00:00:00Z,20,a\r\n"
-        ',_result,0,2026-03-01T00:15:00Z,20.25,"b,c"\r\n'
-        "\r\n"
-        ",result,table,point,_value,_time\r\n"
-        ",_result,1,d,1e+21,2026-03-01T00:30:00Z\r\n"
-    )
-    assert parse_raw_csv(text) == [
-        ("2026-03-01T00:00:00Z", "a", 20.0),
-        ("2026-03-01T00:15:00Z", "b,c", 20.25),
-        ("2026-03-01T00:30:00Z", "d", 1e21),
-    ]
-    assert parse_raw_csv("\r\n") == []

@@ -3,8 +3,9 @@ polis.common.influx.InfluxStore.
 
 Raw rows are the one large result the gateway serves (a year of 15-minute data is 35,040 rows
 per point). They are read with one Flux query per page over InfluxDB's HTTP query API (httpx,
-asynchronous, so no worker thread waits on it) and parsed column by column from the CSV into
-(time text, point, value) tuples: no per-row dict, datetime or model object. The Flux is built
+asynchronous, so no worker thread waits on it, and uncompressed: this is loopback or a local
+network) and handed on as CSV text, which polis.gateway.domain.flux_csv rewrites into the API's
+JSON or CSV without a dict, datetime or model object per row. The Flux is built
 the way InfluxStore builds it: every caller value is bound in a ``params`` record by
 ``polis.common.influx.bind``.
 """
@@ -12,7 +13,6 @@ the way InfluxStore builds it: every caller value is bound in a ``params`` recor
 from __future__ import annotations
 
 import asyncio
-import csv
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -21,34 +21,43 @@ import httpx
 
 from polis.common.influx import READING, Aggregate, InfluxError, InfluxStore, Row, bind
 from polis.common.settings import PolisSettings
+from polis.gateway.domain.flux_csv import after_position
 from polis.gateway.domain.paging import parse_rfc3339
-from polis.gateway.readings import MAX_POINTS, After, RawRow
+from polis.gateway.readings import MAX_POINTS, After
+
+# Rows one point may have at one instant (one per series: a point's tags other than its id
+# rarely change, and never several times at one instant).
+REPEATS_PER_POINT = 4
 
 
-def raw_flux(n_points: int, after: bool) -> str:
-    """The Flux of one page of raw rows; values come from ``params`` (see raw_params)."""
+def raw_flux(n_points: int) -> str:
+    """The Flux of one page of raw rows; values come from ``params`` (see raw_params).
+
+    A page after a cursor starts at the cursor's instant and repeats the rows already served
+    at that instant; they are dropped from the answer (flux_csv.after_position) rather than by
+    a per-row filter in Flux, which costs more than the rest of the query.
+    """
     if not 1 <= n_points <= MAX_POINTS:
         raise ValueError(f"point: between 1 and {MAX_POINTS} points per query")
     points = " or ".join(f"r.point == params.p{i}" for i in range(n_points))
-    lines = [
-        "from(bucket: params.bucket)",
-        "  |> range(start: params.start, stop: params.stop)",
-        '  |> filter(fn: (r) => r._measurement == params.measurement and r._field == "value")',
-        f"  |> filter(fn: (r) => {points})",
-    ]
-    if after:
-        lines.insert(0, "after = time(v: params.after_time)")
-        lines.append(
-            "  |> filter(fn: (r) => r._time > after or "
-            "(r._time == after and r.point > params.after_point))"
-        )
-    lines += [
-        '  |> keep(columns: ["_time", "_value", "point"])',
-        "  |> group()",
-        '  |> sort(columns: ["_time", "point"])',
-        "  |> limit(n: params.n)",
-    ]
-    return "\n".join(lines)
+    return "\n".join(
+        [
+            "from(bucket: params.bucket)",
+            "  |> range(start: params.start, stop: params.stop)",
+            '  |> filter(fn: (r) => r._measurement == params.measurement and r._field == "value")',
+            f"  |> filter(fn: (r) => {points})",
+            # A series is in time order: no more than n of its rows can be on the page.
+            "  |> limit(n: params.n)",
+            '  |> keep(columns: ["_time", "_value", "point"])',
+            "  |> group()",
+            '  |> sort(columns: ["_time", "point"])',
+            # Flux fuses sort() directly followed by limit() into a top-n selection that is
+            # several times slower than a full sort for pages of thousands of rows; a group()
+            # that keeps the one sorted table as it is stands between them.
+            "  |> group()",
+            "  |> limit(n: params.n)",
+        ]
+    )
 
 
 def raw_params(
@@ -67,30 +76,13 @@ def raw_params(
         "n": int(limit),
     }
     if after is not None:
-        # The range may start at the cursor (floored to microseconds, so never past it).
+        # Start at the cursor's instant (floored to microseconds, so never past it), with room
+        # for the rows served before at that instant: at most a few series per point.
         params["start"] = max(start, parse_rfc3339(after.time))
-        params["after_time"] = after.time
-        params["after_point"] = after.point
+        params["n"] = int(limit) + REPEATS_PER_POINT * len(points)
     for i, point in enumerate(points):
         params[f"p{i}"] = point
     return params
-
-
-def parse_raw_csv(text: str) -> list[RawRow]:
-    """Rows of an InfluxDB CSV answer with columns _time, _value and point."""
-    rows: list[RawRow] = []
-    header: list[str] | None = None
-    t = v = p = 0
-    for record in csv.reader(text.splitlines()):
-        if not record or not any(record):
-            header = None  # a blank line ends a table
-            continue
-        if header is None:
-            header = record
-            t, v, p = header.index("_time"), header.index("_value"), header.index("point")
-            continue
-        rows.append((record[t], record[p], float(record[v])))
-    return rows
 
 
 class InfluxReadings:
@@ -102,6 +94,7 @@ class InfluxReadings:
         self._headers = {
             "Authorization": f"Token {token}",
             "Accept": "application/csv",
+            "Accept-Encoding": "identity",
             "Content-Type": "application/json",
         }
         self._org = store.org
@@ -130,7 +123,7 @@ class InfluxReadings:
             await self._client.aclose()
             self._client = None
 
-    async def raw_rows(
+    async def raw_csv(
         self,
         start: datetime,
         stop: datetime,
@@ -138,11 +131,11 @@ class InfluxReadings:
         *,
         limit: int,
         after: After | None = None,
-    ) -> list[RawRow]:
+    ) -> str:
         if not points:
-            return []
+            return ""
         query = bind(
-            raw_flux(len(points), after is not None),
+            raw_flux(len(points)),
             raw_params(self.store.bucket, start, stop, points, limit, after),
         )
         body = {"query": query, "dialect": {"header": True, "annotations": []}}
@@ -157,7 +150,7 @@ class InfluxReadings:
                 f"query on {self.store.url} failed: HTTP {response.status_code} "
                 f"{response.text[:200]}"
             )
-        return parse_raw_csv(response.text)
+        return response.text if after is None else after_position(response.text, after)
 
     def query_window(
         self,

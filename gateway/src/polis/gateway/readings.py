@@ -1,8 +1,9 @@
 """The readings store the gateway queries (gateway.influx_readings.InfluxReadings in service).
 
 Window and last-value queries are blocking and run in a worker thread. Raw rows, which can be a
-year of 15-minute data per point, come from ``raw_rows``: a coroutine returning compact tuples
-in the API's order, paged by position (keyset), never by offset.
+year of 15-minute data per point, come from ``raw_csv``: a coroutine returning InfluxDB's CSV
+answer as text (rendered by polis.gateway.domain.flux_csv without an object per row), in the
+API's order, paged by position (keyset), never by offset.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ class After:
 
 
 class ReadingsStore(Protocol):
-    async def raw_rows(
+    async def raw_csv(
         self,
         start: datetime,
         stop: datetime,
@@ -40,8 +41,10 @@ class ReadingsStore(Protocol):
         *,
         limit: int,
         after: After | None = None,
-    ) -> list[RawRow]:
-        """Up to ``limit`` rows of ``points`` in [start, stop), after ``after``, in order."""
+    ) -> str:
+        """The first ``limit`` rows of ``points`` in [start, stop) after ``after``, ordered by
+        time then point, as InfluxDB CSV with the columns _time, _value and point. A few rows
+        more may follow them; callers read only what they asked for."""
         ...
 
     def query_window(

@@ -17,6 +17,7 @@ from polis.gateway.api.deps import CatalogueDep, PrincipalDep, StateDep
 from polis.gateway.api.problems import PEER_RESPONSES, Problem
 from polis.gateway.api.routes.catalogue import check_building
 from polis.gateway.api.schemas import LastValue, ReadingOut, ReadingsPage
+from polis.gateway.domain import flux_csv
 from polis.gateway.domain.catalogue import Catalogue
 from polis.gateway.domain.paging import (
     PagingError,
@@ -27,14 +28,13 @@ from polis.gateway.domain.paging import (
     parse_window,
     rfc3339,
 )
-from polis.gateway.domain.tabular import raw_rows_csv, raw_rows_json
 from polis.gateway.readings import MAX_POINTS, After, Aggregate, ReadingsStore, Row
 from polis.gateway.security.roles import Principal, can_read_building, require
 from polis.gateway.state import GatewayState
 
 router = APIRouter(tags=["readings"], responses=PEER_RESPONSES)
 
-CSV_CHUNK = 10_000
+CSV_CHUNK = 50_000
 # A page of raw rows: a year of one 15-minute series (35,040 rows) fits in one.
 MAX_PAGE = 50_000
 MAX_SPAN = timedelta(days=400)
@@ -92,20 +92,21 @@ async def _csv_stream(
         return
     if every is not None:
         for point_id in ids:
-            chunk = await run_in_threadpool(
+            windows = await run_in_threadpool(
                 store.query_window, start, end, {"point": point_id}, every, fn
             )
-            chunk.sort(key=_sort_key)
-            yield raw_rows_csv((rfc3339(r.time), point_id, r.value) for r in chunk)
+            windows.sort(key=_sort_key)
+            yield flux_csv.csv_rows([(rfc3339(r.time), point_id, r.value) for r in windows])
         return
     after: After | None = None
     while True:
-        rows = await store.raw_rows(start, end, ids, limit=CSV_CHUNK, after=after)
-        if rows:
-            yield raw_rows_csv(rows)
-        if len(rows) < CSV_CHUNK:
+        text = await store.raw_csv(start, end, ids, limit=CSV_CHUNK + 1, after=after)
+        chunk = flux_csv.render(text, CSV_CHUNK, flux_csv.Output.CSV)
+        if chunk.count:
+            yield chunk.body
+        if not chunk.more:
             return
-        after = After(rows[-1][0], rows[-1][1])
+        after = chunk.last
 
 
 async def _raw_page(
@@ -116,11 +117,10 @@ async def _raw_page(
     limit: int,
     after: After | None,
 ) -> Response:
-    rows = await store.raw_rows(start, end, ids, limit=limit + 1, after=after)
-    more = len(rows) > limit
-    del rows[limit:]
-    cursor = encode_after(After(rows[-1][0], rows[-1][1])) if more else None
-    return Response(raw_rows_json(rows, cursor), media_type="application/json")
+    text = await store.raw_csv(start, end, ids, limit=limit + 1, after=after)
+    page = flux_csv.render(text, limit, flux_csv.Output.JSON)
+    cursor = encode_after(page.last) if page.more and page.last is not None else None
+    return Response(flux_csv.page_json(page.body, cursor), media_type="application/json")
 
 
 @router.get(
