@@ -3,7 +3,8 @@
 A year of hourly history is exported from the simulator (the same model the demo runs),
 imported as CSV, and fitted per building through the savings application, with the sites file
 the simulator ships (its school holidays are the school's closure calendar; the depot's
-battery marks storage behind its meter). ``pytest -s`` prints the figures per building.
+battery has its own meter, outside the measurement boundary). ``pytest -s`` prints the
+figures per building.
 """
 
 from __future__ import annotations
@@ -22,8 +23,8 @@ from polis.savings.measurement import BuildingMeasurement, MeasurementOptions, M
 from polis.savings.settings import load_sites
 from polis.savings.sites import Scope, ScopeKind, Site, SiteDirectory
 from polis.savings.store import MemoryMeterStore
-from polis.simulator.config import MunicipalityConfig, load_config
-from polis.simulator.export import history_rows, write_history
+from polis.simulator.config import load_config
+from polis.simulator.export import write_history
 
 START = datetime(2024, 12, 31, 22, tzinfo=UTC)  # 1 January 2025, local midnight in Larissa
 END = datetime(2025, 12, 31, 22, tzinfo=UTC)
@@ -41,36 +42,6 @@ class Municipality:
 
 def _sites_file() -> Path:
     return Path(str(resources.files("polis.simulator").joinpath("data/municipality.yaml")))
-
-
-def _battery_meter_csv(config: MunicipalityConfig) -> str:
-    """What a meter on the depot's battery would record (charging positive), hour by hour.
-
-    The simulator meters no battery, so its flows are recovered as the difference between the
-    depot's main meter with and without the battery; everything else in the two runs is the
-    same (same seed, same loads), which the HVAC meter confirms.
-    """
-    depot = next(b for b in config.buildings if b.id == "depot")
-    alone = config.model_copy(update={"buildings": [depot]})
-    without = config.model_copy(update={"buildings": [depot.model_copy(update={"battery": None})]})
-    runs = []
-    for variant in (alone, without):
-        meters: dict[str, dict[str, float]] = {}
-        for meter_id, stamp, value, _ in history_rows(variant, START, END, HOUR):
-            meters.setdefault(meter_id, {})[stamp] = value
-        runs.append(meters)
-    with_battery, no_battery = runs
-    assert with_battery["depot/depot-hvac/energy"] == no_battery["depot/depot-hvac/energy"]
-    main, main_without = (
-        with_battery["depot/depot-main/energy"],
-        no_battery["depot/depot-main/energy"],
-    )
-    lines = ["meter_id,timestamp,value,unit"]
-    lines += [
-        f"depot/depot-battery/energy,{stamp},{main[stamp] - main_without[stamp]:.6f},kWh"
-        for stamp in main
-    ]
-    return "\n".join(lines) + "\n"
 
 
 @pytest.fixture(scope="module")
@@ -122,16 +93,11 @@ def test_every_default_building_passes_the_gates(municipality: Municipality) -> 
         for kind in (ModelKind.DAILY, ModelKind.HOURLY):
             result = _fit(app, building, kind)
             print(_line(building, result))
-            if building == "depot" and kind is ModelKind.HOURLY:
-                # the battery, unmetered here, sets the depot's hourly load shape
-                assert not result.accepted
-            else:
-                assert result.accepted, f"{building} {kind.value}: {result.reason}"
-        # automatic choice: hourly data gets the hourly model, except behind unmetered storage
+            assert result.accepted, f"{building} {kind.value}: {result.reason}"
+        # automatic choice: hourly data gets the hourly model (the depot's battery is metered)
         chosen = _fit(app, building, None)
         assert chosen.accepted, f"{building}: {chosen.reason}"
-        expected = ModelKind.DAILY if building == "depot" else ModelKind.HOURLY
-        assert chosen.model_kind is expected
+        assert chosen.model_kind is ModelKind.HOURLY
 
 
 def test_school_needs_its_holidays(municipality: Municipality) -> None:
@@ -154,15 +120,21 @@ def test_school_needs_its_holidays(municipality: Municipality) -> None:
         assert blind.accepted is (kind is ModelKind.DAILY)
 
 
-def test_depot_hourly_with_a_battery_meter(municipality: Municipality) -> None:
+def test_depot_without_its_battery_meter(municipality: Municipality) -> None:
+    """Storage behind the main meter with no meter of its own: hourly shape is not weather."""
     store = MemoryMeterStore()
-    store.series.update(municipality.store.series)
+    store.series.update(
+        (key, values)
+        for key, values in municipality.store.series.items()
+        if "depot-battery" not in str(key)
+    )
+    assert len(store.series) < len(municipality.store.series)
     app = _app(store, municipality.sites)
-    assert not app.import_csv(_battery_meter_csv(load_config()), "battery").errors
     print()
-    for kind in (ModelKind.DAILY, ModelKind.HOURLY, None):
-        result = _fit(app, "depot", kind)
-        print(_line("depot (battery metered)", result))
-        assert result.accepted, result.reason
-        if kind is None:  # storage flows are known: the hourly model applies again
-            assert result.model_kind is ModelKind.HOURLY
+    hourly = _fit(app, "depot", ModelKind.HOURLY)
+    print(_line("depot (battery not metered)", hourly))
+    assert not hourly.accepted
+    chosen = _fit(app, "depot", None)  # the sites file says a battery is there
+    print(_line("depot (battery not metered)", chosen))
+    assert chosen.accepted, chosen.reason
+    assert chosen.model_kind is ModelKind.DAILY

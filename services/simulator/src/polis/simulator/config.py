@@ -157,6 +157,7 @@ class MeterRole(StrEnum):
     PV = "pv"
     POOL = "pool"
     DHW = "dhw"
+    BATTERY = "battery"  # charging is import, discharging export
 
 
 class ModbusProfile(StrEnum):
@@ -215,6 +216,7 @@ class Building(_Model):
             MeterRole.PV: self.pv,
             MeterRole.POOL: self.pool,
             MeterRole.DHW: self.hot_water,
+            MeterRole.BATTERY: self.battery,
         }
         for role, equipment in needs.items():
             if role in roles and equipment is None:

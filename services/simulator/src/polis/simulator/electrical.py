@@ -17,7 +17,7 @@ from polis.simulator.model import MeterReading
 
 NOMINAL_V = 230.0
 FREQUENCY_HZ = 50.0
-_PF = {MeterRole.PV: 1.0, MeterRole.EV: 0.99, MeterRole.LIGHTING: 0.95}
+_PF = {MeterRole.PV: 1.0, MeterRole.BATTERY: 1.0, MeterRole.EV: 0.99, MeterRole.LIGHTING: 0.95}
 _DEFAULT_PF = 0.93
 
 

@@ -107,6 +107,7 @@ def channel_powers(
         MeterRole.POOL: pool,
         MeterRole.EV: ev,
         MeterRole.PV: -pv,  # a generation meter exports
+        MeterRole.BATTERY: battery,
     }
 
 
