@@ -1,19 +1,31 @@
 """The dashboard in headless Chromium (Debian's), driven the way a user would.
 
-Screenshots land in tests/artifacts/ (not committed) for a human to look at.
+The gateway reads a real InfluxDB (the project's influxd build) and runs on a simulated clock,
+as in the demo: its "now" is months before the wall clock and runs 60 times as fast, and the
+readings sit just before that "now". Pages that picked time ranges from the browser's clock
+would find nothing. Screenshots land in tests/artifacts/ (not committed) for a human to look at.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 
-from .conftest import Env
-from .fakes import MONTHS
+from polis.common.influx import InfluxStore, Sample, to_ns
+from polis.common.influxd import InfluxServer
+from polis.gateway.influx_readings import InfluxReadings
+
+from .conftest import SAMPLES, STEP, T0, create_keys, make_rows
+from .fakes import MONTHS, PeerServers, catalogue_points
+from .server import Running, gateway_settings, run_gateway
 
 sync_api = pytest.importorskip("playwright.sync_api")
 
@@ -32,6 +44,69 @@ ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 # Generous waits: the machine running the suite may be busy; nothing here measures speed.
 TIMEOUT_MS = 30_000
 sync_api.expect.set_options(timeout=TIMEOUT_MS)
+
+
+# The simulated "now" when the gateway starts; the readings end an hour before it.
+VIRTUAL_NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
+SHIFT = VIRTUAL_NOW - timedelta(hours=1) - (T0 + (SAMPLES - 1) * STEP)
+SPEED = 60.0
+
+
+@dataclass
+class Env:
+    gw: Running
+    peers: PeerServers
+    keys: dict[str, str]
+    origin: datetime  # the wall-clock instant at which the simulated clock read VIRTUAL_NOW
+
+
+def write_readings(store: InfluxStore) -> None:
+    """The suite's readings (tests.gateway.conftest.make_rows), moved to the simulated day."""
+    info = {p.id: p for p in catalogue_points()}
+    samples = []
+    for point_id, time, value in make_rows():
+        p = info[point_id]
+        tags = {
+            "municipality": p.municipality,
+            "neighbourhood": p.neighbourhood,
+            "building": p.building,
+            "device": p.device,
+            "point": p.id,
+            "quantity": "active_energy" if point_id.endswith("energy") else "active_power",
+            "unit": p.unit,
+            "quality": "good",
+        }
+        samples.append(Sample("reading", tags, {"value": value}, to_ns(time + SHIFT)))
+    store.write(samples)
+
+
+@pytest.fixture(scope="module")
+def influx(influx_server: InfluxServer, influx_admin: InfluxStore) -> Iterator[InfluxStore]:
+    bucket = f"dashboard_{uuid.uuid4().hex[:12]}"
+    influx_admin.ensure_bucket(bucket)
+    with InfluxStore(influx_server.url, influx_server.token, influx_server.org, bucket) as store:
+        write_readings(store)
+        yield store
+    influx_admin.delete_bucket(bucket)
+
+
+@pytest.fixture(scope="module")
+def env(
+    influx_server: InfluxServer,
+    influx: InfluxStore,
+    peers: PeerServers,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Env]:
+    origin = datetime.now(UTC)
+    settings = gateway_settings(
+        tmp_path_factory.mktemp("dashboard") / "gw.db",
+        peers.addresses,
+        clock_origin=origin,
+        clock_start=VIRTUAL_NOW,
+        clock_speed=SPEED,
+    )
+    with run_gateway(settings, InfluxReadings(influx, influx_server.token)) as gw:
+        yield Env(gw, peers, create_keys(gw), origin)
 
 
 @pytest.fixture(scope="module")
@@ -62,12 +137,19 @@ def test_portfolio_and_building_page(browser, env: Env) -> None:  # type: ignore
     cards = page.locator(".building-card")
     sync_api.expect(cards).to_have_count(3)
     sync_api.expect(cards.filter(has_text="town-hall").locator(".metric")).to_have_text("45.0")
+    sync_api.expect(page.locator("#clock")).to_contain_text(
+        f"Simulated time {VIRTUAL_NOW:%Y-%m-%d}"
+    )
     page.screenshot(path=str(ARTIFACTS / "portfolio.png"), full_page=True)
 
     page.get_by_role("link", name="town-hall").click()
     sync_api.expect(page.get_by_role("heading", name="town-hall", level=1)).to_be_visible()
     # Three points have readings; the setpoint has none yet.
     sync_api.expect(page.locator("#live tbody tr")).to_have_count(3)
+    newest = T0 + (SAMPLES - 1) * STEP + SHIFT
+    sync_api.expect(page.locator("#live tbody tr").first).to_contain_text(
+        f"{newest:%Y-%m-%d %H:%M:%S}"
+    )
     sync_api.expect(page.locator("#energy polyline.series")).to_have_count(2)
     sync_api.expect(page.locator("#plan .load-row")).to_have_count(2)
     sync_api.expect(page.locator("#plan-explanations li").first).to_contain_text("pre-cool")
@@ -156,3 +238,14 @@ def test_scheme_is_refused_building_pages(browser, env: Env) -> None:  # type: i
     sign_in(page, env, "neighbourhood_scheme", "/dashboard/building?b=town-hall")
     sync_api.expect(page.locator("#page-error")).to_contain_text("no access to building")
     page.close()
+
+
+def test_the_clock_is_the_simulated_one(env: Env) -> None:
+    with httpx.Client(base_url=env.gw.base_url, headers={"X-API-Key": env.keys["admin"]}) as c:
+        before = datetime.now(UTC)
+        answer = c.get("/api/v1/clock").json()
+        after = datetime.now(UTC)
+    now = datetime.fromisoformat(answer["now"])
+    assert (answer["speed"], answer["virtual"]) == (SPEED, True)
+    assert VIRTUAL_NOW + (before - env.origin) * SPEED <= now
+    assert now <= VIRTUAL_NOW + (after - env.origin) * SPEED

@@ -20,6 +20,7 @@ from polis.gateway.api import problems
 from polis.gateway.api.routes import (
     audit_log,
     catalogue,
+    clock,
     imports,
     keys,
     me,
@@ -103,7 +104,7 @@ def create_app(
 
         readings_store = InfluxReadings.from_settings(settings)
     store: ReadingsStore = readings_store
-    clock = settings.clock()
+    shared_clock = settings.clock()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -130,7 +131,7 @@ def create_app(
             readings=store,
             buckets=TokenBuckets(settings.rate_limit_per_s, settings.rate_limit_burst),
             webhooks=dispatcher,
-            clock=clock,
+            clock=shared_clock,
             keys=KeyCache(settings.key_cache_ttl_s),
             last_values=AsyncTtlCache(settings.last_values_cache_ttl_s),
             reports=AsyncTtlCache(settings.savings_cache_ttl_s, max_entries=1_000),
@@ -169,13 +170,15 @@ def create_app(
     problems.install(app, settings.peer_retry_after_s)
 
     api = APIRouter(prefix="/api/v1")
+    # Routes are tried in order: the busiest read paths first.
     for module in (
+        readings,
+        savings,
         me,
+        clock,
         keys,
         catalogue,
-        readings,
         plans,
-        savings,
         neighbourhoods,
         webhooks,
         imports,

@@ -105,6 +105,12 @@ class ReadingsPage(BaseModel):
     fn: str | None = None
 
 
+class ClockOut(BaseModel):
+    now: datetime = Field(description="Now on the Polis clock (UTC)")
+    speed: float = Field(description="Clock seconds per wall-clock second")
+    virtual: bool = Field(description="True when the clock is not the wall clock")
+
+
 class LastValue(BaseModel):
     point: str
     building: str

@@ -87,12 +87,33 @@ const Polis = (() => {
     if (credentials()) start(render); else showLogin();
   }
 
+  // "Now" is the gateway's: on a simulated clock it is not this browser's time.
+  let clock = { at: Date.now(), now: Date.now(), speed: 1 };
+  function now() { return new Date(clock.now + (Date.now() - clock.at) * clock.speed); }
+
+  async function syncClock() {
+    const sent = Date.now();
+    const answer = await json("/clock");
+    const received = Date.now();
+    clock = { at: (sent + received) / 2, now: Date.parse(answer.now), speed: answer.speed };
+    const shown = document.getElementById("clock");
+    if (shown && answer.virtual) {
+      shown.hidden = false;
+      const tick = () => {
+        shown.textContent = `Simulated time ${now().toISOString().slice(0, 16).replace("T", " ")} UTC` +
+          (clock.speed !== 1 ? ` (×${fmt(clock.speed, 0)})` : "");
+      };
+      tick();
+      setInterval(tick, 1000);
+    }
+  }
+
   let me = null;
   async function start(render) {
     document.getElementById("login").hidden = true;
     document.getElementById("content").hidden = false;
     try {
-      me = await json("/me");
+      [me] = await Promise.all([json("/me"), syncClock()]);
       const who = document.getElementById("who-role");
       if (who) who.textContent = me.role.replace("_", " ");
       await render(me);
@@ -178,5 +199,5 @@ const Polis = (() => {
     document.body.append(link); link.click(); link.remove();
   }
 
-  return { json, request, me: () => me, el, svg, fmt, param, init, showError, lineChart, planTimeline, live, download };
+  return { json, request, me: () => me, now, el, svg, fmt, param, init, showError, lineChart, planTimeline, live, download };
 })();

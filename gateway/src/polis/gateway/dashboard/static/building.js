@@ -21,7 +21,7 @@ Polis.init(async (me) => {
 
   // Energy chart: hourly mean power over the 24 hours up to the newest reading.
   const powers = last.filter((v) => v.quantity === "active_power");
-  const newest = last.length ? new Date(Math.max(...last.map((v) => Date.parse(v.time)))) : new Date();
+  const newest = last.length ? new Date(Math.max(...last.map((v) => Date.parse(v.time)))) : Polis.now();
   const end = new Date(newest.getTime() + 1000), start = new Date(end.getTime() - 24 * 3600 * 1000);
   const series = [];
   const colours = ["#1f6feb", "#2da44e", "#bf8700", "#8250df"];
@@ -56,7 +56,7 @@ Polis.init(async (me) => {
 
 async function savingsSummary(id) {
   const { json, fmt } = Polis;
-  const now = new Date();
+  const now = Polis.now();
   const reportingStart = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 3, 1));
   const baselineStart = new Date(Date.UTC(reportingStart.getUTCFullYear() - 1, reportingStart.getUTCMonth(), 1));
   const query = new URLSearchParams({ scope: "building", id, baseline_start: baselineStart.toISOString(),

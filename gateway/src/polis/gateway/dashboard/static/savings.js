@@ -5,7 +5,7 @@ Polis.init(async () => {
   document.getElementById("title").textContent = `Savings report · ${scope} ${id}`;
   const form = document.getElementById("period-form");
   const field = (name) => document.getElementById(name);
-  const today = new Date();
+  const today = Polis.now();
   const iso = (d) => d.toISOString().slice(0, 10);
   if (!field("reporting_end").value) {
     const reportingStart = new Date(Date.UTC(today.getUTCFullYear(), today.getUTCMonth() - 3, 1));
