@@ -124,6 +124,7 @@ class Recorder:
     modes: list[tuple[str, int]] = field(default_factory=list)
     flex: list[planning_pb2.FlexibilityRequest] = field(default_factory=list)
     imports: list[bytes] = field(default_factory=list)
+    reports: list[savings_pb2.ReportRequest] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -253,6 +254,8 @@ class Savings(savings_pb2_grpc.SavingsServicer):
         self.rec = rec
 
     def Report(self, request: Any, context: grpc.ServicerContext) -> Any:
+        with self.rec.lock:
+            self.rec.reports.append(request)
         periods = [period(*m) for m in MONTHS]
         total = period("total", sum(m[1] for m in MONTHS), sum(m[2] for m in MONTHS))
         building = request.building or "town-hall"

@@ -289,3 +289,33 @@ def test_plan_now_returns_the_solver_outcome(env: Env) -> None:
     assert body["plan"]["building"] == "town-hall"
     assert too_long.status_code == 422
     assert too_long.json()["field"] == "time_limit_s"
+
+
+def test_savings_reports_are_reused_until_history_is_imported(env: Env) -> None:
+    # A period no other test asks for, so the first request reaches the savings service.
+    params = report_params("building", "school-1", reporting_end="2026-03-15T00:00:00Z")
+
+    def asked() -> int:
+        return sum(
+            1
+            for r in env.peers.rec.reports
+            if r.building == "school-1" and r.reporting_end.ToDatetime().day == 15
+        )
+
+    with env.client("energy_department") as c:
+        first = c.get(f"{API}/savings/report", params=params).json()
+        again = c.get(f"{API}/savings/report", params=params).json()
+        as_admin = c.get(
+            f"{API}/savings/report", params=params, headers={"X-API-Key": env.keys["admin"]}
+        ).json()
+        assert asked() == 1
+        imported = c.post(
+            f"{API}/imports/csv",
+            params={"source": "bills"},
+            content=b"point,time,value\nschool-1/main-meter/energy,2025-01-01T00:00:00Z,1\n",
+            headers={"Content-Type": "text/csv"},
+        )
+        assert imported.status_code == 200
+        after_import = c.get(f"{API}/savings/report", params=params).json()
+    assert asked() == 2
+    assert first == again == as_admin == after_import
