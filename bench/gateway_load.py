@@ -216,9 +216,10 @@ def load(args: argparse.Namespace) -> bool:
             f"`GOBIN={HEY_HOME} go install github.com/rakyll/hey@latest`"
         )
     if hey is None:
+        why = "as asked" if args.client == "httpx" else "hey not found"
         print(
-            "load client: httpx (hey not found, so the Python client shares the CPU and limits "
-            f"the figures; `GOBIN={HEY_HOME} go install github.com/rakyll/hey@latest`)"
+            f"load client: httpx ({why}: the Python client shares the CPU with the gateway and "
+            f"limits the figures; `GOBIN={HEY_HOME} go install github.com/rakyll/hey@latest`)"
         )
     else:
         print(f"load client: {hey}")
