@@ -160,10 +160,6 @@ def _sigma_delta(values: Sequence[float], snap: Callable[[float], float]) -> lis
     return out
 
 
-def _nearest(options: Sequence[float]) -> Callable[[float], float]:
-    return lambda v: min(options, key=lambda o: abs(o - v))
-
-
 def _best_block(load: DeferrableLoad, on: Sequence[float], slots: int) -> list[float]:
     """One continuous run of the load where the LP uses it most (always feasible)."""
     latest = min(load.latest, slots) - load.run_slots
@@ -197,6 +193,27 @@ def _track_levels(zone: ThermalZone, power: Sequence[float], dt_h: float) -> lis
     return out
 
 
+def _track_storage(tank: WaterTank, power: Sequence[float], dt_h: float) -> list[float]:
+    """On/off heating that keeps the tank at or just above the energy the LP power gives.
+
+    The LP often keeps a tank exactly at its minimum; rounding the heater's power with the
+    error carried forward would dip below it. Heating whenever the tank would otherwise fall
+    below the LP's level (and the heat fits under the maximum) stays above it instead.
+    """
+    gain = tank.efficiency * tank.heater_kw * dt_h
+    target = actual = tank.initial_kwh
+    out = []
+    for t, p in enumerate(power):
+        used = tank.draw_kwh[t] + tank.loss_kw * dt_h
+        target += tank.efficiency * p * dt_h - used
+        idle = actual - used
+        below = idle < target - 1e-6 or idle < tank.min_kwh
+        on = below and (idle + gain <= tank.max_kwh + 1e-9 or idle < tank.min_kwh)
+        actual = idle + gain if on else idle
+        out.append(tank.heater_kw if on else 0.0)
+    return out
+
+
 def lp_rounded_power(
     load: Load,
     lv: LoadVars,
@@ -226,7 +243,7 @@ def lp_rounded_power(
     if isinstance(load, DeferrableLoad):
         return _best_block(load, power, slots)
     if isinstance(load, WaterTank) and load.on_off:
-        return _sigma_delta([p * load.heater_kw for p in power], _nearest((0.0, load.heater_kw)))
+        return _track_storage(load, [p * load.heater_kw for p in power], dt_h)
     if isinstance(load, ThermalZone) and load.levels_kw is not None:
         if marginal is not None:
             return cheapest_levels(load, marginal.eur_per_kwh, dt_h, marginal.comfort_weight)
