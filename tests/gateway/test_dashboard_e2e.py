@@ -201,6 +201,8 @@ def test_energy_department_sees_no_controls(browser, env: Env) -> None:  # type:
 def test_savings_report_page_and_csv_download(browser, env: Env) -> None:  # type: ignore[no-untyped-def]
     page = browser.new_page(viewport={"width": 1200, "height": 900})
     sign_in(page, env, "energy_department", "/dashboard/savings?scope=building&id=town-hall")
+    # The reporting period ends on the simulated day, not the browser's.
+    sync_api.expect(page.get_by_label("Reporting to")).to_have_value(f"{VIRTUAL_NOW:%Y-%m-%d}")
     sync_api.expect(page.locator("#chart rect.bar-actual")).to_have_count(len(MONTHS))
     sync_api.expect(page.locator("#periods tbody tr")).to_have_count(len(MONTHS) + 1)
     avoided = sum(baseline - actual for _, baseline, actual in MONTHS)
