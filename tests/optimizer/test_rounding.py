@@ -10,7 +10,7 @@ import random
 import pytest
 
 from optimizer.helpers import building
-from polis.optimizer.domain import Horizon, SolveStatus, ThermalMode, ThermalZone
+from polis.optimizer.domain import Horizon, SolveStatus, ThermalMode, ThermalZone, WaterTank
 from polis.optimizer.model import PlanModel
 from polis.optimizer.solve import (
     extract_plans,
@@ -130,3 +130,37 @@ def test_rounded_plan_is_valid_and_above_the_bound(seed: int) -> None:
     plan = extract_plans(pm, solver, SolveStatus.FEASIBLE, 0.0)[0]
     report = validate_plan(b, plan)
     assert report.ok, report
+
+
+def test_on_off_heater_rounding_keeps_a_tank_the_lp_holds_at_its_minimum() -> None:
+    # dear energy all day: the LP heats just enough to hold the tank at its minimum, in
+    # fractions of the heater's power that an on/off heater cannot follow slot by slot
+    slots = 24
+    tank = WaterTank(
+        id="dhw",
+        min_kwh=2.0,
+        max_kwh=6.0,
+        initial_kwh=2.2,
+        heater_kw=3.0,
+        draw_kwh=tuple(0.3 + 0.1 * (t % 3) for t in range(slots)),
+        loss_kw=0.05,
+        efficiency=0.95,
+        on_off=True,
+    )
+    prices = [0.3 + 0.01 * (t % 5) for t in range(slots)]
+    b = building(prices, (tank,), base=2.0)
+    pm = PlanModel()
+    pm.add_building(b)
+    pm.finish()
+    lp = lp_relaxation(pm.model)
+    assert lp is not None
+    solver = lp_rounded_solution(pm, lp, 10.0)
+    assert solver is not None
+    plan = extract_plans(pm, solver, SolveStatus.FEASIBLE, 0.0)[0]
+    assert set(plan.load("dhw").power_kw) <= {0.0, 3.0}
+    assert validate_plan(b, plan).ok
+    # it heats no more than one slot's heat above what the draws and losses take
+    used = sum(tank.draw_kwh) + tank.loss_kw * 0.25 * slots
+    heat = sum(plan.load("dhw").power_kw) * 0.25 * tank.efficiency
+    assert used - (tank.initial_kwh - tank.min_kwh) <= heat + 1e-6
+    assert heat <= used - (tank.initial_kwh - tank.min_kwh) + 3.0 * 0.25 * tank.efficiency + 1e-6

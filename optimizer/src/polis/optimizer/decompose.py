@@ -5,8 +5,8 @@
    overloaded slots and recharges them where there is headroom, cheapest slots first, so that
    every battery ends with the charge it must keep. This is pure arithmetic on the plans and
    takes milliseconds.
-2. **Per-building plans.** Each building is solved on its own (two at a time on the
-   available cores) with the transformer limit relaxed: first a quick pass for every building
+2. **Per-building plans.** Each building is solved on its own (in worker processes, one per
+   core) with the transformer limit relaxed: first a quick pass for every building
    (LP bound and rounded LP plan), then CP-SAT searches on the buildings with the largest
    absolute gap first. Dropping a coupling constraint can only lower the optimum, so the sum
    of the buildings' proven bounds is a valid lower bound on the neighbourhood's objective.
@@ -25,12 +25,20 @@ step 2, so it is honest (and conservative). If no candidate meets the limit, the
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
+import multiprocessing
 import os
-import threading
 import time
 from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import (
+    FIRST_COMPLETED,
+    Executor,
+    Future,
+    ProcessPoolExecutor,
+    ThreadPoolExecutor,
+    wait,
+)
 
 from polis.optimizer import costing
 from polis.optimizer.domain import (
@@ -225,6 +233,65 @@ def _repaired(hood: Neighbourhood, plans: Mapping[str, Plan]) -> dict[str, Plan]
     return shaved if shaved is not None and _meets_limit(hood, shaved) else None
 
 
+def _building_pool(workers: int) -> Executor:
+    """Workers for per-building solves: processes, so that GLOP and the model building in
+    Python (both holding the interpreter lock) run in parallel; threads where only one
+    worker is wanted. Processes are spawned, never forked: the service runs gRPC threads."""
+    if workers <= 1:
+        return ThreadPoolExecutor(1)
+    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+
+
+def _search(
+    pool: Executor,
+    workers: int,
+    by_id: Mapping[str, Building],
+    results: dict[str, SolveResult],
+    quick: SolverParams,
+    gap_limit: float,
+    phase_end: float,
+) -> None:
+    """CP-SAT searches on the buildings above the gap limit, largest absolute gap first.
+
+    Each search gets an even share of the time left until ``phase_end`` as it starts (at
+    least ``MIN_SEARCH_S``); once a share would fall below ``MIN_BUILDING_S`` the remaining
+    buildings keep their quick plans. A better plan replaces a building's result, and the
+    better of the two proven bounds is kept.
+    """
+    queue = sorted(
+        (
+            bid
+            for bid, r in results.items()
+            if proven_gap(r.objective_eur, r.best_bound_eur) > gap_limit
+        ),
+        key=lambda bid: results[bid].objective_eur - results[bid].best_bound_eur,
+        reverse=True,
+    )
+    searched = dataclasses.replace(quick, search=True)
+    running: dict[Future[SolveResult], str] = {}
+    while queue or running:
+        while queue and len(running) < workers:
+            share = (phase_end - time.perf_counter()) * workers / len(queue)
+            if share < MIN_BUILDING_S:
+                queue.clear()
+                break
+            bid = queue.pop(0)
+            budget = dataclasses.replace(searched, time_limit_s=max(MIN_SEARCH_S, share))
+            running[pool.submit(solve_building, by_id[bid], budget)] = bid
+        if not running:
+            break
+        done, _ = wait(running, return_when=FIRST_COMPLETED)
+        for future in done:
+            bid = running.pop(future)
+            result = future.result()
+            if result.status not in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
+                continue
+            previous = results[bid]
+            bound_eur = max(previous.best_bound_eur, result.best_bound_eur)
+            better = result if result.objective_eur < previous.objective_eur else previous
+            results[bid] = dataclasses.replace(better, best_bound_eur=bound_eur)
+
+
 def solve_decomposed(hood: Neighbourhood, params: SolverParams) -> SolveResult:
     started = time.perf_counter()
     deadline = started + params.time_limit_s
@@ -248,48 +315,10 @@ def solve_decomposed(hood: Neighbourhood, params: SolverParams) -> SolveResult:
         seed=params.seed,
         search=False,
     )
-    with ThreadPoolExecutor(threads) as pool:
-        results = dict(
-            zip(by_id, pool.map(lambda b: solve_building(b, each), hood.buildings), strict=True)
-        )
-
-    def shortfall(bid: str) -> float:
-        result = results[bid]
-        return result.objective_eur - result.best_bound_eur
-
-    queue = sorted(
-        (
-            bid
-            for bid in by_id
-            if proven_gap(results[bid].objective_eur, results[bid].best_bound_eur)
-            > params.relative_gap_limit
-        ),
-        key=shortfall,
-        reverse=True,
-    )
-    waiting = [len(queue)]
-    lock = threading.Lock()
-    searched = dataclasses.replace(each, search=True)
-
-    def improve(bid: str) -> SolveResult | None:
-        with lock:
-            share = (phase_end - time.perf_counter()) * threads / max(1, waiting[0])
-            waiting[0] -= 1
-        if share < MIN_BUILDING_S:
-            return None
-        budget = dataclasses.replace(searched, time_limit_s=max(MIN_SEARCH_S, share))
-        return solve_building(by_id[bid], budget)
-
-    with ThreadPoolExecutor(threads) as pool:
-        for bid, result in zip(queue, pool.map(improve, queue), strict=True):
-            if result is None or result.status not in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
-                continue
-            previous = results[bid]
-            bound_eur = max(previous.best_bound_eur, result.best_bound_eur)
-            if result.objective_eur < previous.objective_eur:
-                results[bid] = dataclasses.replace(result, best_bound_eur=bound_eur)
-            else:
-                results[bid] = dataclasses.replace(previous, best_bound_eur=bound_eur)
+    with _building_pool(threads) as pool:
+        quick = pool.map(solve_building, hood.buildings, itertools.repeat(each))
+        results = dict(zip(by_id, quick, strict=True))
+        _search(pool, threads, by_id, results, each, params.relative_gap_limit, phase_end)
     bound = sum(r.best_bound_eur for r in results.values())
     plans = {bid: r.plans[0] for bid, r in results.items()}
     optimised = _repaired(hood, plans)
