@@ -8,10 +8,15 @@ would find nothing. Screenshots land in tests/artifacts/ (not committed) for a h
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
+import subprocess
+import sys
+import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,9 +24,11 @@ from pathlib import Path
 import httpx
 import pytest
 
+from polis.common.grpc_server import check_health
 from polis.common.influx import InfluxStore, Sample, to_ns
-from polis.common.influxd import InfluxServer
+from polis.common.influxd import InfluxServer, free_port
 from polis.gateway.influx_readings import InfluxReadings
+from polis.savings.synthetic import SyntheticBuilding, synthetic_building
 
 from .conftest import SAMPLES, STEP, T0, create_keys, make_rows
 from .fakes import MONTHS, PeerServers, catalogue_points
@@ -64,7 +71,7 @@ def write_readings(store: InfluxStore) -> None:
     """The suite's readings (tests.gateway.conftest.make_rows), moved to the simulated day."""
     info = {p.id: p for p in catalogue_points()}
     samples = []
-    for point_id, time, value in make_rows():
+    for point_id, at, value in make_rows():
         p = info[point_id]
         tags = {
             "municipality": p.municipality,
@@ -76,7 +83,7 @@ def write_readings(store: InfluxStore) -> None:
             "unit": p.unit,
             "quality": "good",
         }
-        samples.append(Sample("reading", tags, {"value": value}, to_ns(time + SHIFT)))
+        samples.append(Sample("reading", tags, {"value": value}, to_ns(at + SHIFT)))
     store.write(samples)
 
 
@@ -212,7 +219,6 @@ def test_savings_report_page_and_csv_download(browser, env: Env) -> None:  # typ
         page.get_by_role("button", name="Download CSV").click()
     text = Path(info.value.path()).read_text()
     assert text.splitlines()[0].startswith("scope,period,baseline_kwh")
-    page.screenshot(path=str(ARTIFACTS / "savings.png"), full_page=True)
     page.close()
 
 
@@ -251,3 +257,145 @@ def test_the_clock_is_the_simulated_one(env: Env) -> None:
     assert (answer["speed"], answer["virtual"]) == (SPEED, True)
     assert VIRTUAL_NOW + (before - env.origin) * SPEED <= now
     assert now <= VIRTUAL_NOW + (after - env.origin) * SPEED
+
+
+# -- the savings page on the real savings service ------------------------------------------
+HISTORY_START = datetime(2024, 12, 31, 22, tzinfo=UTC)  # 1 January 2025, Athens
+MEASURES_FROM = datetime(2025, 12, 31, 22, tzinfo=UTC)  # 1 January 2026, Athens
+REDUCTION = 0.12
+
+
+def history_csv() -> str:
+    """A year and two months of a building's meter and weather, 12 % less from 2026."""
+    hours = int((VIRTUAL_NOW - HISTORY_START).total_seconds() // 3600)
+    data = synthetic_building(
+        HISTORY_START, hours, 11, SyntheticBuilding(base_kw=20), REDUCTION, MEASURES_FROM
+    )
+    lines = ["meter_id,timestamp,value,unit"]
+    energy, temperature = data.series.energy_kwh.tolist(), data.series.temperature_c.tolist()
+    for i, (e, c) in enumerate(zip(energy, temperature, strict=True)):
+        t = (HISTORY_START + timedelta(hours=i)).isoformat()
+        lines.append(f"town-hall/town-hall-main/energy,{t},{e:.3f},kWh")
+        lines.append(f"town-hall/weather/outdoor_temperature,{t},{c:.2f},degC")
+    return "\n".join(lines) + "\n"
+
+
+def serving(address: str) -> bool:
+    # Playwright's sync API keeps an event loop on this thread: ask from another one
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(lambda: asyncio.run(check_health(address))).result()
+
+
+@pytest.fixture(scope="module")
+def savings_service(
+    influx_server: InfluxServer, influx: InfluxStore, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """``python -m polis.savings serve`` on the suite's InfluxDB bucket, as deployed."""
+    work = tmp_path_factory.mktemp("savings")
+    sites = work / "sites.yaml"
+    sites.write_text(
+        "municipality: larissa\nbuildings:\n  - {id: town-hall, neighbourhood: centre}\n"
+    )
+    port = free_port()
+    env = {
+        **os.environ,
+        "POLIS_INFLUX_URL": influx_server.url,
+        "POLIS_INFLUX_TOKEN": influx_server.token,
+        "POLIS_INFLUX_ORG": influx_server.org,
+        "POLIS_INFLUX_BUCKET": influx.bucket,
+        "POLIS_SAVINGS_GRPC_PORT": str(port),
+        "POLIS_SAVINGS_SITES_FILE": str(sites),
+        "POLIS_LOG_LEVEL": "WARNING",
+    }
+    log = (work / "savings.log").open("wb")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "polis.savings", "serve"], env=env, stdout=log, stderr=log
+    )
+    address = f"127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while not serving(address):
+            assert proc.poll() is None, (work / "savings.log").read_text()
+            assert time.monotonic() < deadline, "savings service not serving after 60 s"
+            time.sleep(0.3)
+        yield address
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def real_savings_env(
+    influx_server: InfluxServer,
+    influx: InfluxStore,
+    peers: PeerServers,
+    savings_service: str,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Env]:
+    origin = datetime.now(UTC)
+    settings = gateway_settings(
+        tmp_path_factory.mktemp("dashboard-savings") / "gw.db",
+        {**peers.addresses, "savings": savings_service},
+        clock_origin=origin,
+        clock_start=VIRTUAL_NOW,
+        clock_speed=SPEED,
+        grpc_deadline_s=30.0,
+    )
+    with run_gateway(settings, InfluxReadings(influx, influx_server.token)) as gw:
+        env = Env(gw, peers, create_keys(gw), origin)
+        with httpx.Client(
+            base_url=gw.base_url, headers={"X-API-Key": env.keys["admin"]}, timeout=120
+        ) as c:
+            imported = c.post(
+                "/api/v1/imports/csv",
+                params={"source": "town hall meter export"},
+                content=history_csv().encode(),
+                headers={"Content-Type": "text/csv"},
+            )
+            assert imported.status_code == 200, imported.text
+        yield env
+
+
+def test_savings_page_on_the_real_service(browser, real_savings_env: Env) -> None:  # type: ignore[no-untyped-def]
+    env = real_savings_env
+    period = {
+        "baseline_start": "2025-01-01",
+        "baseline_end": "2026-01-01",
+        "reporting_start": "2026-01-01",
+        "reporting_end": "2026-03-01",
+    }
+    with httpx.Client(
+        base_url=env.gw.base_url, headers={"X-API-Key": env.keys["energy_department"]}, timeout=120
+    ) as c:
+        report = c.get(
+            "/api/v1/savings/report",
+            params={
+                "scope": "building",
+                "id": "town-hall",
+                **{k: f"{v}T00:00:00Z" for k, v in period.items()},
+            },
+        )
+    assert report.status_code == 200, report.text
+    periods = report.json()["total"]
+    # months are Athens months; the page's dates are UTC midnights, so March has two hours
+    assert [p["period"] for p in periods] == ["2026-01", "2026-02", "2026-03", "total"]
+    total = periods[-1]
+    # the service found the 12 % reduction in the imported meter data
+    assert total["fractional_savings"] == pytest.approx(REDUCTION, abs=0.03)
+
+    page = browser.new_page(viewport={"width": 1200, "height": 900})
+    sign_in(page, env, "energy_department", "/dashboard/savings?scope=building&id=town-hall")
+    sync_api.expect(page.get_by_label("Reporting to")).to_have_value(f"{VIRTUAL_NOW:%Y-%m-%d}")
+    for name, value in period.items():
+        page.locator(f"#{name}").fill(value)
+    page.get_by_role("button", name="Show").click()
+    rows = page.locator("#periods tbody tr")
+    sync_api.expect(rows).to_have_count(len(periods))
+    sync_api.expect(rows.last.locator("td").nth(2)).to_have_text(f"{total['avoided_kwh']:,.0f}")
+    sync_api.expect(rows.last.locator("td").nth(4)).to_have_text(
+        f"{100 * total['fractional_savings']:.1f}"
+    )
+    sync_api.expect(page.locator("#chart rect.bar-actual")).to_have_count(len(periods) - 1)
+    page.screenshot(path=str(ARTIFACTS / "savings.png"), full_page=True)
+    page.close()
