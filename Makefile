@@ -7,7 +7,7 @@ GO_TOOLS := $(HOME)/.cache/polis/go-tools
 KUSTOMIZE_VERSION := v5.7.1
 KUBECONFORM_VERSION := v0.7.0
 
-.PHONY: help setup apt python influxd tools protos check-protos lint typecheck deploy-check test unit demo demo-stop clean
+.PHONY: help setup apt python influxd tools bench-tools protos check-protos lint typecheck deploy-check test unit demo demo-stop clean
 
 help:
 	@echo "make demo   - start InfluxDB, the simulator and every service locally"
@@ -34,6 +34,12 @@ tools:
 	@mkdir -p $(GO_TOOLS)
 	@[ -x $(GO_TOOLS)/kustomize ] || GOBIN=$(GO_TOOLS) go install sigs.k8s.io/kustomize/kustomize/v5@$(KUSTOMIZE_VERSION)
 	@[ -x $(GO_TOOLS)/kubeconform ] || GOBIN=$(GO_TOOLS) go install github.com/yannh/kubeconform/cmd/kubeconform@$(KUBECONFORM_VERSION)
+
+# hey: a compiled HTTP load generator for bench/gateway_load.py (not needed by the tests)
+HEY_VERSION := v0.1.5
+bench-tools:
+	@mkdir -p $(GO_TOOLS)
+	@[ -x $(GO_TOOLS)/hey ] || GOBIN=$(GO_TOOLS) go install github.com/rakyll/hey@$(HEY_VERSION)
 
 protos:
 	$(PY) bash scripts/gen-protos.sh

@@ -14,7 +14,7 @@ number of requests (and at most ``--seconds`` per endpoint) to
 
 and prints requests/s, p50 and p99 per endpoint and each one's throughput as a fraction of the
 baseline. The load client is `hey` (a compiled HTTP load generator: ``GOBIN=~/.cache/polis/
-go-tools go install github.com/rakyll/hey@latest``), so the client does not eat the CPU the
+go-tools go install github.com/rakyll/hey@v0.1.5``), so the client does not eat the CPU the
 gateway needs; without it (``--client auto``) the bench falls back to httpx and says so, since
 the Python client then limits the figures. ``--client hey`` fails when hey is missing.
 
@@ -213,13 +213,13 @@ def load(args: argparse.Namespace) -> bool:
     if args.client == "hey" and hey is None:
         raise SystemExit(
             f"hey not found in {HEY_HOME} or on PATH; install it with "
-            f"`GOBIN={HEY_HOME} go install github.com/rakyll/hey@latest`"
+            f"`GOBIN={HEY_HOME} go install github.com/rakyll/hey@v0.1.5`"
         )
     if hey is None:
         why = "as asked" if args.client == "httpx" else "hey not found"
         print(
             f"load client: httpx ({why}: the Python client shares the CPU with the gateway and "
-            f"limits the figures; `GOBIN={HEY_HOME} go install github.com/rakyll/hey@latest`)"
+            f"limits the figures; `GOBIN={HEY_HOME} go install github.com/rakyll/hey@v0.1.5`)"
         )
     else:
         print(f"load client: {hey}")
