@@ -113,6 +113,7 @@ def create_app(
             settings.optimizer_address,
             settings.savings_address,
             settings.grpc_deadline_s,
+            settings.report_deadline_s,
         )
         client = httpx.AsyncClient(timeout=settings.webhook_timeout_s, follow_redirects=False)
         dispatcher = WebhookDispatcher(

@@ -31,6 +31,8 @@ class GatewaySettings(PolisSettings):
     optimizer_address: str = "127.0.0.1:50052"
     savings_address: str = "127.0.0.1:50053"
     grpc_deadline_s: float = Field(default=5.0, gt=0)
+    # savings reports and CSV imports (baseline fits for every building in scope)
+    report_deadline_s: float = Field(default=120.0, gt=0)
     peer_retry_after_s: int = Field(default=10, ge=1)
 
     catalogue_ttl_s: float = Field(default=60.0, ge=0)

@@ -26,8 +26,18 @@ async def _call(service: str, call: Callable[[], Awaitable[T]]) -> T:
 class Peers:
     """One channel per service, opened lazily by grpc and closed with the app."""
 
-    def __init__(self, adapter: str, optimizer: str, savings: str, deadline_s: float) -> None:
+    def __init__(
+        self,
+        adapter: str,
+        optimizer: str,
+        savings: str,
+        deadline_s: float,
+        report_deadline_s: float | None = None,
+    ) -> None:
         self.deadline_s = deadline_s
+        # Fitting baselines for a whole municipality takes seconds per building, not a lookup's
+        # milliseconds: M&V reports and imports get their own, longer deadline.
+        self.report_deadline_s = report_deadline_s or deadline_s * 4
         self._channels = [
             grpc.aio.insecure_channel(adapter),
             grpc.aio.insecure_channel(optimizer),
@@ -103,15 +113,14 @@ class Peers:
 
     # savings ---------------------------------------------------------------------------
     async def savings_report(self, request: savings_pb2.ReportRequest) -> savings_pb2.SavingsReport:
-        # Fitting a baseline takes longer than a lookup: allow a few deadlines.
         return await _call(
-            "savings", lambda: self.savings.Report(request, timeout=self.deadline_s * 4)
+            "savings", lambda: self.savings.Report(request, timeout=self.report_deadline_s)
         )
 
     async def import_csv(self, csv: bytes, source: str) -> savings_pb2.ImportCsvResponse:
         request = savings_pb2.ImportCsvRequest(csv=csv, source=source)
         return await _call(
-            "savings", lambda: self.savings.ImportCsv(request, timeout=self.deadline_s * 4)
+            "savings", lambda: self.savings.ImportCsv(request, timeout=self.report_deadline_s)
         )
 
 
