@@ -1,7 +1,9 @@
 """Sending the current slot's commands to the building adapter over gRPC.
 
-A plan maps to commands per load: thermal zones get their planned temperature as setpoint,
-other loads their planned power (kW; on/off loads 1/0). Each write carries a deadline and a
+A plan maps to commands per load: thermal zones get their planned temperature as setpoint
+where the plan heats (cools) them, and otherwise no more than their comfort bound, so a zone
+the plan lets float is not driven to a temperature only the model's gains would give; other
+loads get their planned power (kW; on/off loads 1/0). Each write carries a deadline and a
 duration of one slot, so the device falls back to its own schedule if the optimizer stops.
 An unreachable adapter is logged and skipped: planning goes on.
 """
@@ -19,9 +21,12 @@ from google.protobuf.duration_pb2 import Duration
 from polis.common.logging import get_logger
 from polis.control.v1 import control_pb2 as pb
 from polis.control.v1 import control_pb2_grpc as pb_grpc
-from polis.optimizer.domain import LoadKind, Plan
+from polis.optimizer.domain import Building, LoadKind, LoadSchedule, Plan, ThermalMode, ThermalZone
 
 log = get_logger("polis.optimizer.commands")
+
+# planned zone power at or below this counts as "not heating (cooling)" (kW)
+FLOATING_KW = 0.01
 
 
 @dataclass(frozen=True)
@@ -32,10 +37,25 @@ class Command:
 
 
 def commands_for_slot(
-    plan: Plan, slot: int, points: dict[str, str], on_off: Collection[str] = ()
+    plan: Plan,
+    slot: int,
+    points: dict[str, str],
+    on_off: Collection[str] = (),
+    building: Building | None = None,
 ) -> list[Command]:
     """Commands for ``slot`` of ``plan``; ``points`` maps load id to its command point and
-    ``on_off`` names further loads (e.g. water heaters) commanded as 1/0 enables."""
+    ``on_off`` names further loads (e.g. water heaters) commanded as 1/0 enables.
+
+    With the planned ``building``, a zone the plan does not heat (cool) in the slot gets the
+    lower of its planned temperature and its comfort floor (the higher of it and its comfort
+    ceiling) as setpoint: the zone's controller then only acts if the zone really falls out
+    of its band. The planned temperature of a floating zone comes from modelled gains; as a
+    setpoint it would make the controller heat to reach it, and each re-plan from the
+    measured temperature would ask for more.
+    """
+    zones = {}
+    if building is not None:
+        zones = {z.id: z for z in building.loads if isinstance(z, ThermalZone)}
     out = []
     for schedule in plan.loads:
         load_id = schedule.load_id.split("@", 1)[0]
@@ -43,13 +63,22 @@ def commands_for_slot(
         if point is None:
             continue
         if schedule.kind is LoadKind.HVAC and schedule.setpoint_c:
-            value = round(schedule.setpoint_c[slot], 1)
+            value = round(_zone_setpoint(schedule, slot, zones.get(schedule.load_id)), 1)
         elif schedule.kind in (LoadKind.PUMP, LoadKind.DEFERRABLE) or load_id in on_off:
             value = 1.0 if schedule.power_kw[slot] > 0 else 0.0
         else:
             value = round(schedule.power_kw[slot], 2)
         out.append(Command(point, value, schedule.explanation[:200]))
     return out
+
+
+def _zone_setpoint(schedule: LoadSchedule, slot: int, zone: ThermalZone | None) -> float:
+    planned = schedule.setpoint_c[slot]
+    if zone is None or schedule.power_kw[slot] > FLOATING_KW:
+        return planned
+    if zone.mode is ThermalMode.HEAT:
+        return min(planned, zone.comfort_lo[slot])
+    return max(planned, zone.comfort_hi[slot])
 
 
 class AdapterClient:

@@ -55,7 +55,11 @@ class RollingHorizon:
                 if self.adapter is None or self.planner.mode(plan.building) != Mode.APPLY:
                     continue
                 commands = commands_for_slot(
-                    plan, 0, self.points.get(plan.building, {}), self.on_off
+                    plan,
+                    0,
+                    self.points.get(plan.building, {}),
+                    self.on_off,
+                    self.planner.instances.get(plan.building),
                 )
                 self.commanded.update(c.point_id for c in commands)
                 accepted += await self.adapter.send(
