@@ -126,6 +126,7 @@ class DayFigures:
     import_kwh: float
     export_kwh: float
     comfort_kh: dict[str, float]  # "building/zone" -> degree-hours below the comfort band
+    cost_by_building: dict[str, float] = field(default_factory=dict)
 
 
 def day_figures(config: MunicipalityConfig, recorder: Recorder, day_start: datetime) -> DayFigures:
@@ -136,17 +137,21 @@ def day_figures(config: MunicipalityConfig, recorder: Recorder, day_start: datet
     slot = ((t_end[inside] - step - day_start.timestamp()) // SLOT.total_seconds()).astype(int)
     tz = ZoneInfo(config.climate.timezone)
     cost = imported = exported = 0.0
+    by_building: dict[str, float] = {}
     for building in config.buildings:
         power = np.concatenate(recorder.main_w[building.id])[inside]
         energy = np.bincount(slot, weights=power * step / 3.6e6, minlength=96)
+        own = 0.0
         for k, e in enumerate(energy):
             local = (day_start + k * SLOT).astimezone(tz)
             if e >= 0:
-                cost += e * price_at(local.hour + local.minute / 60)
+                own += e * price_at(local.hour + local.minute / 60)
                 imported += e
             else:
-                cost += e * FEED_IN_EUR
+                own += e * FEED_IN_EUR
                 exported -= e
+        by_building[building.id] = own
+        cost += own
     comfort: dict[str, float] = {}
     local_ends = [datetime.fromtimestamp(t, UTC).astimezone(tz) for t in t_end[inside]]
     for building in config.buildings:
@@ -158,7 +163,7 @@ def day_figures(config: MunicipalityConfig, recorder: Recorder, day_start: datet
                 if lo is not None and temps[zi, i] < lo:
                     deficit += (lo - temps[zi, i]) * step / 3600.0
             comfort[f"{building.id}/{zone.id}"] = deficit
-    return DayFigures(cost, imported, exported, comfort)
+    return DayFigures(cost, imported, exported, comfort, by_building)
 
 
 def free_port(kind: int = socket.SOCK_DGRAM) -> int:

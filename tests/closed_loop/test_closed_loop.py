@@ -4,8 +4,10 @@ The simulator (``Site``: real BACnet/IP and Modbus TCP on loopback), the buildin
 (in-process, writing to a real InfluxDB) and the optimizer's rolling horizon share one
 accelerated virtual clock. Every 15 virtual minutes the optimizer reads the measured states
 through the adapter, re-plans each neighbourhood and writes the current slot's setpoints and
-enables through the adapter at its automation priority. The clock is held while the optimizer
-plans, so the outcome does not depend on the machine's speed.
+enables through the adapter at its automation priority. The loop runs in lockstep: at each
+slot boundary the clock is held, the physics is caught up to the boundary, the adapter reads
+every state point afresh, and only then does the optimizer plan and write, so neither a slow
+re-plan nor a slow BACnet write changes what the buildings experience.
 
 The reference is the same day, weather and seed with the buildings on their own schedules
 (pure ``Simulation``, no commands), from the same warmed-up state.
@@ -57,6 +59,8 @@ DAY_START = datetime(2026, 1, 13, 22, 0, tzinfo=UTC)
 SPEED = 1800.0  # 15 virtual minutes = 0.5 s of wall time while the clock runs
 HORIZON_SLOTS = 64  # 16 h: overnight pre-heating sees the morning's comfort band
 COMMAND_SLOTS = 8  # writes outlive the wall time a re-plan holds the clock
+PLAN_LIMIT_S = 2.0  # the clock is held while planning; a plan within 1 % stops sooner
+SETTLE_TIMEOUT_S = 30.0  # wall time the held clock waits for fresh readings at most
 
 
 async def _discover(local: str, targets: list[tuple[str, int]]) -> dict[tuple[str, int], dict]:  # type: ignore[type-arg]
@@ -66,6 +70,27 @@ async def _discover(local: str, targets: list[tuple[str, int]]) -> dict[tuple[st
         return {t: await discover_device(client, t[0], t[1]) for t in targets}
     finally:
         client.close()
+
+
+async def _settle(site: Site, adapter: Adapter, points: list[str]) -> None:
+    """Lockstep at a held slot boundary: the physics at the clock's now, readings after it.
+
+    ``site.tick`` simulates up to the held instant with the commands in force until then,
+    however far the site's own ticking lagged. Then every state point must have been read
+    twice more: a poller reads a group in sequence, so the second of those rounds started
+    after the tick and the optimizer plans from the state at the boundary.
+    """
+    site.tick()
+    seen = {p: adapter.latest.get(p) for p in points}
+    rounds = dict.fromkeys(points, 0)
+    deadline = time.monotonic() + SETTLE_TIMEOUT_S
+    while min(rounds.values(), default=2) < 2 and time.monotonic() < deadline:
+        await asyncio.sleep(0.02)
+        for point in points:
+            latest = adapter.latest.get(point)
+            if latest is not seen[point]:
+                seen[point] = latest
+                rounds[point] += 1
 
 
 async def _start_adapter(
@@ -92,11 +117,12 @@ def _audit(state: Path) -> list[dict]:  # type: ignore[type-arg]
 
 
 @pytest.mark.slow
-@pytest.mark.timeout(420)
+@pytest.mark.timeout(900)
 @pytest.mark.xfail(
     reason=(
-        "the closed-loop day beat the as-is cost (-4.5 %) on a quiet machine but not reliably: "
-        "under load re-plans and BACnet writes lag the accelerated clock and the loop costs more"
+        "in lockstep the loop keeps comfort (at most 0.3 K·h below the band per zone, as-is "
+        "up to 5.4) but costs about 4 % more than the as-is day (419 against 404 EUR), the "
+        "excess in the town hall, library and school, whose zones it keeps out of the deficits"
     ),
     strict=False,
 )
@@ -122,7 +148,7 @@ async def test_closed_loop_day_costs_less_and_keeps_comfort(
     opt_config = parse_config(optimizer_config(sim_config), "optimizer-config")
     feed = ActualsFeed(state_points(opt_config), target, max_age=timedelta(minutes=30))
     factory = InstanceFactory(opt_config, SimulatorWeather(sim_config), actuals=feed)
-    planner = Planner(factory, SolverParams(time_limit_s=0.8, num_workers=1))
+    planner = Planner(factory, SolverParams(time_limit_s=PLAN_LIMIT_S, num_workers=1))
     for b in opt_config.buildings:
         planner.set_mode(b.id, Mode.APPLY)
     client = AdapterClient(target, deadline_s=5.0)
@@ -138,6 +164,7 @@ async def test_closed_loop_day_costs_less_and_keeps_comfort(
         on_off=opt_config.on_off_loads(),
         command_slots=COMMAND_SLOTS,
     )
+    state_ids = [p.point_id for p in state_points(opt_config)]
     accepted = measured = 0
     commanded_midday: dict[str, dict[str, float | None]] = {}
     try:
@@ -147,6 +174,7 @@ async def test_closed_loop_day_costs_less_and_keeps_comfort(
             await clock.sleep_until(slot_start)
             clock.pause()
             try:
+                await _settle(site, adapter, state_ids)
                 accepted += await rolling.step(slot_start)
                 measured += feed.measured
             finally:
@@ -174,6 +202,9 @@ async def test_closed_loop_day_costs_less_and_keeps_comfort(
     )
     saved = 100 * (1 - closed.cost_eur / reference.cost_eur)
     print(f"  cost    {reference.cost_eur:8.2f} EUR -> {closed.cost_eur:8.2f} EUR ({saved:.1f} %)")
+    for building, cost in closed.cost_by_building.items():
+        before = reference.cost_by_building[building]
+        print(f"  cost of {building:18s} {before:8.2f} EUR -> {cost:8.2f} EUR")
     print(f"  import  {reference.import_kwh:8.1f} kWh -> {closed.import_kwh:8.1f} kWh")
     print(f"  export  {reference.export_kwh:8.1f} kWh -> {closed.export_kwh:8.1f} kWh")
     for zone, kh in closed.comfort_kh.items():
