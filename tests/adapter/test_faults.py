@@ -123,6 +123,8 @@ def test_sigkill_loses_no_buffered_reading(simulator: dict[str, Any], tmp_path: 
         wait_until_buffered(state / "buffer.sqlite", 500, proc)
         os.kill(proc.pid, signal.SIGKILL)
     finally:
+        if proc.poll() is None:
+            proc.kill()
         proc.wait(timeout=30)
     durable = buffered_lines(state / "buffer.sqlite")
     journaled = journaled_lines(state)
@@ -229,6 +231,8 @@ def test_sigkill_mid_run_with_real_influx_loses_no_reading(
         killed_at = virtual_now(simulator)
         os.kill(proc.pid, signal.SIGKILL)
     finally:
+        if proc.poll() is None:
+            proc.kill()  # the test failed before its kill: never leave an adapter behind
         proc.wait(timeout=30)
     assert len(journaled_lines(state)) >= 2000
     assert buffered_lines(state / "buffer.sqlite") == []  # nothing was flushed yet
