@@ -76,11 +76,12 @@ def test_comfort_follows_the_building_schedule() -> None:
     load, _ = _zone("town-hall", "offices")
     wednesday = [p for p in load.occupied if p.days == ("wed",)]
     assert [(str(p.start), str(p.end), p.lo_c) for p in wednesday] == [
-        ("08:00:00", "17:00:00", 21.25),
-        ("17:00:00", "19:00:00", 16.25),
+        ("08:00:00", "17:00:00", 21.0),
+        ("17:00:00", "19:00:00", 16.0),
     ]
+    assert {p.hi_c for p in wednesday} == {22.0, 17.0}  # 1 K above the building's setpoint
     pool, _ = _zone("sports-hall", "pool-hall")
-    assert max(p.lo_c for p in pool.occupied) == pytest.approx(27.25)
+    assert max(p.lo_c for p in pool.occupied) == pytest.approx(27.0)
 
 
 def test_tank_energy_spans_the_thermostat_band() -> None:
