@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from polis.optimizer.config import ConfigError, load_config, parse_config
+from polis.optimizer.config import ConfigError, build_building, load_config, parse_config
 from polis.optimizer.domain import DeferrableLoad, EVSession, Horizon, ThermalZone
 from polis.optimizer.instances import InstanceFactory
 
@@ -60,3 +60,25 @@ def test_unknown_tariff_reference_is_rejected() -> None:
     data["buildings"][0]["tariff"] = "nope"
     with pytest.raises(ConfigError, match=r"buildings\.0\.tariff: unknown tariff 'nope'"):
         parse_config(data, "optimizer.yaml")
+
+
+def test_zone_gains_add_solar_through_the_aperture() -> None:
+    data = yaml.safe_load(EXAMPLE.read_text())
+    hall = next(b for b in data["buildings"] if b["id"] == "town-hall")
+    zone_cfg = next(load for load in hall["loads"] if load["kind"] == "hvac")
+    zone_cfg["solar_aperture_m2"] = 40.0
+    config = parse_config(data, "with aperture")
+    horizon = Horizon(START, 96)
+    irradiance = tuple(float(10 * t) for t in range(96))
+    instance = build_building(
+        config, "town-hall", horizon, (5.0,) * 96, (10.0,) * 96, (0.0,) * 96,
+        irradiance_w_m2=irradiance,
+    )  # fmt: skip
+    without = build_building(
+        config, "town-hall", horizon, (5.0,) * 96, (10.0,) * 96, (0.0,) * 96
+    )  # fmt: skip
+    zone = next(x for x in instance.loads if isinstance(x, ThermalZone))
+    internal = next(x for x in without.loads if isinstance(x, ThermalZone))
+    # 40 m2 of aperture under 10·t W/m2 add 40 · 10·t / 1000 kW to the internal gains
+    for t in (0, 30, 95):
+        assert zone.gains_kw[t] == pytest.approx(internal.gains_kw[t] + 40 * 10 * t / 1000)

@@ -156,6 +156,8 @@ class ZoneConfig(_LoadConfig):
     comfort_penalty_eur_per_kh: NonNegative = 1.0
     gains_occupied_kw: NonNegative = 0.0
     gains_unoccupied_kw: NonNegative = 0.0
+    # glazing area × g-value: solar gains are this times the irradiance forecast (kW per kW/m2)
+    solar_aperture_m2: NonNegative = 0.0
     initial_temp_c: float = 19.0
     temperature_point: str | None = None
 
@@ -349,7 +351,12 @@ def _deferrable(cfg: DeferrableConfig, horizon: Horizon, tz: ZoneInfo) -> Deferr
 
 
 def _zone(
-    cfg: ZoneConfig, horizon: Horizon, tz: ZoneInfo, outdoor: tuple[float, ...], temp: float | None
+    cfg: ZoneConfig,
+    horizon: Horizon,
+    tz: ZoneInfo,
+    outdoor: tuple[float, ...],
+    temp: float | None,
+    irradiance_w_m2: tuple[float, ...] | None,
 ) -> ThermalZone:
     lo, hi, gains = [], [], []
     for t in range(horizon.slots):
@@ -357,7 +364,9 @@ def _zone(
         period = next((p for p in cfg.occupied if p.contains(local)), None)
         lo.append(period.lo_c if period else cfg.unoccupied_lo_c)
         hi.append(period.hi_c if period else cfg.unoccupied_hi_c)
-        gains.append(cfg.gains_occupied_kw if period else cfg.gains_unoccupied_kw)
+        internal = cfg.gains_occupied_kw if period else cfg.gains_unoccupied_kw
+        solar = cfg.solar_aperture_m2 * irradiance_w_m2[t] / 1000.0 if irradiance_w_m2 else 0.0
+        gains.append(internal + solar)
     setpoint = lo if cfg.mode is ThermalMode.HEAT else hi
     return ThermalZone(
         id=cfg.id,
@@ -427,9 +436,11 @@ def build_building(
     pv_kw: tuple[float, ...],
     actuals: dict[str, float] | None = None,
     peak_already_kw: float = 0.0,
+    irradiance_w_m2: tuple[float, ...] | None = None,
 ) -> Building:
     """A planning instance for one building; ``actuals`` maps load id to its measured state
-    (zone temperature degC, tank or battery energy kWh)."""
+    (zone temperature degC, tank or battery energy kWh); ``irradiance_w_m2`` per slot gives
+    zones with a solar aperture their solar gains."""
     cfg = config.building(building_id)
     tz = ZoneInfo(config.timezone)
     actuals = actuals or {}
@@ -440,7 +451,7 @@ def build_building(
             if made is not None:
                 loads.append(made)
         elif isinstance(load, ZoneConfig):
-            loads.append(_zone(load, horizon, tz, outdoor_c, actuals.get(load.id)))
+            loads.append(_zone(load, horizon, tz, outdoor_c, actuals.get(load.id), irradiance_w_m2))
         elif isinstance(load, TankConfig):
             draw = tuple(
                 load.daily_draw_kwh[horizon.slot_start(t).astimezone(tz).hour] * horizon.dt_h

@@ -44,7 +44,14 @@ class InstanceFactory:
         irradiance = clear_sky_series(horizon)
         pv = pv_forecast(irradiance, cfg.pv_kwp, self.pv_ratio)
         return build_building(
-            self.config, building_id, horizon, outdoor, base, pv, self.actuals(building_id)
+            self.config,
+            building_id,
+            horizon,
+            outdoor,
+            base,
+            pv,
+            self.actuals(building_id),
+            irradiance_w_m2=irradiance,
         )
 
     def __call__(self, scope: str, start: datetime, slots: int) -> Building | Neighbourhood:

@@ -6,15 +6,16 @@ not import the optimizer):
 
 - **Zones** become ``hvac`` loads: R = 1/UA, C = thermal mass, a COP line fitted to the
   simulator's Carnot-fraction curve over winter temperatures, an electric limit the derated
-  thermal capacity covers at every winter temperature, internal gains (occupied and not;
-  solar gains are left out, which errs towards heating), and a comfort band per occupancy
+  thermal capacity covers at every winter temperature, internal gains (occupied and not),
+  the zone's solar aperture (the optimizer multiplies it by its irradiance forecast), and a
+  comfort band per occupancy
   period from the building's schedules. The *comfort band* used to judge the result
   (:func:`comfort_lo_c`) starts half a proportional band below the building's own setpoint,
   where its controller already runs at full output. The zone's controller settles up to half
   a band below a commanded setpoint under load, so the optimizer's lower bound is the
-  building's setpoint itself, and its upper bound only 1 K above: the model leaves solar gains
-  out, and a wide band let it store heat at night that the real zones then lost (measured in
-  the closed-loop test: 420 → 413 EUR for the day). The command point is the zone's heating
+  building's setpoint itself, and its upper bound only 1 K above: a wide band let it store
+  heat at night that the real zones then lost (measured in the closed-loop test: 420 → 413
+  EUR for the day). The command point is the zone's heating
   setpoint.
 - **Hot-water tanks** become ``water_heater`` loads on an energy scale relative to cold
   water, between 52 °C and the thermostat cut-out; the command point is the heater enable.
@@ -260,6 +261,7 @@ def zone_load(municipality: str, building: Building, zone: Zone) -> dict[str, An
         if comfort_windows(building, zone)
         else setback + COMFORT_SPAN_K,
         "comfort_penalty_eur_per_kh": 5.0,
+        "solar_aperture_m2": zone.solar_aperture_m2,
         "gains_occupied_kw": round(
             _internal_gains_kw(building, zone, _occupied_fraction(building)), 3
         ),
