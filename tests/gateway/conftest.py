@@ -9,7 +9,9 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from .fakes import MemoryStore, PeerServers
+from polis.common.influx import Sample, to_ns
+
+from .fakes import MemoryStore, PeerServers, catalogue_points
 from .server import Running, gateway_settings, run_gateway
 
 # Three hours of 5-minute data ending before now: "last value" queries look back 30 days.
@@ -35,6 +37,26 @@ def make_rows() -> list[tuple[str, datetime, float]]:
     for i in range(SAMPLES):
         rows.append(("town-hall/pv-inverter/power", T0 + i * STEP, pv_value(i)))
     return rows
+
+
+def reading_samples(shift: timedelta = timedelta(0)) -> list[Sample]:
+    """:func:`make_rows` as the adapter writes them to InfluxDB, moved by ``shift``."""
+    info = {p.id: p for p in catalogue_points()}
+    samples = []
+    for point_id, at, value in make_rows():
+        p = info[point_id]
+        tags = {
+            "municipality": p.municipality,
+            "neighbourhood": p.neighbourhood,
+            "building": p.building,
+            "device": p.device,
+            "point": p.id,
+            "quantity": "active_energy" if point_id.endswith("energy") else "active_power",
+            "unit": p.unit,
+            "quality": "good",
+        }
+        samples.append(Sample("reading", tags, {"value": value}, to_ns(at + shift)))
+    return samples
 
 
 @dataclass

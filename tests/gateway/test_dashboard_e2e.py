@@ -17,6 +17,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -25,13 +26,13 @@ import httpx
 import pytest
 
 from polis.common.grpc_server import check_health
-from polis.common.influx import InfluxStore, Sample, to_ns
+from polis.common.influx import InfluxStore
 from polis.common.influxd import InfluxServer, free_port
 from polis.gateway.influx_readings import InfluxReadings
 from polis.savings.synthetic import SyntheticBuilding, synthetic_building
 
-from .conftest import SAMPLES, STEP, T0, create_keys, make_rows
-from .fakes import MONTHS, PeerServers, catalogue_points
+from .conftest import SAMPLES, STEP, T0, create_keys, reading_samples
+from .fakes import MONTHS, PeerServers
 from .server import Running, gateway_settings, run_gateway
 
 sync_api = pytest.importorskip("playwright.sync_api")
@@ -69,22 +70,7 @@ class Env:
 
 def write_readings(store: InfluxStore) -> None:
     """The suite's readings (tests.gateway.conftest.make_rows), moved to the simulated day."""
-    info = {p.id: p for p in catalogue_points()}
-    samples = []
-    for point_id, at, value in make_rows():
-        p = info[point_id]
-        tags = {
-            "municipality": p.municipality,
-            "neighbourhood": p.neighbourhood,
-            "building": p.building,
-            "device": p.device,
-            "point": p.id,
-            "quantity": "active_energy" if point_id.endswith("energy") else "active_power",
-            "unit": p.unit,
-            "quality": "good",
-        }
-        samples.append(Sample("reading", tags, {"value": value}, to_ns(at + SHIFT)))
-    store.write(samples)
+    store.write(reading_samples(SHIFT))
 
 
 @pytest.fixture(scope="module")
@@ -97,6 +83,19 @@ def influx(influx_server: InfluxServer, influx_admin: InfluxStore) -> Iterator[I
     influx_admin.delete_bucket(bucket)
 
 
+@contextmanager
+def simulated_gateway(
+    db: Path, addresses: dict[str, str], influx_server: InfluxServer, influx: InfluxStore
+) -> Iterator[tuple[Running, datetime]]:
+    """The gateway on the suite's InfluxDB bucket and the simulated clock; (gateway, origin)."""
+    origin = datetime.now(UTC)
+    settings = gateway_settings(
+        db, addresses, clock_origin=origin, clock_start=VIRTUAL_NOW, clock_speed=SPEED
+    )
+    with run_gateway(settings, InfluxReadings(influx, influx_server.token)) as gw:
+        yield gw, origin
+
+
 @pytest.fixture(scope="module")
 def env(
     influx_server: InfluxServer,
@@ -104,15 +103,8 @@ def env(
     peers: PeerServers,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Env]:
-    origin = datetime.now(UTC)
-    settings = gateway_settings(
-        tmp_path_factory.mktemp("dashboard") / "gw.db",
-        peers.addresses,
-        clock_origin=origin,
-        clock_start=VIRTUAL_NOW,
-        clock_speed=SPEED,
-    )
-    with run_gateway(settings, InfluxReadings(influx, influx_server.token)) as gw:
+    db = tmp_path_factory.mktemp("dashboard") / "gw.db"
+    with simulated_gateway(db, peers.addresses, influx_server, influx) as (gw, origin):
         yield Env(gw, peers, create_keys(gw), origin)
 
 
@@ -333,16 +325,9 @@ def real_savings_env(
     savings_service: str,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Env]:
-    origin = datetime.now(UTC)
-    settings = gateway_settings(
-        tmp_path_factory.mktemp("dashboard-savings") / "gw.db",
-        {**peers.addresses, "savings": savings_service},
-        clock_origin=origin,
-        clock_start=VIRTUAL_NOW,
-        clock_speed=SPEED,
-        grpc_deadline_s=30.0,
-    )
-    with run_gateway(settings, InfluxReadings(influx, influx_server.token)) as gw:
+    db = tmp_path_factory.mktemp("dashboard-savings") / "gw.db"
+    addresses = {**peers.addresses, "savings": savings_service}
+    with simulated_gateway(db, addresses, influx_server, influx) as (gw, origin):
         env = Env(gw, peers, create_keys(gw), origin)
         with httpx.Client(
             base_url=gw.base_url, headers={"X-API-Key": env.keys["admin"]}, timeout=120

@@ -7,12 +7,12 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from polis.common.influx import InfluxStore, Sample, to_ns
+from polis.common.influx import InfluxStore
 from polis.common.influxd import InfluxServer
 from polis.gateway.influx_readings import InfluxReadings
 
-from .conftest import SAMPLES, STEP, T0, create_keys, make_rows, power_value
-from .fakes import PeerServers, catalogue_points
+from .conftest import SAMPLES, STEP, T0, create_keys, power_value, reading_samples
+from .fakes import PeerServers
 from .server import Running, gateway_settings, run_gateway
 
 pytestmark = [pytest.mark.influx, pytest.mark.integration]
@@ -26,22 +26,7 @@ def influx_gateway(
     peers: PeerServers,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[tuple[Running, dict[str, str]]]:
-    info = {p.id: p for p in catalogue_points()}
-    samples = []
-    for point_id, time, value in make_rows():
-        p = info[point_id]
-        tags = {
-            "municipality": p.municipality,
-            "neighbourhood": p.neighbourhood,
-            "building": p.building,
-            "device": p.device,
-            "point": p.id,
-            "quantity": "active_power",
-            "unit": p.unit,
-            "quality": "good",
-        }
-        samples.append(Sample("reading", tags, {"value": value}, to_ns(time)))
-    influx_store.write(samples)
+    influx_store.write(reading_samples())
     settings = gateway_settings(tmp_path_factory.mktemp("influx") / "gw.db", peers.addresses)
     with run_gateway(settings, InfluxReadings(influx_store, influx_server.token)) as gw:
         yield gw, create_keys(gw)
