@@ -118,14 +118,6 @@ def _audit(state: Path) -> list[dict]:  # type: ignore[type-arg]
 
 @pytest.mark.slow
 @pytest.mark.timeout(900)
-@pytest.mark.xfail(
-    reason=(
-        "in lockstep the loop keeps comfort (at most 0.2 K·h below the band per zone, as-is "
-        "up to 5.4) but costs about 2 % more than the as-is day (413 against 404 EUR), the "
-        "excess in the town hall, library and school, whose zones it keeps out of the deficits"
-    ),
-    strict=False,
-)
 async def test_closed_loop_day_costs_less_and_keeps_comfort(
     influx_store: InfluxStore, tmp_path: Path
 ) -> None:

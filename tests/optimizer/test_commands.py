@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from optimizer.helpers import building
-from polis.optimizer.commands import commands_for_slot
+from polis.optimizer.commands import commands_for_slot, floating_setpoint
 from polis.optimizer.domain import ThermalMode, ThermalZone
 from polis.optimizer.solve import SolverParams, solve_building
 
@@ -64,3 +66,69 @@ def test_without_the_building_the_planned_temperature_is_commanded() -> None:
     plan = solve_building(b, SolverParams(time_limit_s=5.0, num_workers=1)).plans[0]
     (command,) = commands_for_slot(plan, 0, {"offices": "bms/offices-sp"})
     assert command.value == round(plan.load("offices").setpoint_c[0], 1)
+
+
+def _controller_output(zone: ThermalZone, setpoint: float, temperature: float) -> float:
+    """A proportional heating/cooling controller on one setpoint, as the simulator's zones
+    have: +1 full heating, -1 full cooling, 0 idle."""
+    band = zone.control_band_k
+    heat = (setpoint + band / 2 - temperature) / band
+    if heat > 0:
+        return min(heat, 1.0)
+    if zone.cooling_offset_k is None:
+        return 0.0
+    cool = (temperature - (setpoint + zone.cooling_offset_k - band / 2)) / band
+    return -min(cool, 1.0) if cool > 0 else 0.0
+
+
+def test_a_floating_zone_warmed_by_gains_is_not_cooled_by_a_linked_cooling_setpoint() -> None:
+    # evening setback: the floor falls to 14 degC while the day's gains left the zone near
+    # 24 degC; a setpoint of 14 would start cooling at 14 + 5 - 0.25 degC
+    zone = dataclasses.replace(
+        _zone(gains_kw=3.0, initial_c=24.0),
+        comfort_lo=(14.0,) * SLOTS,
+        control_band_k=0.5,
+        cooling_offset_k=5.0,
+    )
+    value = floating_setpoint(zone, 0, 23.6, 24.0)
+    assert value == 24.0 - 5.0 + 0.25 + 0.15
+    for t in (23.6, 23.8, 24.0):
+        assert _controller_output(zone, round(value, 1), t) == 0.0
+    # without the linked cooling the floor itself is safe
+    assert floating_setpoint(dataclasses.replace(zone, cooling_offset_k=None), 0, 23.6, 24.0) == 14
+
+
+def test_a_floating_zone_stays_outside_the_proportional_band() -> None:
+    # occupied, floor 20 degC, the zone floats from 20.6 to 20.4 degC: a setpoint at the
+    # floor would leave 20.4 inside the 1 K band around it and heat
+    zone = dataclasses.replace(_zone(gains_kw=0.0), control_band_k=1.0)
+    value = floating_setpoint(zone, 0, 20.4, 20.6)
+    assert value == 20.4 - 0.5 - 0.15
+    assert _controller_output(zone, round(value, 1), 20.4) == 0.0
+    # a zone well above its floor gets the floor
+    assert floating_setpoint(zone, 0, 23.0, 23.5) == 20.0
+
+
+def test_a_floating_cooling_zone_is_commanded_above_its_band() -> None:
+    zone = dataclasses.replace(
+        _zone(gains_kw=0.0), mode=ThermalMode.COOL, control_band_k=0.4, comfort_hi=(26.0,) * SLOTS
+    )
+    assert floating_setpoint(zone, 0, 25.0, 25.9) == 25.9 + 0.2 + 0.15
+    assert floating_setpoint(zone, 0, 22.0, 23.0) == 26.0
+
+
+def test_the_first_slot_floats_from_the_measured_temperature() -> None:
+    # gains hold the zone up; the plan floats in slot 0 from the measured 24 degC
+    zone = dataclasses.replace(
+        _zone(gains_kw=3.0, initial_c=24.0),
+        comfort_lo=(14.0,) * SLOTS,
+        control_band_k=0.5,
+        cooling_offset_k=3.0,
+    )
+    b = building([0.2] * SLOTS, (zone,), base=1.0)
+    plan = solve_building(b, SolverParams(time_limit_s=5.0, num_workers=1)).plans[0]
+    schedule = plan.load("offices")
+    assert schedule.power_kw[0] == 0.0
+    (command,) = commands_for_slot(plan, 0, {"offices": "bms/offices-sp"}, building=b)
+    for t in (24.0, schedule.setpoint_c[0]):
+        assert _controller_output(zone, command.value, t) == 0.0

@@ -55,6 +55,23 @@ def test_errors_name_the_file_and_path(tmp_path: Path) -> None:
     assert "greater than 0" in str(error.value)
 
 
+def test_zone_controller_is_validated_and_reaches_the_instance() -> None:
+    data = yaml.safe_load(EXAMPLE.read_text())
+    hall = next(b for b in data["buildings"] if b["id"] == "town-hall")
+    zone_cfg = next(load for load in hall["loads"] if load["kind"] == "hvac")
+    zone_cfg["controller"] = {"proportional_band_k": 1.0, "cooling_offset_k": 0.5}
+    overlap = r"loads\.0\.hvac\.controller: .*cooling_offset_k \(0\.5\)"
+    with pytest.raises(ConfigError, match=overlap):
+        parse_config(data, "optimizer.yaml")
+    zone_cfg["controller"] = {"proportional_band_k": 1.0, "cooling_offset_k": 4.0}
+    zone = next(
+        load
+        for load in InstanceFactory(parse_config(data, "ok"))("town-hall", START, 96).loads  # type: ignore[union-attr]
+        if isinstance(load, ThermalZone)
+    )
+    assert (zone.control_band_k, zone.cooling_offset_k) == (1.0, 4.0)
+
+
 def test_unknown_tariff_reference_is_rejected() -> None:
     data = yaml.safe_load(EXAMPLE.read_text())
     data["buildings"][0]["tariff"] = "nope"

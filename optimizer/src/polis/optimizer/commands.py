@@ -1,10 +1,10 @@
 """Sending the current slot's commands to the building adapter over gRPC.
 
 A plan maps to commands per load: thermal zones get their planned temperature as setpoint
-where the plan heats (cools) them, and otherwise no more than their comfort bound, so a zone
-the plan lets float is not driven to a temperature only the model's gains would give; other
-loads get their planned power (kW; on/off loads 1/0). Each write carries a deadline and a
-duration of one slot, so the device falls back to its own schedule if the optimizer stops.
+where the plan heats (cools) them, and otherwise a setpoint at which their own controller
+stays idle while they float as planned; other loads get their planned power (kW; on/off
+loads 1/0). Each write carries a deadline and a duration of one slot, so the device falls
+back to its own schedule if the optimizer stops.
 An unreachable adapter is logged and skipped: planning goes on.
 """
 
@@ -27,6 +27,9 @@ log = get_logger("polis.optimizer.commands")
 
 # planned zone power at or below this counts as "not heating (cooling)" (kW)
 FLOATING_KW = 0.01
+# distance kept from where a floating zone's controller would act, beyond the 0.1 K the
+# setpoint is rounded to (K)
+SETPOINT_MARGIN_K = 0.15
 
 
 @dataclass(frozen=True)
@@ -46,12 +49,8 @@ def commands_for_slot(
     """Commands for ``slot`` of ``plan``; ``points`` maps load id to its command point and
     ``on_off`` names further loads (e.g. water heaters) commanded as 1/0 enables.
 
-    With the planned ``building``, a zone the plan does not heat (cool) in the slot gets the
-    lower of its planned temperature and its comfort floor (the higher of it and its comfort
-    ceiling) as setpoint: the zone's controller then only acts if the zone really falls out
-    of its band. The planned temperature of a floating zone comes from modelled gains; as a
-    setpoint it would make the controller heat to reach it, and each re-plan from the
-    measured temperature would ask for more.
+    With the planned ``building``, a zone the plan does not heat (cool) in the slot gets a
+    setpoint at which its controller stays idle (:func:`floating_setpoint`).
     """
     zones = {}
     if building is not None:
@@ -76,9 +75,29 @@ def _zone_setpoint(schedule: LoadSchedule, slot: int, zone: ThermalZone | None) 
     planned = schedule.setpoint_c[slot]
     if zone is None or schedule.power_kw[slot] > FLOATING_KW:
         return planned
+    start = zone.initial_temp_c if slot == 0 else schedule.setpoint_c[slot - 1]
+    return floating_setpoint(zone, slot, min(start, planned), max(start, planned))
+
+
+def floating_setpoint(zone: ThermalZone, slot: int, lowest: float, highest: float) -> float:
+    """A setpoint at which the zone's controller neither heats nor cools while the zone
+    floats between ``lowest`` and ``highest`` (°C), as the plan expects in ``slot``.
+
+    A heating zone gets no more than its comfort floor and stays below the floating
+    temperatures by more than half the controller's proportional band, so the controller
+    only acts if the zone really falls out of its band; where the same setpoint also drives
+    cooling it stays high enough that cooling does not start. (Commanding the planned
+    temperature of a floating zone made the controller heat to reach a temperature only the
+    modelled gains give; a low floor setpoint made a zone warmed by its day's gains be
+    cooled at the evening's peak price.) Cooling zones mirror this.
+    """
+    half = zone.control_band_k / 2.0
     if zone.mode is ThermalMode.HEAT:
-        return min(planned, zone.comfort_lo[slot])
-    return max(planned, zone.comfort_hi[slot])
+        value = min(lowest - half - SETPOINT_MARGIN_K, zone.comfort_lo[slot])
+        if zone.cooling_offset_k is not None:
+            value = max(value, highest - zone.cooling_offset_k + half + SETPOINT_MARGIN_K)
+        return value
+    return max(highest + half + SETPOINT_MARGIN_K, zone.comfort_hi[slot])
 
 
 class AdapterClient:

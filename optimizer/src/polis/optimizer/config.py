@@ -139,6 +139,29 @@ class ComfortPeriod(Period):
     hi_c: float
 
 
+class ZoneControllerConfig(_Model):
+    """How the zone's own controller turns its setpoint into heating and cooling.
+
+    Commands for a zone the plan lets float keep the temperature where this controller does
+    neither (``polis.optimizer.commands``).
+    """
+
+    # heating fades out over this band centred on the setpoint (0: integral action, which
+    # stops heating at the setpoint itself)
+    proportional_band_k: NonNegative = 0.0
+    # the same setpoint also drives cooling, from this far above it (None: it never cools)
+    cooling_offset_k: Positive | None = None
+
+    @model_validator(mode="after")
+    def _deadband(self) -> ZoneControllerConfig:
+        if self.cooling_offset_k is not None and self.cooling_offset_k <= self.proportional_band_k:
+            raise ValueError(
+                f"cooling_offset_k ({self.cooling_offset_k}) must exceed proportional_band_k "
+                f"({self.proportional_band_k}): heating and cooling would overlap"
+            )
+        return self
+
+
 class ZoneConfig(_LoadConfig):
     kind: Literal["hvac"]
     mode: ThermalMode = ThermalMode.HEAT
@@ -160,6 +183,7 @@ class ZoneConfig(_LoadConfig):
     solar_aperture_m2: NonNegative = 0.0
     initial_temp_c: float = 19.0
     temperature_point: str | None = None
+    controller: ZoneControllerConfig = ZoneControllerConfig()
 
 
 class TankConfig(_LoadConfig):
@@ -386,6 +410,8 @@ def _zone(
         levels_kw=cfg.levels_kw,
         comfort_hard=cfg.comfort_hard,
         comfort_penalty_eur_per_kh=cfg.comfort_penalty_eur_per_kh,
+        control_band_k=cfg.controller.proportional_band_k,
+        cooling_offset_k=cfg.controller.cooling_offset_k,
     )
 
 

@@ -123,6 +123,9 @@ class ThermalZone:
     levels_kw: tuple[float, ...] | None = None
     comfort_hard: bool = False
     comfort_penalty_eur_per_kh: float = 1.0
+    # the zone controller's proportional band and linked cooling (ZoneControllerConfig)
+    control_band_k: float = 0.0
+    cooling_offset_k: float | None = None
     kind: LoadKind = LoadKind.HVAC
 
     def __post_init__(self) -> None:

@@ -15,8 +15,9 @@ not import the optimizer):
   a band below a commanded setpoint under load, so the optimizer's lower bound is the
   building's setpoint itself, and its upper bound only 1 K above: a wide band let it store
   heat at night that the real zones then lost (measured in the closed-loop test: 420 → 413
-  EUR for the day). The command point is the zone's heating
-  setpoint.
+  EUR for the day). The zone's ``controller`` is the heat pump's proportional band and, for
+  a heat pump that cools, the building's cooling offset, so the optimizer commands floating
+  zones where they neither heat nor cool. The command point is the zone's heating setpoint.
 - **Hot-water tanks** become ``water_heater`` loads on an energy scale relative to cold
   water, between 52 °C and the thermostat cut-out; the command point is the heater enable.
 - **Pool pumps** become ``pump`` loads inside the pump's schedule (the simulator cannot run
@@ -269,6 +270,12 @@ def zone_load(municipality: str, building: Building, zone: Zone) -> dict[str, An
             _internal_gains_kw(building, zone, building.occupancy.default), 3
         ),
         "initial_temp_c": zone.initial_temperature_c,
+        "controller": {
+            "proportional_band_k": zone.heat_pump.proportional_band_k,
+            "cooling_offset_k": building.cooling_offset_k
+            if zone.heat_pump.cooling_capacity_kw > 0
+            else None,
+        },
         "command_point": zone_setpoint_point(municipality, building, zone),
         "temperature_point": zone_temperature_point(municipality, building, zone),
     }
