@@ -34,7 +34,11 @@ def configure_logging(service: str, level: str = "INFO", fmt: str = "console") -
     renderer: Any = (
         structlog.processors.JSONRenderer()
         if fmt == "json"
-        else structlog.dev.ConsoleRenderer(colors=False)
+        # plain tracebacks: rich's renderer costs tens of milliseconds per exception, which
+        # a burst of library errors (bacpypes3 timers) turned into seconds of a busy core
+        else structlog.dev.ConsoleRenderer(
+            colors=False, exception_formatter=structlog.dev.plain_traceback
+        )
     )
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
