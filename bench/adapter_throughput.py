@@ -18,6 +18,7 @@ import struct
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -78,7 +79,7 @@ class CountingWriter:
         self.count += len(lines)
 
 
-async def bare_modbus(site: Any, seconds: float) -> float:
+async def bare_modbus(site: Any, seconds: float) -> tuple[float, int]:
     """Plain pymodbus loop: same coalesced blocks, one task per device, no decode/normalise."""
     devices = [d for b in site.buildings for d in b.devices if d.protocol == "modbus"]
     clients: dict[tuple[str, int], tuple[AsyncModbusTcpClient, asyncio.Lock]] = {}
@@ -115,10 +116,10 @@ async def bare_modbus(site: Any, seconds: float) -> float:
     elapsed = time.perf_counter() - t
     for c, _ in clients.values():
         c.close()
-    return points / elapsed
+    return points / elapsed, points
 
 
-async def bare_bacnet(site: Any, seconds: float) -> float:
+async def bare_bacnet(site: Any, seconds: float) -> tuple[float, int]:
     devices = [d for b in site.buildings for d in b.devices if d.protocol == "bacnet"]
     client = BacnetClient(f"127.0.0.1:{free_udp_port()}")
     client.start()
@@ -144,7 +145,7 @@ async def bare_bacnet(site: Any, seconds: float) -> float:
     await asyncio.gather(*(loop(d) for d in devices))
     elapsed = time.perf_counter() - t
     client.close()
-    return points / elapsed
+    return points / elapsed, points
 
 
 def process_cpu(pid: int | None) -> float:
@@ -190,27 +191,32 @@ def wait_until_quiet(pid: int | None, name: str, limit_s: float = 60.0) -> None:
 
 
 async def end_to_end(
-    site: Any, seconds: float, writer: Any, influxd_pid: int | None = None
-) -> tuple[float, float, int, int, float]:
+    site: Any,
+    seconds: float,
+    writer: Any,
+    influxd_pid: int | None = None,
+    simulator: int | None = None,
+) -> tuple[float, float, int, int, float, float]:
     """(points/s written in the window, adapter CPU s per 1,000 points, written in the
-    window, written in all (warm-up and final flush included), influxd CPU s per 1,000
-    points)."""
+    window, written in all (warm-up and final flush included), influxd and simulator CPU s
+    per 1,000 points)."""
     adapter = Adapter(site=site, writer=writer, clock=site.clock.build())
     await adapter.start(serve=False)
     await asyncio.sleep(1.0)  # warm-up: connections, first rounds
     await adapter.sink.flush()
     written0 = adapter.metrics.points_written._value.get()
     cpu0, t0 = time.process_time(), time.perf_counter()
-    influx0 = process_cpu(influxd_pid)
+    influx0, sim0 = process_cpu(influxd_pid), process_cpu(simulator)
     await asyncio.sleep(seconds)
     await adapter.sink.flush()
     written = adapter.metrics.points_written._value.get() - written0
     cpu, elapsed = time.process_time() - cpu0, time.perf_counter() - t0
     influx = process_cpu(influxd_pid) - influx0
+    sim = process_cpu(simulator) - sim0
     await adapter.stop()
     total = adapter.metrics.points_written._value.get()
     per_k = 1000 / max(written, 1)
-    return written / elapsed, cpu * per_k, int(written), int(total), influx * per_k
+    return written / elapsed, cpu * per_k, int(written), int(total), influx * per_k, sim * per_k
 
 
 async def build_site(
@@ -279,12 +285,47 @@ def main() -> None:
                 server.stop()
 
 
+@dataclass(frozen=True)
+class Budget:
+    """CPU seconds per 1,000 points of one measurement, by process, and its wall time."""
+
+    client: float  # the bare loop or the adapter (this process)
+    simulator: float
+    influxd: float
+    wall_s: float
+
+    @property
+    def total(self) -> float:
+        return self.client + self.simulator + self.influxd
+
+
+def print_budgets(budgets: dict[str, tuple[float, Budget, Budget]]) -> None:
+    """Where the two cores went, and what that allows: a loop that cost no more per point
+    than the bare client and also fed InfluxDB would need bare + influxd CPU per point."""
+    print("\nCPU s per 1,000 points, same run (client or adapter + simulator + influxd):")
+    for protocol, (bare_rate, bare, e2e) in budgets.items():
+        cores = bare.total * bare_rate / 1000
+        # the bare loop kept `cores` busy; with influxd's share added per point, the same
+        # cores carry this fraction of its rate at most
+        bound = bare.total / (bare.total + e2e.influxd) * 2.0 / max(cores, 1e-9)
+        print(
+            f"  {protocol:7} bare loop {bare.client:.4f} + {bare.simulator:.4f} = "
+            f"{bare.total:.4f} ({cores:.2f} cores busy); end to end {e2e.client:.4f} + "
+            f"{e2e.simulator:.4f} + {e2e.influxd:.4f} = {e2e.total:.4f}"
+        )
+        print(
+            f"  {'':7} an adapter costing no more than the bare client, plus influxd: at "
+            f"most {bound:.0%} of the bare loop on these cores"
+        )
+
+
 TARGETS = {"modbus": 20_000.0, "bacnet": 2_500.0}  # points/s end to end, 2 cores
 TARGET_RATIO = 0.6
 
 
 def run_all(args: Any, manifest: dict[str, Any], tmp: Path, server: Any) -> None:
     rows = []
+    budgets: dict[str, tuple[float, Budget, Budget]] = {}
     simulator = simulator_pid(tmp / "manifest.yaml")
     for protocol in args.protocols:
         interval = 0.001 if protocol == "modbus" else args.bacnet_interval
@@ -298,7 +339,14 @@ def run_all(args: Any, manifest: dict[str, Any], tmp: Path, server: Any) -> None
         )
         bare_loop = bare_modbus if protocol == "modbus" else bare_bacnet
         wait_until_quiet(simulator, "simulator")
-        bare = asyncio.run(bare_loop(site, args.seconds))
+        cpu0, sim0, t0 = time.process_time(), process_cpu(simulator), time.perf_counter()
+        bare, bare_points = asyncio.run(bare_loop(site, args.seconds))
+        bare_cpu = Budget(
+            (time.process_time() - cpu0) * 1000 / max(bare_points, 1),
+            (process_cpu(simulator) - sim0) * 1000 / max(bare_points, 1),
+            0.0,
+            time.perf_counter() - t0,
+        )
         # the adapter alone (readings counted, not written): what InfluxDB's share of the
         # same two cores costs the end-to-end figure
         wait_until_quiet(simulator, "simulator")
@@ -311,8 +359,14 @@ def run_all(args: Any, manifest: dict[str, Any], tmp: Path, server: Any) -> None
             writer = store
         pid = server.process.pid if server is not None and server.process else None
         wait_until_quiet(simulator, "simulator")
-        rate, cpu_per_k, written, total, influx_per_k = asyncio.run(
-            end_to_end(site, args.seconds, writer, pid)
+        t0 = time.perf_counter()
+        rate, cpu_per_k, written, total, influx_per_k, sim_per_k = asyncio.run(
+            end_to_end(site, args.seconds, writer, pid, simulator)
+        )
+        budgets[protocol] = (
+            bare,
+            bare_cpu,
+            Budget(cpu_per_k, sim_per_k, influx_per_k, written / max(rate, 1e-9)),
         )
         confirmed = "writer count (no influxd)"
         if store is not None:
@@ -330,6 +384,7 @@ def run_all(args: Any, manifest: dict[str, Any], tmp: Path, server: Any) -> None
         )
         print(f"{protocol} done", flush=True)
     print_table(rows, args)
+    print_budgets(budgets)
 
 
 def print_table(rows: list[tuple[Any, ...]], args: Any) -> None:
