@@ -1,12 +1,14 @@
 """Adapter throughput against the simulator at scale, with the bare protocol loop as ceiling.
 
-    uv run python bench/adapter_throughput.py [--copies 14] [--seconds 10]
+    uv run python bench/adapter_throughput.py [--copies 14] [--seconds 10] [--protocols bacnet]
 
 Prints, in one run: the decode cost of a precompiled struct against pymodbus' generic
 decoder (50 float32), the bare read rate of a plain client loop over the same devices, and
 the adapter's end-to-end points/s (confirmed by count in InfluxDB when an influxd build is
 available, otherwise counted at the writer), with CPU seconds per 1,000 points, and the
-adapter's rate with readings only counted (InfluxDB then takes no share of the two cores).
+adapter's rate with readings only counted (InfluxDB then takes no share of the two cores);
+last, the CPU per point of this process, the simulator and influxd in the bare and the
+end-to-end runs, and the share of the bare rate that bare + influxd CPU leaves possible.
 """
 
 from __future__ import annotations
