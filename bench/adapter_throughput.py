@@ -37,7 +37,7 @@ from polis.adapter.bacnet.discovery import discover_device
 from polis.adapter.config import parse_config
 from polis.adapter.manifest import config_from_manifest
 from polis.adapter.modbus.plan import plan_reads
-from polis.adapter.modbus.profile import RegisterSpec
+from polis.common.catalogue.modbus_profiles import RegisterSpec
 from polis.adapter.service import Adapter
 from polis.common.influx import InfluxStore
 from polis.common.influxd import InfluxServer, find_binary

@@ -9,7 +9,7 @@ from polis.adapter.bacnet.client import BacnetClient
 from polis.adapter.bacnet.discovery import discover_device
 from polis.adapter.bacnet.driver import BacnetDriver
 from polis.adapter.config import BacnetDeviceConfig, parse_config
-from polis.adapter.units import Quantity, to_canonical
+from polis.common.catalogue.units import Quantity, to_canonical
 
 pytestmark = pytest.mark.integration
 

@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from polis.adapter.modbus.plan import encode_value, plan_reads
-from polis.adapter.modbus.profile import DataType, RegisterSpec, load_profile
+from polis.common.catalogue.modbus_profiles import DataType, RegisterSpec, load_profile
 
 
 def spec(address: int, data_type: str = "float32", **kw: object) -> RegisterSpec:

@@ -2,9 +2,10 @@ from __future__ import annotations
 
 import pytest
 
-from polis.adapter.model import PointKind, Quality
+from polis.common.catalogue.points import PointKind
+from polis.adapter.model import Quality
 from polis.adapter.normalise import NS, PointNormaliser, QualityRules, counter_delta
-from polis.adapter.units import Quantity, UnitError, to_canonical
+from polis.common.catalogue.units import Quantity, UnitError, to_canonical
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from polis.adapter.modbus.plan import plan_reads
-from polis.adapter.modbus.profile import load_profile
+from polis.common.catalogue.modbus_profiles import load_profile
 from polis.simulator.config import ModbusProfile
 from polis.simulator.registers import register_map
 

@@ -1,7 +1,7 @@
 """Command line: run the adapter, generate configuration, discover BACnet devices.
 
-python -m polis.adapter --config sites.yaml
-python -m polis.adapter config-from-manifest MANIFEST.yaml [--no-discover] > sites.yaml
+python -m polis.adapter run [--catalogue catalogue.yaml]   (default: POLIS_CATALOGUE)
+python -m polis.adapter config-from-manifest MANIFEST.yaml [--no-discover] > draft.yaml
 python -m polis.adapter discover --address 127.0.0.1:47809 [--instance 1001] > draft.yaml
 """
 
@@ -15,26 +15,24 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from pydantic import ValidationError
 
 from polis.adapter.bacnet.client import BacnetClient, BacnetError
 from polis.adapter.bacnet.discovery import discover_device
 from polis.adapter.config import ConfigError, load_config
 from polis.adapter.manifest import config_from_manifest
 from polis.adapter.service import Adapter
+from polis.adapter.settings import AdapterProcessSettings, AdapterSettings
 from polis.common.influx import InfluxStore
 from polis.common.logging import configure_logging, get_logger
-from polis.common.settings import PolisSettings, SettingsError, load_settings
+from polis.common.settings import SettingsError, catalogue_path, load_settings
 
 log = get_logger("polis.adapter")
 
 
-class AdapterProcessSettings(PolisSettings):
-    """Environment settings (POLIS_*): InfluxDB location, logging, the virtual clock."""
-
-
-async def _run(config_path: Path, settings: AdapterProcessSettings) -> int:
-    site = load_config(config_path)
-    clock = site.clock.build() if site.clock else settings.clock()
+async def _run(catalogue: Path, settings: AdapterProcessSettings) -> int:
+    site = load_config(catalogue, AdapterSettings())
+    clock = settings.clock()
     store = InfluxStore.from_settings(settings)
     adapter = Adapter(site=site, writer=store, clock=clock)
     stop = asyncio.Event()
@@ -67,8 +65,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m polis.adapter")
     sub = parser.add_subparsers(dest="command")
     run = sub.add_parser("run", help="poll devices and write to InfluxDB (the default)")
-    run.add_argument("--config", type=Path, required=True)
-    gen = sub.add_parser("config-from-manifest", help="site YAML from a simulator manifest")
+    run.add_argument("--catalogue", type=Path, help="municipality catalogue (POLIS_CATALOGUE)")
+    gen = sub.add_parser(
+        "config-from-manifest", help="a draft catalogue of a simulator manifest's devices"
+    )
     gen.add_argument("manifest", type=Path)
     gen.add_argument("--no-discover", action="store_true", help="leave BACnet point lists empty")
     gen.add_argument("--local", default="127.0.0.1:47991", help="local BACnet address:port")
@@ -81,13 +81,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         settings = load_settings(AdapterProcessSettings)
-    except SettingsError as error:
+        AdapterSettings()
+    except (SettingsError, ValidationError) as error:
         print(error, file=sys.stderr)
         return 2
     configure_logging("adapter", settings.log_level, settings.log_format)
     try:
         if args.command == "run":
-            return asyncio.run(_run(args.config, settings))
+            return asyncio.run(_run(args.catalogue or catalogue_path(settings), settings))
         if args.command == "config-from-manifest":
             manifest = yaml.safe_load(args.manifest.read_text())
 
@@ -109,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
             targets = [(a, args.instance) for a in args.address]
             _dump({"devices": asyncio.run(_discover_many(args.local, targets))})
             return 0
-    except ConfigError as error:
+    except (ConfigError, SettingsError) as error:
         print(error, file=sys.stderr)
         return 2
     except BacnetError as error:

@@ -13,9 +13,10 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from polis.adapter.audit import AuditLog
-from polis.adapter.config import PointRef, WriteLimits
 from polis.adapter.driver import CommandState, Driver, DriverError
-from polis.adapter.model import PointKind
+from polis.common.catalogue import PointRef
+from polis.common.catalogue.devices import WriteLimits
+from polis.common.catalogue.points import PointKind
 from polis.common.clock import Clock
 from polis.common.logging import get_logger
 

@@ -8,10 +8,10 @@ from typing import Any
 import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from polis.adapter.config import PointRef
 from polis.adapter.control import CommandService, UnknownPoint, WriteRejected, WriteRequest
 from polis.adapter.driver import DriverError
 from polis.adapter.poller import LatestReadings
+from polis.common.catalogue import PointRef
 from polis.control.v1 import control_pb2, control_pb2_grpc
 from polis.points.v1 import points_pb2
 

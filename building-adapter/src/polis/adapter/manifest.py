@@ -1,4 +1,4 @@
-"""Turn the simulator manifest into adapter site configuration (a dict ready for YAML)."""
+"""A draft catalogue (a dict ready for YAML) of the devices a simulator manifest lists."""
 
 from __future__ import annotations
 
@@ -47,7 +47,4 @@ async def config_from_manifest(
                 "devices": devices,
             }
         )
-    out: dict[str, Any] = {"municipality": manifest["municipality"], "buildings": buildings}
-    if "clock" in manifest:
-        out["clock"] = manifest["clock"]
-    return out
+    return {"municipality": manifest["municipality"], "buildings": buildings}

@@ -16,13 +16,6 @@ class Quality(StrEnum):
     RESET = "reset"
 
 
-class PointKind(StrEnum):
-    CUMULATIVE = "cumulative"
-    INSTANTANEOUS = "instantaneous"
-    STATE = "state"
-    COMMAND = "command"
-
-
 @dataclass(frozen=True, slots=True)
 class RawValue:
     """A value as read from the field, before normalisation (``None``: no answer)."""

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from polis.adapter.model import PointKind, Quality, Reading
-from polis.adapter.units import Conversion, Quantity, conversion
+from polis.adapter.model import Quality, Reading
+from polis.common.catalogue.points import PointKind
+from polis.common.catalogue.units import Conversion, Quantity, conversion
 
 NS = 1_000_000_000
 # module-level aliases: enum attribute lookups are measurable at tens of thousands of points/s

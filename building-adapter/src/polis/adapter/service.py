@@ -12,13 +12,7 @@ from polis.adapter.audit import AuditLog
 from polis.adapter.bacnet.client import BacnetClient
 from polis.adapter.bacnet.driver import BacnetDriver
 from polis.adapter.buffer import DurableBuffer
-from polis.adapter.config import (
-    BacnetDeviceConfig,
-    ModbusDeviceConfig,
-    PointRef,
-    SiteConfig,
-    iter_points,
-)
+from polis.adapter.config import SiteConfig, iter_points
 from polis.adapter.control import CommandService, CommandTarget
 from polis.adapter.driver import Driver
 from polis.adapter.grpc_api import SERVICE_NAME, AdapterControlServicer
@@ -30,6 +24,8 @@ from polis.adapter.model import Reading
 from polis.adapter.normalise import PointNormaliser, QualityRules
 from polis.adapter.poller import DevicePoller, LatestReadings
 from polis.adapter.sink import LineWriter, ReadingEncoder, ReadingSink
+from polis.common.catalogue import PointRef
+from polis.common.catalogue.devices import BacnetDeviceConfig, ModbusDeviceConfig
 from polis.common.clock import Clock
 from polis.common.grpc_server import GrpcServer, start_grpc_server
 from polis.common.lineprotocol import to_ns

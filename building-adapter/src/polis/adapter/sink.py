@@ -15,10 +15,10 @@ from collections.abc import Iterable, Sequence
 from typing import Protocol
 
 from polis.adapter.buffer import BufferFull, DurableBuffer
-from polis.adapter.config import PointRef
 from polis.adapter.journal import PendingJournal
 from polis.adapter.metrics import AdapterMetrics
 from polis.adapter.model import Quality, Reading
+from polis.common.catalogue import PointRef
 from polis.common.influx import READING
 from polis.common.lineprotocol import Sample, encode
 from polis.common.logging import get_logger

@@ -8,12 +8,13 @@ import sys
 
 import httpx
 
+from polis.common.catalogue import CatalogueError, load_catalogue
 from polis.common.grpc_server import start_grpc_server
 from polis.common.logging import configure_logging, get_logger
-from polis.common.settings import SettingsError, load_settings
+from polis.common.settings import SettingsError, catalogue_path, load_settings
 from polis.optimizer.actuals import ActualsFeed, state_points
 from polis.optimizer.commands import AdapterClient
-from polis.optimizer.config import ConfigError, load_config
+from polis.optimizer.config import ConfigError, optimizer_view
 from polis.optimizer.forecast import ClimatologyTemperature, HttpTemperature, TemperatureProvider
 from polis.optimizer.grpc_service import OptimizerServicer
 from polis.optimizer.instances import InstanceFactory
@@ -28,7 +29,7 @@ log = get_logger("polis.optimizer")
 
 
 async def serve(settings: OptimizerSettings) -> None:
-    config = load_config(settings.optimizer_config)
+    config = optimizer_view(load_catalogue(catalogue_path(settings)), settings.weights())
     clock = settings.clock()
     http: httpx.Client | None = None
     temperature: TemperatureProvider = ClimatologyTemperature()
@@ -106,7 +107,7 @@ def main() -> int:
     configure_logging("optimizer", settings.log_level, settings.log_format)
     try:
         asyncio.run(serve(settings))
-    except ConfigError as error:
+    except (ConfigError, CatalogueError, SettingsError) as error:
         print(error, file=sys.stderr)
         return 2
     return 0

@@ -1,21 +1,34 @@
-"""YAML configuration of buildings, loads and tariffs, validated by pydantic.
+"""The optimizer's view of the municipality catalogue, and from it planning instances.
 
-A bad file fails with :class:`ConfigError` naming the file and the path inside it, e.g.
-``optimizer.yaml: buildings.0.loads.2.power_kw: Input should be greater than 0``.
-The schema is documented in docs/optimizer.md.
+Buildings, loads, tariffs and neighbourhoods come from the catalogue
+(:mod:`polis.common.catalogue`), with every point reference resolved to a full point id;
+:func:`optimizer_view` makes the view, :func:`parse_config` builds one from a plain document
+(tests and synthetic instances).
 """
 
 from __future__ import annotations
 
 import math
-from datetime import date, datetime, time, timedelta
-from pathlib import Path
-from typing import Annotated, Literal
+from datetime import datetime, timedelta
+from typing import Annotated
 from zoneinfo import ZoneInfo
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from polis.common.catalogue import Catalogue, resolve_point_ref
+from polis.common.catalogue.loads import (
+    BatteryConfig,
+    ComfortPeriod,
+    DeferrableConfig,
+    EVConfig,
+    LoadConfig,
+    SessionConfig,
+    TankConfig,
+    ZoneConfig,
+    ZoneControllerConfig,
+)
+from polis.common.catalogue.periods import DAYS, Period
+from polis.common.catalogue.tariffs import PricePeriod, TariffConfig
 from polis.optimizer.domain import (
     Battery,
     Building,
@@ -33,8 +46,29 @@ from polis.optimizer.domain import (
     cop_series,
 )
 
-Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-DAYS: tuple[Day, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+__all__ = [
+    "BatteryConfig",
+    "BuildingConfig",
+    "ComfortPeriod",
+    "ConfigError",
+    "DeferrableConfig",
+    "EVConfig",
+    "LoadConfig",
+    "NeighbourhoodConfig",
+    "OptimizerConfig",
+    "PricePeriod",
+    "SessionConfig",
+    "TankConfig",
+    "TariffConfig",
+    "ZoneConfig",
+    "ZoneControllerConfig",
+    "build_building",
+    "neighbourhood_of",
+    "optimizer_view",
+    "parse_config",
+    "resolve_tariff",
+]
+
 Positive = Annotated[float, Field(gt=0)]
 NonNegative = Annotated[float, Field(ge=0)]
 
@@ -45,208 +79,6 @@ class ConfigError(ValueError):
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Period(_Model):
-    """A daily time window on some weekdays, optionally only between two dates."""
-
-    days: tuple[Day, ...] = DAYS
-    start: time = time(0, 0)
-    end: time = time(0, 0)  # 00:00 as end means midnight
-    valid_from: date | None = None
-    valid_to: date | None = None
-
-    def contains(self, local: datetime) -> bool:
-        if DAYS[local.weekday()] not in self.days:
-            return False
-        if self.valid_from and local.date() < self.valid_from:
-            return False
-        if self.valid_to and local.date() > self.valid_to:
-            return False
-        now = local.time()
-        end = self.end if self.end != time(0, 0) else time.max
-        return self.start <= now < end if self.start <= end else now >= self.start or now < end
-
-
-class PricePeriod(Period):
-    price_eur_per_kwh: float
-
-
-class TariffConfig(_Model):
-    id: str
-    default_price_eur_per_kwh: NonNegative
-    periods: tuple[PricePeriod, ...] = ()
-    feed_in_eur_per_kwh: float = 0.0
-    co2_kg_per_kwh: NonNegative | tuple[NonNegative, ...] = 0.4
-    demand_charge_eur_per_kw: NonNegative = 0.0
-    contracted_peak_kw: Positive | None = None
-    fixed_eur_per_day: NonNegative = 0.0
-
-    @model_validator(mode="after")
-    def _co2_hourly(self) -> TariffConfig:
-        if isinstance(self.co2_kg_per_kwh, tuple) and len(self.co2_kg_per_kwh) != 24:
-            raise ValueError("co2_kg_per_kwh must be one value or 24 hourly values")
-        return self
-
-    def resolve(self, horizon: Horizon, tz: ZoneInfo, peak_already_kw: float = 0.0) -> SlotTariff:
-        prices, co2 = [], []
-        for t in range(horizon.slots):
-            local = horizon.slot_start(t).astimezone(tz)
-            price = self.default_price_eur_per_kwh
-            for period in self.periods:  # the last matching period wins
-                if period.contains(local):
-                    price = period.price_eur_per_kwh
-            prices.append(price)
-            c = self.co2_kg_per_kwh
-            co2.append(c[local.hour] if isinstance(c, tuple) else c)
-        n = horizon.slots
-        return SlotTariff(
-            import_eur_per_kwh=tuple(prices),
-            feed_in_eur_per_kwh=tuple(min(self.feed_in_eur_per_kwh, p) for p in prices),
-            co2_kg_per_kwh=tuple(co2),
-            demand_charge_eur_per_kw=self.demand_charge_eur_per_kw,
-            peak_already_kw=peak_already_kw,
-            contracted_peak_kw=self.contracted_peak_kw,
-            fixed_eur=self.fixed_eur_per_day * n * horizon.dt_h / 24,
-        )
-
-
-class _LoadConfig(_Model):
-    id: str
-    command_point: str | None = None  # adapter point receiving the plan's command
-
-
-class DeferrableConfig(_LoadConfig):
-    kind: Literal["pump", "deferrable"]
-    power_kw: Positive
-    window: Period = Period()
-    run_hours: Positive | None = None
-    energy_kwh: Positive | None = None
-    min_run_minutes: Annotated[int, Field(ge=15)] = 15
-    min_off_minutes: Annotated[int, Field(ge=0)] = 15
-    max_starts: Annotated[int, Field(ge=1)] | None = None
-    timer_start: time | None = None
-
-    @model_validator(mode="after")
-    def _one_target(self) -> DeferrableConfig:
-        if (self.run_hours is None) == (self.energy_kwh is None):
-            raise ValueError("give exactly one of run_hours or energy_kwh")
-        return self
-
-
-class ComfortPeriod(Period):
-    lo_c: float
-    hi_c: float
-
-
-class ZoneControllerConfig(_Model):
-    """How the zone's own controller turns its setpoint into heating and cooling.
-
-    Commands for a zone the plan lets float keep the temperature where this controller does
-    neither (``polis.optimizer.commands``).
-    """
-
-    # heating fades out over this band centred on the setpoint (0: integral action, which
-    # stops heating at the setpoint itself)
-    proportional_band_k: NonNegative = 0.0
-    # the same setpoint also drives cooling, from this far above it (None: it never cools)
-    cooling_offset_k: Positive | None = None
-
-    @model_validator(mode="after")
-    def _deadband(self) -> ZoneControllerConfig:
-        if self.cooling_offset_k is not None and self.cooling_offset_k <= self.proportional_band_k:
-            raise ValueError(
-                f"cooling_offset_k ({self.cooling_offset_k}) must exceed proportional_band_k "
-                f"({self.proportional_band_k}): heating and cooling would overlap"
-            )
-        return self
-
-
-class ZoneConfig(_LoadConfig):
-    kind: Literal["hvac"]
-    mode: ThermalMode = ThermalMode.HEAT
-    r_k_per_kw: Positive
-    c_kwh_per_k: Positive
-    max_kw: Positive
-    levels_kw: tuple[Positive, ...] | None = None
-    cop_nominal: Positive = 3.5
-    cop_slope_per_k: float = 0.08
-    cop_reference_c: float = 7.0
-    occupied: tuple[ComfortPeriod, ...] = ()
-    unoccupied_lo_c: float = 16.0
-    unoccupied_hi_c: float = 28.0
-    comfort_hard: bool = False
-    comfort_penalty_eur_per_kh: NonNegative = 1.0
-    gains_occupied_kw: NonNegative = 0.0
-    gains_unoccupied_kw: NonNegative = 0.0
-    # glazing area × g-value: solar gains are this times the irradiance forecast (kW per kW/m2)
-    solar_aperture_m2: NonNegative = 0.0
-    initial_temp_c: float = 19.0
-    temperature_point: str | None = None
-    controller: ZoneControllerConfig = ZoneControllerConfig()
-
-
-class TankConfig(_LoadConfig):
-    kind: Literal["water_heater"]
-    min_kwh: NonNegative
-    max_kwh: Positive
-    initial_kwh: NonNegative
-    heater_kw: Positive
-    daily_draw_kwh: tuple[NonNegative, ...] = Field(default=(0.0,) * 24)
-    loss_kw: NonNegative = 0.0
-    efficiency: Positive = 1.0
-    on_off: bool = False
-    # a measured tank temperature (degC) converts to stored energy above cold water
-    temperature_point: str | None = None
-    volume_l: Positive | None = None
-    cold_water_c: float = 14.0
-
-    def kwh_at(self, temperature_c: float) -> float:
-        """Stored heat above cold water at ``temperature_c`` (needs ``volume_l``)."""
-        if self.volume_l is None:
-            raise ValueError(f"{self.id}: volume_l is needed to convert a temperature")
-        return self.volume_l * 4186.0 * (temperature_c - self.cold_water_c) / 3.6e6
-
-    @model_validator(mode="after")
-    def _hourly(self) -> TankConfig:
-        if len(self.daily_draw_kwh) != 24:
-            raise ValueError("daily_draw_kwh needs 24 hourly values")
-        if self.temperature_point is not None and self.volume_l is None:
-            raise ValueError("temperature_point needs volume_l")
-        return self
-
-
-class SessionConfig(_Model):
-    days: tuple[Day, ...] = DAYS
-    arrival: time
-    departure: time
-    energy_kwh: NonNegative
-
-
-class EVConfig(_LoadConfig):
-    kind: Literal["ev_charger"]
-    max_kw: Positive
-    min_kw: NonNegative = 0.0
-    efficiency: Annotated[float, Field(gt=0, le=1)] = 0.92
-    sessions: tuple[SessionConfig, ...] = ()
-
-
-class BatteryConfig(_LoadConfig):
-    kind: Literal["battery"]
-    capacity_kwh: Positive
-    initial_kwh: NonNegative
-    max_charge_kw: Positive
-    max_discharge_kw: Positive
-    min_kwh: NonNegative = 0.0
-    charge_efficiency: Annotated[float, Field(gt=0, le=1)] = 0.95
-    discharge_efficiency: Annotated[float, Field(gt=0, le=1)] = 0.95
-    soc_point: str | None = None
-
-
-LoadConfig = Annotated[
-    DeferrableConfig | ZoneConfig | TankConfig | EVConfig | BatteryConfig,
-    Field(discriminator="kind"),
-]
 
 
 class BuildingConfig(_Model):
@@ -313,12 +145,52 @@ class OptimizerConfig(_Model):
         )
 
 
-def load_config(path: Path) -> OptimizerConfig:
-    try:
-        data = yaml.safe_load(path.read_text())
-    except (OSError, yaml.YAMLError) as error:
-        raise ConfigError(f"{path}: {error}") from None
-    return parse_config(data, str(path))
+def _resolved(load: LoadConfig, municipality: str, building: str) -> LoadConfig:
+    refs = {k: resolve_point_ref(v, municipality, building) for k, v in load.point_refs().items()}
+    return load.model_copy(update=refs) if refs else load
+
+
+def optimizer_view(catalogue: Catalogue, weights: Weights | None = None) -> OptimizerConfig:
+    """The buildings with loads to plan, their tariffs and neighbourhoods."""
+    m = catalogue.municipality
+    buildings = []
+    for b in catalogue.buildings:
+        if not b.loads or b.tariff is None:
+            continue  # nothing to plan, or nothing to price it with
+        meter = None
+        if b.meters is not None:
+            main = b.device(b.meters.main)
+            power = [p for p in main.all_points() if p.quantity.value == "active_power"]
+            meter = resolve_point_ref(f"{main.id}/{power[0].id}", m, b.id) if power else None
+        buildings.append(
+            BuildingConfig(
+                id=b.id,
+                neighbourhood=b.neighbourhood,
+                tariff=b.tariff,
+                pv_kwp=b.pv_kwp,
+                base_load_kw=b.base_load_kw,
+                meter_point=meter,
+                loads=tuple(_resolved(load, m, b.id) for load in b.loads),
+            )
+        )
+    used = {b.neighbourhood for b in buildings}
+    return OptimizerConfig(
+        timezone=catalogue.timezone,
+        weights=weights or Weights(),
+        tariffs=catalogue.tariffs,
+        buildings=tuple(buildings),
+        neighbourhoods=tuple(
+            NeighbourhoodConfig(
+                id=n.id,
+                transformer_kw=n.transformer_kw,
+                shared_pv_kwp=n.shared_pv_kwp,
+                shared_feed_in_eur_per_kwh=n.shared_feed_in_eur_per_kwh,
+            )
+            for n in catalogue.neighbourhoods
+            if n.id in used
+        )
+        or tuple(NeighbourhoodConfig(id=h) for h in sorted(used)),
+    )
 
 
 def parse_config(data: object, source: str = "config") -> OptimizerConfig:
@@ -333,6 +205,23 @@ def parse_config(data: object, source: str = "config") -> OptimizerConfig:
 
 
 # -- from configuration to a planning instance ----------------------------------------------
+def resolve_tariff(
+    tariff: TariffConfig, horizon: Horizon, tz: ZoneInfo, peak_already_kw: float = 0.0
+) -> SlotTariff:
+    """The tariff's prices and CO2 intensity per slot of the horizon."""
+    locals_ = [horizon.slot_start(t).astimezone(tz) for t in range(horizon.slots)]
+    prices = [tariff.price_at(local) for local in locals_]
+    return SlotTariff(
+        import_eur_per_kwh=tuple(prices),
+        feed_in_eur_per_kwh=tuple(min(tariff.feed_in_eur_per_kwh, p) for p in prices),
+        co2_kg_per_kwh=tuple(tariff.co2_at(local) for local in locals_),
+        demand_charge_eur_per_kw=tariff.demand_charge_eur_per_kw,
+        peak_already_kw=peak_already_kw,
+        contracted_peak_kw=tariff.contracted_peak_kw,
+        fixed_eur=tariff.fixed_eur_per_day * horizon.slots * horizon.dt_h / 24,
+    )
+
+
 def _slots_within(horizon: Horizon, tz: ZoneInfo, period: Period) -> list[int]:
     return [
         t for t in range(horizon.slots) if period.contains(horizon.slot_start(t).astimezone(tz))
@@ -518,7 +407,7 @@ def build_building(
     return Building(
         id=cfg.id,
         horizon=horizon,
-        tariff=config.tariff(cfg.tariff).resolve(horizon, tz, peak_already_kw),
+        tariff=resolve_tariff(config.tariff(cfg.tariff), horizon, tz, peak_already_kw),
         base_load_kw=base_load_kw,
         pv_kw=pv_kw,
         loads=tuple(loads),

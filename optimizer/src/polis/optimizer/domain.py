@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from polis.common.catalogue.loads import ThermalMode  # one definition for config and plan
+
 Series = tuple[float, ...]
 
 
@@ -92,11 +94,6 @@ class DeferrableLoad:
     @property
     def timer_start(self) -> int:
         return self.earliest if self.baseline_start is None else self.baseline_start
-
-
-class ThermalMode(StrEnum):
-    HEAT = "heat"
-    COOL = "cool"
 
 
 @dataclass(frozen=True)

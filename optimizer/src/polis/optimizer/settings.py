@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from pydantic import Field
 
 from polis.common.settings import PolisSettings
+from polis.optimizer.domain import Weights
 
 
 class OptimizerSettings(PolisSettings):
-    optimizer_config: Path = Path("config/optimizer.yaml")
+    # objective weights: EUR per EUR of cost, EUR per kg CO2, multiplier on comfort penalties
+    optimizer_weight_cost: float = Field(default=1.0, ge=0)
+    optimizer_weight_co2_eur_per_kg: float = Field(default=0.0, ge=0)
+    optimizer_weight_comfort: float = Field(default=1.0, ge=0)
     optimizer_host: str = "127.0.0.1"
     optimizer_port: int = Field(default=50052, ge=0, le=65535)
     optimizer_mode: str = Field(default="dry_run", pattern=r"^(dry_run|apply)$")
@@ -28,3 +30,10 @@ class OptimizerSettings(PolisSettings):
     optimizer_store_plans: bool = True
     adapter_target: str = "127.0.0.1:50051"
     adapter_deadline_s: float = Field(default=2.0, gt=0)
+
+    def weights(self) -> Weights:
+        return Weights(
+            cost=self.optimizer_weight_cost,
+            co2_eur_per_kg=self.optimizer_weight_co2_eur_per_kg,
+            comfort=self.optimizer_weight_comfort,
+        )

@@ -6,8 +6,8 @@ import asyncio
 from collections.abc import Callable, Sequence
 
 from polis.adapter.bacnet.client import BacnetClient, BacnetError, to_float
-from polis.adapter.config import BacnetDeviceConfig, BacnetPointConfig
 from polis.adapter.driver import CommandState, DriverError, PartialScrape, ScanGroup
+from polis.common.catalogue.devices import BacnetDeviceConfig, BacnetPointConfig
 from polis.common.logging import get_logger
 
 log = get_logger(__name__)

@@ -14,7 +14,7 @@ from pymodbus.client import AsyncModbusTcpClient
 from pymodbus.exceptions import ConnectionException, ModbusException
 from pymodbus.pdu import ExceptionResponse
 
-from polis.adapter.modbus.profile import RegisterType
+from polis.common.catalogue.modbus_profiles import RegisterType
 
 
 class ModbusError(Exception):

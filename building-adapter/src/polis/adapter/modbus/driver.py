@@ -5,11 +5,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 
-from polis.adapter.config import ModbusDeviceConfig
 from polis.adapter.driver import CommandState, DriverError, PartialScrape, ScanGroup
 from polis.adapter.modbus.client import ModbusEndpoint, ModbusError, ModbusExceptionReply
 from polis.adapter.modbus.plan import ReadBlock, encode_value, plan_reads
-from polis.adapter.modbus.profile import RegisterSpec
+from polis.common.catalogue.devices import ModbusDeviceConfig
+from polis.common.catalogue.modbus_profiles import RegisterSpec
 from polis.common.logging import get_logger
 
 log = get_logger(__name__)

@@ -12,7 +12,7 @@ import struct
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from polis.adapter.modbus.profile import DATA_TYPES, RegisterSpec, RegisterType
+from polis.common.catalogue.modbus_profiles import DATA_TYPES, RegisterSpec, RegisterType
 
 MAX_REGISTERS_PER_READ = 125
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from enum import StrEnum
+from pathlib import Path
 from typing import Any, TypeVar
 
 from pydantic import Field, SecretStr, ValidationError, model_validator
@@ -41,6 +42,9 @@ class PolisSettings(BaseSettings):
     influx_org: str = "polis"
     influx_bucket: str = "raw"
     influx_timeout_ms: int = Field(default=10_000, gt=0)
+
+    # The municipality catalogue (YAML) every service reads its view of: POLIS_CATALOGUE.
+    catalogue: Path | None = None
 
     # Shared virtual clock: every process configured alike computes the same virtual time.
     clock_origin: datetime | None = None
@@ -90,3 +94,10 @@ def load_settings(cls: type[S], **overrides: Any) -> S:
         return cls(**overrides)
     except ValidationError as error:
         raise SettingsError(_describe(cls, error)) from None
+
+
+def catalogue_path(settings: PolisSettings) -> Path:
+    """``POLIS_CATALOGUE``, for the services that cannot run without it."""
+    if settings.catalogue is None:
+        raise SettingsError("POLIS_CATALOGUE: the municipality catalogue (a YAML file) is not set")
+    return settings.catalogue

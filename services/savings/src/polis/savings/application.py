@@ -8,7 +8,7 @@ rejected model.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from polis.common.logging import get_logger
@@ -27,7 +27,7 @@ from polis.savings.measurement import (
 )
 from polis.savings.metered import add_generation, subtract_submeter
 from polis.savings.series_builder import Point, daily_series, hourly_series, is_daily
-from polis.savings.sites import Scope, Site, SiteDirectory
+from polis.savings.sites import Scope, Site, SiteDirectory, SiteMeters
 from polis.savings.store import MeterStore, reading_sample
 from polis.savings.sufficiency import Sufficiency
 
@@ -103,6 +103,27 @@ class SavingsApp:
             c.closure for c in self.closures if c.building is None or c.building == building
         )
 
+    def meters(self, building: str) -> SiteMeters:
+        """The building's boundary from the catalogue, else the configured device names."""
+        own = self.sites.site(building).meters
+        if own is not None:
+            return own
+        return SiteMeters(
+            self.energy_device.format(building=building),
+            self.generation_device.format(building=building) if self.generation_device else None,
+            tuple(d.format(building=building) for d in self.excluded_devices),
+            tuple(d.format(building=building) for d in self.storage_devices),
+        )
+
+    def options_for(self, building: str) -> MeasurementOptions:
+        """The measurement options with the building's own tariff and CO2 intensity."""
+        site = self.sites.site(building)
+        return replace(
+            self.options,
+            tariff=site.tariff or self.options.tariff,
+            emission_factor=site.emission_factor or self.options.emission_factor,
+        )
+
     def import_csv(self, text: str, source: str = "") -> ImportOutcome:
         """Validate all rows, then write all readings, or nothing when any row is bad."""
         parsed = parse_csv(text, self.options.timezone)
@@ -118,18 +139,17 @@ class SavingsApp:
         self, building: str, baseline: Window, reporting: Window, kind: ModelKind | None
     ) -> BuildingMeasurement:
         start, end = min(baseline.start, reporting.start), max(baseline.end, reporting.end)
-        device = self.energy_device.format(building=building)
-        energy = self.store.energy(building, device, start, end)
-        if self.generation_device:
+        meters = self.meters(building)
+        options = self.options_for(building)
+        energy = self.store.energy(building, meters.main, start, end)
+        if meters.generation:
             # The main meter sees consumption net of rooftop PV; the model needs consumption.
-            generated = self.store.energy(
-                building, self.generation_device.format(building=building), start, end
-            )
+            generated = self.store.energy(building, meters.generation, start, end)
             energy = add_generation(energy, generated)
-        for excluded in self.excluded_devices:
+        for excluded in meters.excluded:
             # Sub-metered loads outside the measurement boundary (e.g. EV charging for fleets
             # and the public), which follow their own drivers, not weather or occupancy.
-            sub = self.store.energy(building, excluded.format(building=building), start, end)
+            sub = self.store.energy(building, excluded, start, end)
             energy = subtract_submeter(energy, sub)
         energy, storage_metered = self._without_storage(building, energy, start, end)
         temperature = self.store.temperature(building, start, end)
@@ -150,17 +170,15 @@ class SavingsApp:
         if chosen is ModelKind.HOURLY:
             series = hourly_series(energy, temperature, start, end)
             return measure_hourly(
-                building, series, baseline, reporting, self.options, exclusions, calendar
+                building, series, baseline, reporting, options, exclusions, calendar
             )
         if daily_data:
-            days = daily_series(energy, temperature, start, end, self.options.timezone)
+            days = daily_series(energy, temperature, start, end, options.timezone)
         else:
             days = daily_from_hourly(
-                hourly_series(energy, temperature, start, end), self.options.timezone
+                hourly_series(energy, temperature, start, end), options.timezone
             )
-        return measure_daily(
-            building, days, baseline, reporting, self.options, exclusions, calendar
-        )
+        return measure_daily(building, days, baseline, reporting, options, exclusions, calendar)
 
     def _without_storage(
         self, building: str, energy: list[Point], start: datetime, end: datetime
@@ -180,8 +198,8 @@ class SavingsApp:
             return bool(flows) and sum(t in hours for t, _ in flows) >= needed
 
         found = False
-        for device in self.storage_devices:
-            flows = self.store.energy(building, device.format(building=building), start, end)
+        for device in self.meters(building).storage:
+            flows = self.store.energy(building, device, start, end)
             if covering(flows):
                 energy, found = subtract_submeter(energy, flows), True
         if not found and self.storage_power_point:

@@ -1,27 +1,27 @@
-"""Savings service settings (env POLIS_*; lists as JSON, e.g. POLIS_SAVINGS_TARIFF).
+"""Savings service settings (env POLIS_*; lists as JSON, e.g. POLIS_SAVINGS_EXCLUSIONS).
 
-The site directory is read from the municipality YAML (the same file the simulator uses):
-``municipality: <id>`` and ``buildings: [{id: <building>, neighbourhood: <id>,
-occupancy: {closures: [{start: "06-20", end: "09-10"}]}}, ...]``; other keys are ignored. A
-building's ``occupancy.closures`` (its school holidays, in the simulator's schema) become its
-closure calendar; ``POLIS_SAVINGS_CLOSURES`` adds closures for one building or for all.
+Buildings come from the municipality catalogue (``POLIS_CATALOGUE``): each one's
+neighbourhood, occupancy calendar (closures), meters and tariff. ``POLIS_SAVINGS_CLOSURES``
+adds closures for one building or for all; the device-name templates and the flat
+``POLIS_SAVINGS_TARIFF`` / ``POLIS_SAVINGS_EMISSION_FACTOR`` apply only to buildings the
+catalogue does not describe (data imported by CSV, say).
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import yaml
-from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
+from polis.common.catalogue import load_catalogue
 from polis.common.settings import PolisSettings
-from polis.savings.closures import BuildingCalendar, Closure, DayTypes
+from polis.savings.catalogue_view import site_directory
+from polis.savings.closures import Closure, DayTypes
 from polis.savings.measurement import MeasurementOptions, Window
 from polis.savings.pricing import DAY_MINUTES, WEEKDAYS, RateSchedule, RateStep, TouPeriod
-from polis.savings.sites import Site, SiteDirectory
+from polis.savings.sites import SiteDirectory
 from polis.savings.statistics import Gates
 from polis.savings.sufficiency import SufficiencyRules
 
@@ -132,27 +132,10 @@ class ClosureSetting(BaseModel):
         return Closure(self.start, self.end, self.reason)
 
 
-class _Schedule(BaseModel):
-    closures: list[ClosureSetting] = Field(default_factory=list)
-
-
-class _SiteEntry(BaseModel):
-    id: str
-    neighbourhood: str
-    occupancy: _Schedule | None = None
-    battery: dict[str, object] | None = None  # present: storage behind the main meter
-
-
-class _SitesFile(BaseModel):
-    municipality: str
-    buildings: list[_SiteEntry] = Field(default_factory=list)
-
-
 class SavingsSettings(PolisSettings):
     savings_grpc_host: str = "127.0.0.1"
     savings_grpc_port: int = Field(default=50053, ge=0, le=65535)
     savings_timezone: str = "Europe/Athens"
-    savings_sites_file: Path | None = None
     # The whole-building meter device; "{building}" is replaced by the building id.
     savings_energy_device: str = "{building}-main"
     # On-site generation (rooftop PV) added back to the main meter's net energy, so the baseline
@@ -223,35 +206,7 @@ class SavingsSettings(PolisSettings):
         )
 
     def site_directory(self) -> SiteDirectory:
-        if self.savings_sites_file is None:
+        """Buildings from the catalogue (``POLIS_CATALOGUE``); none when it is not set."""
+        if self.catalogue is None:
             return SiteDirectory({})
-        return load_sites(self.savings_sites_file)
-
-
-def load_sites(path: Path) -> SiteDirectory:
-    """Read the municipality YAML; errors name the file and the offending field."""
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-        parsed = _SitesFile.model_validate(raw)
-    except OSError as error:
-        raise ValueError(f"POLIS_SAVINGS_SITES_FILE: cannot read {path}: {error}") from None
-    except ValidationError as error:
-        fields = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors()
-        )
-        raise ValueError(f"{path}: {fields}") from None
-    return SiteDirectory(
-        {
-            b.id: Site(
-                b.id,
-                b.neighbourhood,
-                parsed.municipality,
-                BuildingCalendar(
-                    tuple(c.closure() for c in b.occupancy.closures) if b.occupancy else ()
-                ),
-                storage=b.battery is not None,
-            )
-            for b in parsed.buildings
-        },
-        default_municipality=parsed.municipality,
-    )
+        return site_directory(load_catalogue(self.catalogue))

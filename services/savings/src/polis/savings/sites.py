@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from polis.savings.closures import NO_CLOSURES, BuildingCalendar
+from polis.savings.pricing import RateSchedule
 
 
 class ScopeKind(StrEnum):
@@ -16,13 +17,27 @@ class ScopeKind(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class SiteMeters:
+    """Device ids of the measurement boundary (IPMVP Option C), from the catalogue."""
+
+    main: str
+    generation: str | None = None
+    excluded: tuple[str, ...] = ()
+    storage: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Site:
     building: str
     neighbourhood: str
     municipality: str
-    calendar: BuildingCalendar = NO_CLOSURES  # closures from the sites file
-    #: Electrical storage (a battery) behind the main meter, per the sites file.
+    calendar: BuildingCalendar = NO_CLOSURES  # closures from the catalogue
+    #: Electrical storage (a battery) behind the main meter, per the catalogue.
     storage: bool = False
+    #: None: the service's default device names and rates apply.
+    meters: SiteMeters | None = None
+    tariff: RateSchedule | None = None
+    emission_factor: RateSchedule | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,8 +10,8 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from polis.adapter.model import PointKind
-from polis.adapter.units import Quantity, UnitError, conversion
+from polis.common.catalogue.points import PointKind
+from polis.common.catalogue.units import Quantity, UnitError, conversion
 
 
 class RegisterType(StrEnum):
@@ -109,7 +109,7 @@ class ProfileError(ValueError):
 
 
 def _profile_dir() -> resources.abc.Traversable:
-    return resources.files("polis.adapter.modbus").joinpath("profiles")
+    return resources.files("polis.common.catalogue").joinpath("modbus_profiles_data")
 
 
 def available_profiles() -> list[str]:

@@ -1,0 +1,138 @@
+"""What catalogue entries say about each other, checked in one place.
+
+:func:`reference_problems` finds references that point nowhere (every service refuses a
+catalogue that has any); :func:`completeness_problems` finds what a deployable municipality
+must have and a draft may still lack (a main meter per building, a tariff where loads are
+planned).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from polis.common.catalogue.devices import PointConfig
+from polis.common.catalogue.ids import resolve_point_ref, split_point_id
+from polis.common.catalogue.points import PointKind
+from polis.common.catalogue.schema import Building, Catalogue
+from polis.common.catalogue.source import Path_
+from polis.common.catalogue.units import Quantity
+
+# what each point reference of a load must be
+_REF_QUANTITIES: dict[str, frozenset[Quantity]] = {
+    "temperature_point": frozenset({Quantity.TEMPERATURE}),
+    "soc_point": frozenset({Quantity.STATE_OF_CHARGE, Quantity.ACTIVE_ENERGY}),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    path: Path_
+    message: str
+
+
+def _duplicates(ids: Iterable[str]) -> list[str]:
+    return sorted(i for i, n in Counter(ids).items() if n > 1)
+
+
+def _unique(cat: Catalogue) -> Iterator[Problem]:
+    for name, ids in (
+        ("building", [b.id for b in cat.buildings]),
+        ("neighbourhood", [n.id for n in cat.neighbourhoods]),
+        ("tariff", [t.id for t in cat.tariffs]),
+        ("calendar", [c.id for c in cat.calendars]),
+        ("device", [d.id for b in cat.buildings for d in b.devices]),
+    ):
+        for dup in _duplicates(ids):
+            yield Problem((), f"duplicate {name} id {dup!r}")
+    for i, b in enumerate(cat.buildings):
+        for dup in _duplicates(load.id for load in b.loads):
+            yield Problem(("buildings", i, "loads"), f"duplicate load id {dup!r}")
+        for j, d in enumerate(b.devices):
+            for dup in _duplicates(p.id for p in d.all_points()):
+                yield Problem(("buildings", i, "devices", j), f"duplicate point id {dup!r}")
+
+
+def _points_of(cat: Catalogue, building: Building) -> dict[str, PointConfig]:
+    return {ref.point_id: ref.point for ref in cat.points() if ref.building == building.id}
+
+
+def _load_refs(cat: Catalogue, i: int, building: Building) -> Iterator[Problem]:
+    points = _points_of(cat, building)
+    for j, load in enumerate(building.loads):
+        for field, ref in load.point_refs().items():
+            path: Path_ = ("buildings", i, "loads", j, field)
+            try:
+                pid = resolve_point_ref(ref, cat.municipality, building.id)
+                _, owner, _, _ = split_point_id(pid)
+            except ValueError as error:
+                yield Problem(path, str(error))
+                continue
+            point = points.get(pid)
+            if owner != building.id or point is None:
+                yield Problem(path, f"no point {ref!r} among building {building.id}'s devices")
+            elif field == "command_point" and (
+                point.kind is not PointKind.COMMAND or point.write is None
+            ):
+                yield Problem(path, f"{ref!r} is not a command point with write limits")
+            elif field in _REF_QUANTITIES and point.quantity not in _REF_QUANTITIES[field]:
+                expected = " or ".join(sorted(q.value for q in _REF_QUANTITIES[field]))
+                yield Problem(path, f"{ref!r} measures {point.quantity.value}, not {expected}")
+
+
+def _building_refs(cat: Catalogue, i: int, b: Building) -> Iterator[Problem]:
+    here: Path_ = ("buildings", i)
+    hoods = {n.id for n in cat.neighbourhoods}
+    if hoods and b.neighbourhood not in hoods:
+        yield Problem((*here, "neighbourhood"), f"unknown neighbourhood {b.neighbourhood!r}")
+    if b.tariff is not None and b.tariff not in {t.id for t in cat.tariffs}:
+        yield Problem((*here, "tariff"), f"unknown tariff {b.tariff!r}")
+    if b.calendar is not None and b.calendar not in {c.id for c in cat.calendars}:
+        yield Problem((*here, "calendar"), f"unknown calendar {b.calendar!r}")
+    if b.meters is not None:
+        devices = {d.id for d in b.devices}
+        named = [("main", b.meters.main), ("generation", b.meters.generation)]
+        named += [("excluded", d) for d in b.meters.excluded]
+        named += [("storage", d) for d in b.meters.storage]
+        for role, device in named:
+            if device is not None and device not in devices:
+                yield Problem((*here, "meters", role), f"no device {device!r} in {b.id}")
+    yield from _load_refs(cat, i, b)
+
+
+def reference_problems(cat: Catalogue) -> list[Problem]:
+    problems = list(_unique(cat))
+    for i, building in enumerate(cat.buildings):
+        problems.extend(_building_refs(cat, i, building))
+    return problems
+
+
+def completeness_problems(cat: Catalogue) -> list[Problem]:
+    problems = []
+    for i, b in enumerate(cat.buildings):
+        if b.meters is None:
+            problems.append(Problem(("buildings", i), f"building {b.id} has no main meter"))
+        else:
+            main = next((d for d in b.devices if d.id == b.meters.main), None)
+            energy = [
+                p
+                for p in (main.all_points() if main else [])
+                if p.quantity is Quantity.ACTIVE_ENERGY and p.kind is PointKind.CUMULATIVE
+            ]
+            if main is not None and not energy:
+                problems.append(
+                    Problem(
+                        ("buildings", i, "meters", "main"),
+                        f"main meter {main.id} has no cumulative active energy point",
+                    )
+                )
+        if b.loads and b.tariff is None:
+            problems.append(
+                Problem(("buildings", i), f"building {b.id} plans loads without a tariff")
+            )
+        if b.loads and not any(load.command_point for load in b.loads):
+            problems.append(
+                Problem(("buildings", i, "loads"), f"no load of {b.id} has a command point")
+            )
+    return problems
