@@ -8,13 +8,13 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
 import httpx
-import yaml
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from polis.common.catalogue import load_catalogue
 from polis.common.logging import get_logger
 from polis.gateway.api import problems
 from polis.gateway.api.routes import (
@@ -34,7 +34,7 @@ from polis.gateway.caching import AsyncTtlCache
 from polis.gateway.dashboard import routes as dashboard
 from polis.gateway.db.engine import make_engine, migrate, session_factory
 from polis.gateway.db.models import ApiKey
-from polis.gateway.domain.catalogue import DisplayMetadata, parse_metadata
+from polis.gateway.domain.catalogue import DisplayMetadata, metadata_view
 from polis.gateway.peers.catalogue_cache import CatalogueCache
 from polis.gateway.peers.clients import Peers
 from polis.gateway.plan_watch import PlanWatcher
@@ -58,11 +58,12 @@ RFC 9457 problem details (`application/problem+json`); `field` names the offendi
 
 
 def load_metadata(settings: GatewaySettings) -> DisplayMetadata:
-    path = settings.catalogue_metadata
-    if path is None:
+    """The gateway's view of the municipality catalogue (POLIS_CATALOGUE): display names.
+
+    Points come live from the adapter, which reads the same catalogue."""
+    if settings.catalogue is None:
         return DisplayMetadata()
-    with path.open(encoding="utf-8") as handle:
-        return parse_metadata(yaml.safe_load(handle), str(path))
+    return metadata_view(load_catalogue(settings.catalogue))
 
 
 def ensure_bootstrap_key(session: Session, settings: GatewaySettings) -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from pydantic import Field, SecretStr, field_validator, model_validator
 
 from polis.common.settings import Environment, PolisSettings
@@ -36,7 +34,6 @@ class GatewaySettings(PolisSettings):
     peer_retry_after_s: int = Field(default=10, ge=1)
 
     catalogue_ttl_s: float = Field(default=60.0, ge=0)
-    catalogue_metadata: Path | None = None
 
     rate_limit_per_s: float = Field(default=20.0, gt=0)
     rate_limit_burst: int = Field(default=40, ge=1)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
+
+from polis.common.catalogue import Catalogue as MunicipalityCatalogue
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,7 +36,7 @@ class DisplayEntry(BaseModel):
 
 
 class DisplayMetadata(BaseModel):
-    """Optional human-readable names, from the gateway's YAML (keys are catalogue ids)."""
+    """Optional human-readable names (keys are catalogue ids), from the municipality catalogue."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -44,17 +45,20 @@ class DisplayMetadata(BaseModel):
     buildings: dict[str, DisplayEntry] = Field(default_factory=dict)
 
 
-class MetadataError(Exception):
-    pass
-
-
-def parse_metadata(data: Any, source: str) -> DisplayMetadata:
-    try:
-        return DisplayMetadata.model_validate(data or {})
-    except ValidationError as error:
-        first = error.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise MetadataError(f"{source}: {where}: {first['msg']}") from None
+def metadata_view(municipality: MunicipalityCatalogue) -> DisplayMetadata:
+    """Display names, uses and floor areas from the municipality catalogue."""
+    return DisplayMetadata(
+        municipalities={municipality.municipality: DisplayEntry(name=municipality.name or None)},
+        neighbourhoods={
+            n.id: DisplayEntry(name=n.name or None) for n in municipality.neighbourhoods
+        },
+        buildings={
+            b.id: DisplayEntry(
+                name=b.name or None, use=b.use or None, floor_area_m2=b.floor_area_m2
+            )
+            for b in municipality.buildings
+        },
+    )
 
 
 @dataclass(frozen=True)
