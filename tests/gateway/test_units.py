@@ -8,9 +8,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from polis.common.catalogue import parse_catalogue
 from polis.common.settings import SettingsError, load_settings
 from polis.gateway.domain.aggregates import split_power
-from polis.gateway.domain.catalogue import MetadataError, PointInfo, parse_metadata
+from polis.gateway.domain.catalogue import PointInfo, metadata_view
 from polis.gateway.domain.paging import (
     PagingError,
     decode_after,
@@ -119,11 +120,31 @@ def test_split_power_recognises_pv_by_device_or_brick_class() -> None:
     assert split_power(points, {}) == (None, None)
 
 
-def test_metadata_errors_name_the_field() -> None:
-    meta = parse_metadata({"buildings": {"town-hall": {"name": "Town hall"}}}, "meta.yaml")
-    assert meta.buildings["town-hall"].name == "Town hall"
-    with pytest.raises(MetadataError, match=r"meta.yaml: buildings.town-hall.floor_area_m2"):
-        parse_metadata({"buildings": {"town-hall": {"floor_area_m2": -3}}}, "meta.yaml")
+def test_display_names_come_from_the_municipality_catalogue() -> None:
+    municipality = parse_catalogue(
+        {
+            "municipality": "larissa",
+            "name": "Larissa",
+            "neighbourhoods": [{"id": "kentro", "name": "Kentro"}, {"id": "viopa"}],
+            "buildings": [
+                {
+                    "id": "town-hall",
+                    "neighbourhood": "kentro",
+                    "name": "Town hall",
+                    "use": "office",
+                    "floor_area_m2": 2400,
+                },
+                {"id": "depot", "neighbourhood": "viopa"},
+            ],
+        }
+    )
+    meta = metadata_view(municipality)
+    assert meta.municipalities["larissa"].name == "Larissa"
+    assert meta.neighbourhoods["kentro"].name == "Kentro"
+    assert meta.neighbourhoods["viopa"].name is None  # shown by its id
+    hall = meta.buildings["town-hall"]
+    assert (hall.name, hall.use, hall.floor_area_m2) == ("Town hall", "office", 2400)
+    assert meta.buildings["depot"].name is None
 
 
 def test_production_refuses_placeholder_and_short_jwt_secrets(
