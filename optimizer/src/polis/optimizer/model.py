@@ -56,35 +56,90 @@ def kw_ceil(value: float) -> int:
     return math.ceil(value * POWER_SCALE - 1e-9)
 
 
-@dataclass
-class LoadVars:
-    """Per-slot electric power expressions of one load (model units) and its state."""
+@dataclass(frozen=True)
+class Decision:
+    """A primary decision variable of one slot and how to read its value off a power series."""
 
-    power: list[LinearExpr]
-    temps: list[LinearExpr] = field(default_factory=list)
-    penalty: list[LinearExpr] = field(default_factory=list)
-    # primary decision variables and how to read them off a power series (kW per slot)
-    decisions: list[tuple[cp_model.IntVar, int, Callable[[float], int]]] = field(
-        default_factory=list
-    )
+    var: cp_model.IntVar
+    slot: int
+    rule: Callable[[float], int]  # kW in that slot -> the variable's value
+
+
+@dataclass(frozen=True)
+class DeferrableVars:
+    """A deferrable load's on and start literals, by slot of its window."""
+
+    on: Mapping[int, cp_model.IntVar]
+    start: Mapping[int, cp_model.IntVar]
+
+
+@dataclass(frozen=True)
+class ZoneVars:
+    """A thermal zone's heat pump power per slot and the temperatures it implies."""
+
+    power: tuple[cp_model.IntVar, ...]
+    temps: tuple[LinearExpr, ...]  # at the end of each slot, in TEMP_SCALE units
+    # comfort slacks (SLACK_SCALE units) per slot; empty for a hard comfort band
+    below: tuple[cp_model.IntVar, ...] = ()
+    above: tuple[cp_model.IntVar, ...] = ()
+
+
+@dataclass(frozen=True)
+class TankVars:
+    """A water tank's heater per slot (an on literal, or a power) and its stored energy."""
+
+    heater: tuple[cp_model.IntVar, ...]
+    energy: tuple[cp_model.IntVar, ...]
+    on_off: bool
+
+
+@dataclass(frozen=True)
+class EVVars:
+    """An EV session's charging power, by slot of the session."""
+
+    power: Mapping[int, cp_model.IntVar]
+
+
+@dataclass(frozen=True)
+class BatteryVars:
+    """A battery's charge and discharge power, direction literal and state of charge per slot."""
+
+    charge: tuple[cp_model.IntVar, ...]
+    discharge: tuple[cp_model.IntVar, ...]
+    charging: tuple[cp_model.IntVar, ...]
+    soc: tuple[cp_model.IntVar, ...]
+
+
+LoadHandles = DeferrableVars | ZoneVars | TankVars | EVVars | BatteryVars
+
+
+@dataclass(frozen=True)
+class LoadVars:
+    """One load in the model: its variables, electric power per slot (model units, 0 where it
+    cannot run), objective penalty terms and primary decisions."""
+
+    handles: LoadHandles
+    power: tuple[LinearExpr, ...]
+    decisions: tuple[Decision, ...]
+    penalty: tuple[LinearExpr, ...] = ()
 
     def decide(self, power_kw: Sequence[float]) -> list[tuple[cp_model.IntVar, int]]:
         """Values of the primary decisions that reproduce ``power_kw``."""
-        return [(var, rule(power_kw[t])) for var, t, rule in self.decisions]
+        return [(d.var, d.rule(power_kw[d.slot])) for d in self.decisions]
 
 
-@dataclass
+@dataclass(frozen=True)
 class BuildingVars:
     building: Building
-    loads: dict[str, LoadVars]
-    imports: list[cp_model.IntVar]
-    exports: list[cp_model.IntVar]
-    shared_pv: list[cp_model.IntVar]
-    net: list[LinearExpr]
-    cost_terms: list[LinearExpr]
+    loads: Mapping[str, LoadVars]
+    imports: tuple[cp_model.IntVar, ...]
+    exports: tuple[cp_model.IntVar, ...]
+    shared_pv: tuple[cp_model.IntVar, ...]  # empty without shared PV
+    net: tuple[LinearExpr, ...]
+    cost_terms: tuple[LinearExpr, ...]
     baseline: BaselineSchedule
     # index of each slot's grid balance constraint (import - export = net demand)
-    balance: list[int] = field(default_factory=list)
+    balance: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -97,6 +152,20 @@ class Coordination:
     soft_cap: bool = True
 
 
+@dataclass
+class _Grid:
+    """A building's grid exchange while it is added: bounds in, variables out, by slot."""
+
+    uncontrolled: list[int]
+    max_import: list[int]
+    max_export: list[int]
+    shared: list[cp_model.IntVar]
+    imports: list[cp_model.IntVar] = field(default_factory=list)
+    exports: list[cp_model.IntVar] = field(default_factory=list)
+    net: list[LinearExpr] = field(default_factory=list)
+    balance: list[int] = field(default_factory=list)
+
+
 class PlanModel:
     """Builds the CP-SAT model; with ``diagnose`` every hard group gets an assumption."""
 
@@ -105,7 +174,8 @@ class PlanModel:
         self.diagnose = diagnose
         self.soft_transformer = soft_transformer and not diagnose
         self.overload: list[cp_model.IntVar] = []
-        self.groups: dict[int, str] = {}
+        self.groups: dict[int, str] = {}  # assumption literal index -> hard group
+        self._literals: dict[str, cp_model.IntVar] = {}  # hard group -> its literal
         self.buildings: dict[str, BuildingVars] = {}
         self.objective_terms: list[LinearExpr] = []
         self.constant_eur = 0.0
@@ -118,11 +188,11 @@ class PlanModel:
     def _group(self, name: str) -> cp_model.IntVar | None:
         if not self.diagnose:
             return None
-        for index, existing in self.groups.items():
-            if existing == name:
-                return self.model.get_bool_var_from_proto_index(index)
+        if name in self._literals:
+            return self._literals[name]
         literal = self.model.new_bool_var(name)
         self.groups[literal.index] = name
+        self._literals[name] = literal
         self.model.add_assumptions([literal])
         return literal
 
@@ -146,11 +216,8 @@ class PlanModel:
         ``others_flow_kw`` and ``transformer_kw`` add the neighbourhood's transformer limit
         for this building alone, the other buildings' flows being fixed (decomposition).
         """
-        horizon = building.horizon
-        slots, dt = horizon.slots, horizon.dt_h
-        m = self.model
+        slots = building.horizon.slots
         baseline = building_baseline(building)
-        loads: dict[str, LoadVars] = {}
         fixed = fixed or {}
         uncontrolled = [
             kw(
@@ -162,6 +229,56 @@ class PlanModel:
         ]
         max_import = [max(0, u) for u in uncontrolled]
         max_export = [max(0, -u) for u in uncontrolled]
+        loads = self._loads(building, fixed, max_import, max_export)
+        shared: list[cp_model.IntVar] = []
+        if shared_pv_kw is not None:
+            shared = [
+                self.model.new_int_var(
+                    0, max(0, kw(shared_pv_kw[t])), f"{building.id}/shared_pv[{t}]"
+                )
+                for t in range(slots)
+            ]
+        grid = _Grid(uncontrolled, max_import, max_export, shared)
+        for t in range(slots):
+            self._grid_slot(building.id, t, grid, loads, coordination)
+        self._contracted_peak(building, grid.imports)
+        terms = self._energy_terms(building, coordination, grid)
+        self.constant_eur += building.weights.cost * building.tariff.fixed_eur
+        for load_id, lv in loads.items():
+            own = next(s for s in baseline.loads if s.load_id == load_id)
+            self.hints.extend(lv.decide(own.power_kw))
+        if others_flow_kw is not None and transformer_kw is not None:
+            self._transformer_rows(
+                building.id, [others_flow_kw[t] for t in range(slots)], grid.net, transformer_kw
+            )
+        self.objective_terms.extend(terms)
+        for lv in loads.values():
+            self.objective_terms.extend(lv.penalty)
+        bv = BuildingVars(
+            building,
+            loads,
+            tuple(grid.imports),
+            tuple(grid.exports),
+            tuple(shared),
+            tuple(grid.net),
+            tuple(terms),
+            baseline,
+            tuple(grid.balance),
+        )
+        self.buildings[building.id] = bv
+        return bv
+
+    def _loads(
+        self,
+        building: Building,
+        fixed: Mapping[str, Sequence[float]],
+        max_import: list[int],
+        max_export: list[int],
+    ) -> dict[str, LoadVars]:
+        """Variables of every load not in ``fixed``; widens the grid exchange bounds to fit."""
+        horizon = building.horizon
+        slots, dt = horizon.slots, horizon.dt_h
+        loads: dict[str, LoadVars] = {}
         for load in building.loads:
             if load.id in fixed:
                 continue
@@ -182,49 +299,58 @@ class PlanModel:
             upper = _upper_power(load)
             for t in range(slots):
                 max_import[t] += upper
-        shared: list[cp_model.IntVar] = []
-        if shared_pv_kw is not None:
-            shared = [
-                m.new_int_var(0, max(0, kw(shared_pv_kw[t])), f"{building.id}/shared_pv[{t}]")
-                for t in range(slots)
-            ]
-        imports: list[cp_model.IntVar] = []
-        exports: list[cp_model.IntVar] = []
-        net: list[LinearExpr] = []
-        balance: list[int] = []
+        return loads
+
+    def _grid_slot(
+        self,
+        building_id: str,
+        t: int,
+        grid: _Grid,
+        loads: Mapping[str, LoadVars],
+        coordination: Coordination | None,
+    ) -> None:
+        """Import and export of slot ``t`` and its balance with the building's demand."""
+        m = self.model
+        flex = sum(lv.power[t] for lv in loads.values())
+        expr = grid.uncontrolled[t] + flex
+        if grid.shared:
+            expr = expr - grid.shared[t]
+        hi_imp = grid.max_import[t]
         cap = coordination.import_cap_kw if coordination else None
-        for t in range(slots):
-            flex = sum(lv.power[t] for lv in loads.values())
-            expr = uncontrolled[t] + flex
-            if shared:
-                expr = expr - shared[t]
-            hi_imp = max_import[t]
-            capped = None if cap is None else math.floor(cap[t] * POWER_SCALE + 1e-9)
-            if capped is not None and coordination is not None and not coordination.soft_cap:
-                hi_imp = max(0, min(hi_imp, capped))
-            imp = m.new_int_var(0, hi_imp, f"{building.id}/import[{t}]")
-            if capped is not None and coordination is not None and coordination.soft_cap:
-                over = m.new_int_var(0, max(0, hi_imp), f"{building.id}/over_cap[{t}]")
-                m.add(imp - over <= max(0, capped))
-                self.overload.append(over)
-                self.objective_terms.append(OVERLOAD_PENALTY * over)
-            exp = m.new_int_var(0, max_export[t], f"{building.id}/export[{t}]")
-            balance.append(m.add(imp - exp == expr).index)
-            imports.append(imp)
-            exports.append(exp)
-            net.append(imp - exp)
-        tariff = building.tariff
-        if tariff.contracted_peak_kw is not None:
-            limit = math.floor(tariff.contracted_peak_kw * POWER_SCALE + 1e-9)
-            group = f"{building.id}: contracted peak {tariff.contracted_peak_kw:g} kW"
-            for t in range(slots):
-                self._hard(group, m.add(imports[t] <= limit))
-        # objective, in 1e-7 EUR
-        weights = building.weights
+        capped = None if cap is None else math.floor(cap[t] * POWER_SCALE + 1e-9)
+        soft = coordination is not None and coordination.soft_cap
+        if capped is not None and not soft:
+            hi_imp = max(0, min(hi_imp, capped))
+        imp = m.new_int_var(0, hi_imp, f"{building_id}/import[{t}]")
+        if capped is not None and soft:
+            over = m.new_int_var(0, max(0, hi_imp), f"{building_id}/over_cap[{t}]")
+            m.add(imp - over <= max(0, capped))
+            self.overload.append(over)
+            self.objective_terms.append(OVERLOAD_PENALTY * over)
+        exp = m.new_int_var(0, grid.max_export[t], f"{building_id}/export[{t}]")
+        grid.balance.append(m.add(imp - exp == expr).index)
+        grid.imports.append(imp)
+        grid.exports.append(exp)
+        grid.net.append(imp - exp)
+
+    def _contracted_peak(self, building: Building, imports: Sequence[cp_model.IntVar]) -> None:
+        peak_kw = building.tariff.contracted_peak_kw
+        if peak_kw is None:
+            return
+        limit = math.floor(peak_kw * POWER_SCALE + 1e-9)
+        group = f"{building.id}: contracted peak {peak_kw:g} kW"
+        for imp in imports:
+            self._hard(group, self.model.add(imp <= limit))
+
+    def _energy_terms(
+        self, building: Building, coordination: Coordination | None, grid: _Grid
+    ) -> list[LinearExpr]:
+        """The building's energy, CO2 and demand charge terms of the objective (1e-7 EUR)."""
+        tariff, weights = building.tariff, building.weights
         adder = coordination.price_adder_eur_per_kwh if coordination else None
         terms: list[LinearExpr] = []
-        unit_kwh = dt / POWER_SCALE
-        for t in range(slots):
+        unit_kwh = building.horizon.dt_h / POWER_SCALE
+        for t, (imp, exp) in enumerate(zip(grid.imports, grid.exports, strict=True)):
             price = (
                 weights.cost * tariff.import_eur_per_kwh[t]
                 + weights.co2_eur_per_kg * tariff.co2_kg_per_kwh[t]
@@ -232,29 +358,17 @@ class PlanModel:
             if adder is not None:
                 price += adder[t]
             feed = weights.cost * tariff.feed_in_eur_per_kwh[t]
-            terms.append(round(price * unit_kwh * MONEY_SCALE) * imports[t])
-            terms.append(-round(feed * unit_kwh * MONEY_SCALE) * exports[t])
+            terms.append(round(price * unit_kwh * MONEY_SCALE) * imp)
+            terms.append(-round(feed * unit_kwh * MONEY_SCALE) * exp)
         if tariff.demand_charge_eur_per_kw > 0:
             already = kw(tariff.peak_already_kw)
-            peak = m.new_int_var(already, max(already, *max_import), f"{building.id}/peak")
-            for t in range(slots):
-                m.add(peak >= imports[t])
+            top = max(already, *grid.max_import)
+            peak = self.model.new_int_var(already, top, f"{building.id}/peak")
+            for imp in grid.imports:
+                self.model.add(peak >= imp)
             coef = round(weights.cost * tariff.demand_charge_eur_per_kw / POWER_SCALE * MONEY_SCALE)
             terms.append(coef * (peak - already))
-        self.constant_eur += weights.cost * tariff.fixed_eur
-        for load_id, lv in loads.items():
-            own = next(s for s in baseline.loads if s.load_id == load_id)
-            self.hints.extend(lv.decide(own.power_kw))
-        if others_flow_kw is not None and transformer_kw is not None:
-            self._transformer_rows(
-                building.id, [others_flow_kw[t] for t in range(slots)], net, transformer_kw
-            )
-        self.objective_terms.extend(terms)
-        for lv in loads.values():
-            self.objective_terms.extend(lv.penalty)
-        bv = BuildingVars(building, loads, imports, exports, shared, net, terms, baseline, balance)
-        self.buildings[building.id] = bv
-        return bv
+        return terms
 
     def _deferrable(self, name: str, load: DeferrableLoad, slots: int) -> LoadVars:
         m = self.model
@@ -267,30 +381,41 @@ class PlanModel:
         )
         switching = f"{name}: min run/off and max starts"
         for t in window:
-            prev = on.get(t - 1)
-            if prev is None:
-                m.add(start[t] == on[t])
-            else:
-                m.add(start[t] >= on[t] - prev)
-                m.add(start[t] + prev <= 1)
-            m.add_implication(start[t], on[t])
-            for k in range(1, load.min_run_slots):
-                follower = on.get(t + k)
-                if follower is None:
-                    self._hard(switching, m.add(start[t] == 0))
-                    break
-                self._hard(switching, m.add(follower >= start[t]))
-            for k in range(1, load.min_off_slots + 1):
-                before = on.get(t - k)
-                if before is not None and k > 1:
-                    self._hard(switching, m.add(start[t] + before <= 1))
+            self._switching(switching, load, on, start, t)
         if load.max_starts is not None:
             self._hard(switching, m.add(sum(start.values()) <= load.max_starts))
         p = kw(load.power_kw)
         power: list[LinearExpr] = [p * on[t] if t in on else 0 for t in range(slots)]
-        lv = LoadVars(power)
-        lv.decisions = [(on[t], t, _positive) for t in window]
-        return lv
+        decisions = tuple(Decision(on[t], t, _positive) for t in window)
+        return LoadVars(DeferrableVars(on, start), tuple(power), decisions)
+
+    def _switching(
+        self,
+        group: str,
+        load: DeferrableLoad,
+        on: Mapping[int, cp_model.IntVar],
+        start: Mapping[int, cp_model.IntVar],
+        t: int,
+    ) -> None:
+        """What a start in slot ``t`` means: a run begins, lasts and follows a pause."""
+        m = self.model
+        prev = on.get(t - 1)
+        if prev is None:
+            m.add(start[t] == on[t])
+        else:
+            m.add(start[t] >= on[t] - prev)
+            m.add(start[t] + prev <= 1)
+        m.add_implication(start[t], on[t])
+        for k in range(1, load.min_run_slots):
+            follower = on.get(t + k)
+            if follower is None:
+                self._hard(group, m.add(start[t] == 0))
+                break
+            self._hard(group, m.add(follower >= start[t]))
+        for k in range(1, load.min_off_slots + 1):
+            before = on.get(t - k)
+            if before is not None and k > 1:
+                self._hard(group, m.add(start[t] + before <= 1))
 
     def _zone(
         self, name: str, zone: ThermalZone, slots: int, dt: float, comfort_weight: float
@@ -313,51 +438,66 @@ class PlanModel:
             for t in range(slots)
         ]
         temps: list[LinearExpr] = []
-        penalty: list[LinearExpr] = []
-        comfort = f"{name}: comfort band"
-        # comfort slacks are counted in mK (SLACK_SCALE) so the penalty coefficient stays exact
-        pen_coef = round(
-            comfort_weight * zone.comfort_penalty_eur_per_kh * dt / SLACK_SCALE * MONEY_SCALE
-        )
-        per_slack = TEMP_SCALE // SLACK_SCALE
         free = zone.initial_temp_c
         for t in range(slots):
             free = a * free + (1 - a) * (zone.outdoor_c[t] + zone.r_k_per_kw * zone.gains_kw[t])
             coefs = [round(gain[s] * a ** (t - s)) for s in range(t + 1)]
-            temp = round(free * TEMP_SCALE) + cp_model.LinearExpr.weighted_sum(
-                power[: t + 1], coefs
+            temps.append(
+                round(free * TEMP_SCALE) + cp_model.LinearExpr.weighted_sum(power[: t + 1], coefs)
             )
-            temps.append(temp)
+        handles = self._comfort(name, zone, power, temps)
+        # comfort slacks are counted in mK (SLACK_SCALE) so the penalty coefficient stays exact
+        pen_coef = round(
+            comfort_weight * zone.comfort_penalty_eur_per_kh * dt / SLACK_SCALE * MONEY_SCALE
+        )
+        penalty = tuple(
+            pen_coef * (below + above)
+            for below, above in zip(handles.below, handles.above, strict=True)
+        )
+        snap = _snapper(domain)
+        decisions = tuple(Decision(power[t], t, snap) for t in range(slots))
+        return LoadVars(handles, tuple(power), decisions, penalty)
+
+    def _comfort(
+        self,
+        name: str,
+        zone: ThermalZone,
+        power: Sequence[cp_model.IntVar],
+        temps: Sequence[LinearExpr],
+    ) -> ZoneVars:
+        """The comfort band on the zone's temperatures: hard, or soft with slacks per slot."""
+        m = self.model
+        group = f"{name}: comfort band"
+        per_slack = TEMP_SCALE // SLACK_SCALE
+        span = 60 * SLACK_SCALE
+        below: list[cp_model.IntVar] = []
+        above: list[cp_model.IntVar] = []
+        for t, temp in enumerate(temps):
             lo = round(zone.comfort_lo[t] * TEMP_SCALE)
             hi = round(zone.comfort_hi[t] * TEMP_SCALE)
             if zone.comfort_hard:
-                self._hard(comfort, m.add(temp >= lo))
-                self._hard(comfort, m.add(temp <= hi))
-            else:
-                span = 60 * SLACK_SCALE
-                below = m.new_int_var(0, span, f"{name}/below[{t}]")
-                above = m.new_int_var(0, span, f"{name}/above[{t}]")
-                m.add(temp + per_slack * below >= lo)
-                m.add(temp - per_slack * above <= hi)
-                penalty.append(pen_coef * (below + above))
-        lv = LoadVars(list(power), temps, penalty=penalty)
-        snap = _snapper(domain)
-        lv.decisions = [(power[t], t, snap) for t in range(slots)]
-        return lv
+                self._hard(group, m.add(temp >= lo))
+                self._hard(group, m.add(temp <= hi))
+                continue
+            under = m.new_int_var(0, span, f"{name}/below[{t}]")
+            over = m.new_int_var(0, span, f"{name}/above[{t}]")
+            m.add(temp + per_slack * under >= lo)
+            m.add(temp - per_slack * over <= hi)
+            below.append(under)
+            above.append(over)
+        return ZoneVars(tuple(power), tuple(temps), tuple(below), tuple(above))
 
     def _tank(self, name: str, tank: WaterTank, slots: int, dt: float) -> LoadVars:
         m = self.model
         unit = dt / POWER_SCALE / ENERGY_SCALE  # kWh per energy unit
-        decision: list[cp_model.IntVar]
+        heater: list[cp_model.IntVar]
         if tank.on_off:
-            decision = [m.new_bool_var(f"{name}/on[{t}]") for t in range(slots)]
-            power: list[LinearExpr] = [kw(tank.heater_kw) * v for v in decision]
+            heater = [m.new_bool_var(f"{name}/on[{t}]") for t in range(slots)]
+            power: list[LinearExpr] = [kw(tank.heater_kw) * v for v in heater]
             rule: Callable[[float], int] = _positive
         else:
-            decision = [
-                m.new_int_var(0, kw(tank.heater_kw), f"{name}/p[{t}]") for t in range(slots)
-            ]
-            power = list(decision)
+            heater = [m.new_int_var(0, kw(tank.heater_kw), f"{name}/p[{t}]") for t in range(slots)]
+            power = list(heater)
             rule = _snapper(cp_model.Domain(0, kw(tank.heater_kw)), down=True)
         limits = f"{name}: storage limits"
         lo, hi = math.ceil(tank.min_kwh / unit - 1e-6), math.floor(tank.max_kwh / unit + 1e-6)
@@ -366,18 +506,22 @@ class PlanModel:
         states = []
         for t in range(slots):
             loss = round((tank.draw_kwh[t] + tank.loss_kw * dt) / unit)
-            if self.diagnose:
-                state = m.new_int_var(-(10**12), 10**12, f"{name}/E[{t}]")
-                self._hard(limits, m.add(state >= lo))
-                self._hard(limits, m.add(state <= hi))
-            else:
-                state = m.new_int_var(lo, hi, f"{name}/E[{t}]")
+            state = self._state(f"{name}/E[{t}]", lo, hi, limits)
             m.add(state == level + eff * power[t] - loss)
             states.append(state)
             level = state
-        lv = LoadVars(power)
-        lv.decisions = [(decision[t], t, rule) for t in range(slots)]
-        return lv
+        decisions = tuple(Decision(heater[t], t, rule) for t in range(slots))
+        handles = TankVars(tuple(heater), tuple(states), tank.on_off)
+        return LoadVars(handles, tuple(power), decisions)
+
+    def _state(self, name: str, lo: int, hi: int, group: str) -> cp_model.IntVar:
+        """A storage state within ``lo``..``hi``: its domain, or a hard group when diagnosing."""
+        if not self.diagnose:
+            return self.model.new_int_var(lo, hi, name)
+        state = self.model.new_int_var(-(10**12), 10**12, name)
+        self._hard(group, self.model.add(state >= lo))
+        self._hard(group, self.model.add(state <= hi))
+        return state
 
     def _ev(self, name: str, ev: EVSession, slots: int, dt: float) -> LoadVars:
         m = self.model
@@ -391,10 +535,10 @@ class PlanModel:
             f"{name}: {ev.energy_kwh:g} kWh by departure",
             m.add(eff * sum(power_vars.values()) >= need),
         )
-        lv = LoadVars([power_vars.get(t, 0) for t in range(slots)])
+        power: list[LinearExpr] = [power_vars.get(t, 0) for t in range(slots)]
         snap = _snapper(domain, up=True)
-        lv.decisions = [(v, t, snap) for t, v in power_vars.items()]
-        return lv
+        decisions = tuple(Decision(v, t, snap) for t, v in power_vars.items())
+        return LoadVars(EVVars(power_vars), tuple(power), decisions)
 
     def _battery(self, name: str, bat: Battery, slots: int, dt: float) -> LoadVars:
         m = self.model
@@ -404,34 +548,35 @@ class PlanModel:
         lo, hi = math.ceil(bat.min_kwh / unit - 1e-6), math.floor(bat.upper_kwh / unit + 1e-6)
         limits = f"{name}: state-of-charge limits"
         level: LinearExpr = round(bat.initial_kwh / unit)
-        power: list[LinearExpr] = []
-        lv = LoadVars(power)
+        charge: list[cp_model.IntVar] = []
+        discharge: list[cp_model.IntVar] = []
+        charging: list[cp_model.IntVar] = []
+        socs: list[cp_model.IntVar] = []
+        decisions: list[Decision] = []
         for t in range(slots):
             c = m.new_int_var(0, kw(bat.max_charge_kw), f"{name}/c[{t}]")
             d = m.new_int_var(0, kw(bat.max_discharge_kw), f"{name}/d[{t}]")
-            charging = m.new_bool_var(f"{name}/charging[{t}]")
-            self.free_literals.add(charging.index)
-            m.add(c == 0).only_enforce_if(~charging)
-            m.add(d == 0).only_enforce_if(charging)
-            if self.diagnose:
-                soc = m.new_int_var(-(10**12), 10**12, f"{name}/soc[{t}]")
-                self._hard(limits, m.add(soc >= lo))
-                self._hard(limits, m.add(soc <= hi))
-            else:
-                soc = m.new_int_var(lo, hi, f"{name}/soc[{t}]")
+            direction = m.new_bool_var(f"{name}/charging[{t}]")
+            self.free_literals.add(direction.index)
+            m.add(c == 0).only_enforce_if(~direction)
+            m.add(d == 0).only_enforce_if(direction)
+            soc = self._state(f"{name}/soc[{t}]", lo, hi, limits)
             m.add(soc == level + charge_eff * c - discharge_eff * d)
             level = soc
-            power.append(c - d)
-            lv.decisions.extend(
-                [
-                    (c, t, _snapper(cp_model.Domain(0, kw(bat.max_charge_kw)))),
-                    (d, t, _snapper(cp_model.Domain(0, kw(bat.max_discharge_kw)), sign=-1)),
-                    (charging, t, _positive),
-                ]
-            )
+            charge.append(c)
+            discharge.append(d)
+            charging.append(direction)
+            socs.append(soc)
+            decisions += [
+                Decision(c, t, _snapper(cp_model.Domain(0, kw(bat.max_charge_kw)))),
+                Decision(d, t, _snapper(cp_model.Domain(0, kw(bat.max_discharge_kw)), sign=-1)),
+                Decision(direction, t, _positive),
+            ]
         terminal = math.ceil(min(bat.terminal_kwh, bat.upper_kwh) / unit - 1e-6)
         self._hard(f"{name}: end-of-horizon charge", m.add(level >= terminal))
-        return lv
+        handles = BatteryVars(tuple(charge), tuple(discharge), tuple(charging), tuple(socs))
+        power = tuple(c - d for c, d in zip(charge, discharge, strict=True))
+        return LoadVars(handles, power, tuple(decisions))
 
     # -- neighbourhood coupling ----------------------------------------------------------------
     def add_neighbourhood(self, hood: Neighbourhood) -> None:

@@ -16,7 +16,6 @@ from ortools.sat.python import cp_model
 from polis.optimizer import costing
 from polis.optimizer.baseline import building_baseline
 from polis.optimizer.domain import (
-    Battery,
     Building,
     DeferrableLoad,
     EVSession,
@@ -35,10 +34,15 @@ from polis.optimizer.model import (
     OVERLOAD_PENALTY,
     POWER_SCALE,
     TEMP_SCALE,
+    BatteryVars,
     BuildingVars,
     Coordination,
+    DeferrableVars,
+    EVVars,
     LoadVars,
     PlanModel,
+    TankVars,
+    ZoneVars,
 )
 from polis.optimizer.zone_levels import cheapest_levels
 
@@ -227,19 +231,7 @@ def lp_rounded_power(
     With ``marginal`` prices, a zone with levels takes the cheapest level schedule at those
     prices instead of tracking the LP's temperature.
     """
-    value = lp.values
-    power = [0.0] * slots
-    for var, t, _rule in lv.decisions:
-        if isinstance(load, DeferrableLoad) or (isinstance(load, WaterTank) and load.on_off):
-            power[t] = value[var.index]
-        elif isinstance(load, Battery):
-            name = str(var.name)
-            if "/c[" in name:
-                power[t] += value[var.index] / POWER_SCALE
-            elif "/d[" in name:
-                power[t] -= value[var.index] / POWER_SCALE
-        else:
-            power[t] = value[var.index] / POWER_SCALE
+    power = lp_power(lv, lp.values, slots)
     if isinstance(load, DeferrableLoad):
         return _best_block(load, power, slots)
     if isinstance(load, WaterTank) and load.on_off:
@@ -258,6 +250,29 @@ def lp_rounded_power(
         rounded = _sigma_delta(power, semi)
         _top_up(rounded, sum(power) - sum(rounded), load, power)
         return rounded
+    return power
+
+
+def lp_power(lv: LoadVars, values: Sequence[float], slots: int) -> list[float]:
+    """One load's power (kW) in each slot at the LP point; an on/off load's on fraction."""
+    h = lv.handles
+    power = [0.0] * slots
+    if isinstance(h, DeferrableVars):
+        for t, on in h.on.items():
+            power[t] = values[on.index]
+    elif isinstance(h, TankVars):
+        scale = 1 if h.on_off else POWER_SCALE
+        for t, heater in enumerate(h.heater):
+            power[t] = values[heater.index] / scale
+    elif isinstance(h, BatteryVars):
+        for t, (c, d) in enumerate(zip(h.charge, h.discharge, strict=True)):
+            power[t] = values[c.index] / POWER_SCALE - values[d.index] / POWER_SCALE
+    elif isinstance(h, EVVars):
+        for t, p in h.power.items():
+            power[t] = values[p.index] / POWER_SCALE
+    else:
+        for t, p in enumerate(h.power):
+            power[t] = values[p.index] / POWER_SCALE
     return power
 
 
@@ -424,7 +439,7 @@ def _per_load(pm: PlanModel, decisions: Decisions) -> list[Decisions]:
     """``decisions`` split by load, in the model's order of loads."""
     value = {var.index: v for var, v in decisions}
     return [
-        [(var, value[var.index]) for var, _t, _rule in lv.decisions]
+        [(d.var, value[d.var.index]) for d in lv.decisions]
         for bv in pm.buildings.values()
         for lv in bv.loads.values()
     ]
@@ -579,11 +594,12 @@ def restricted_to_lp(pm: PlanModel, lp: LpRelaxation, narrowing: Narrowing) -> c
     for bv in pm.buildings.values():
         for lv in bv.loads.values():
             used = {
-                t
-                for var, t, _rule in lv.decisions
-                if var.index not in pm.free_literals and lp.values[var.index] > 1e-6
+                d.slot
+                for d in lv.decisions
+                if d.var.index not in pm.free_literals and lp.values[d.var.index] > 1e-6
             }
-            for var, t, _rule in lv.decisions:
+            for d in lv.decisions:
+                var, t = d.var, d.slot
                 points = list(domains[var.index].domain)
                 boolean = points == [0, 1]
                 if boolean and (narrowing is Narrowing.FREE or var.index in pm.free_literals):
@@ -799,8 +815,8 @@ def extract_plans(
             elif isinstance(load, WaterTank) and load.on_off:
                 power = tuple(load.heater_kw if p > 0 else 0.0 for p in power)
             setpoints: tuple[float, ...] = ()
-            if isinstance(load, ThermalZone):
-                setpoints = tuple(solver.value(v) / TEMP_SCALE for v in lv.temps)
+            if isinstance(lv.handles, ZoneVars):
+                setpoints = tuple(solver.value(v) / TEMP_SCALE for v in lv.handles.temps)
             for t in range(slots):
                 flex[t] += power[t]
             explanation = explain_load(load, power, building)
