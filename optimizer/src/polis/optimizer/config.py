@@ -161,6 +161,7 @@ def optimizer_view(catalogue: Catalogue, weights: Weights | None = None) -> Opti
         if b.meters is not None:
             main = b.device(b.meters.main)
             power = [p for p in main.all_points() if p.quantity.value == "active_power"]
+            power.sort(key=lambda p: "total" not in p.id)  # the total, not one phase
             meter = resolve_point_ref(f"{main.id}/{power[0].id}", m, b.id) if power else None
         buildings.append(
             BuildingConfig(

@@ -37,15 +37,16 @@ def _duplicates(ids: Iterable[str]) -> list[str]:
 
 
 def _unique(cat: Catalogue) -> Iterator[Problem]:
-    for name, ids in (
-        ("building", [b.id for b in cat.buildings]),
-        ("neighbourhood", [n.id for n in cat.neighbourhoods]),
-        ("tariff", [t.id for t in cat.tariffs]),
-        ("calendar", [c.id for c in cat.calendars]),
-        ("device", [d.id for b in cat.buildings for d in b.devices]),
+    for section, name, ids in (
+        ("buildings", "building", [b.id for b in cat.buildings]),
+        ("neighbourhoods", "neighbourhood", [n.id for n in cat.neighbourhoods]),
+        ("tariffs", "tariff", [t.id for t in cat.tariffs]),
+        ("calendars", "calendar", [c.id for c in cat.calendars]),
+        # device ids are unique across the municipality: the adapter addresses them alone
+        ("buildings", "device", [d.id for b in cat.buildings for d in b.devices]),
     ):
         for dup in _duplicates(ids):
-            yield Problem((), f"duplicate {name} id {dup!r}")
+            yield Problem((section,), f"duplicate {name} id {dup!r}")
     for i, b in enumerate(cat.buildings):
         for dup in _duplicates(load.id for load in b.loads):
             yield Problem(("buildings", i, "loads"), f"duplicate load id {dup!r}")
