@@ -14,7 +14,9 @@ import json
 import os
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
+from typing import Any
 
 import jsonschema
 import kubernetes_validate
@@ -124,6 +126,36 @@ def compose_schema() -> dict[str, object]:
     return json.loads((folder / "schema" / "compose-spec.json").read_text())  # type: ignore[no-any-return]
 
 
+def workspace_packages() -> set[str]:
+    """Names of the uv workspace's member packages."""
+    root = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    members = root["tool"]["uv"]["workspace"]["members"]
+    return {
+        tomllib.loads((ROOT / m / "pyproject.toml").read_text())["project"]["name"] for m in members
+    }
+
+
+def _build_problems(name: str, build: dict[str, Any]) -> list[str]:
+    """Every service builds from the one Dockerfile, naming itself, and runs as non-root."""
+    dockerfile = ROOT / build.get("context", ".") / build.get("dockerfile", "Dockerfile")
+    problems = []
+    if dockerfile != ROOT / "Dockerfile":
+        problems.append(f"docker-compose.yml: services.{name} must build from ./Dockerfile")
+    service = (build.get("args") or {}).get("SERVICE")
+    package = ROOT / {
+        "adapter": "building-adapter",
+        "optimizer": "optimizer",
+        "gateway": "gateway",
+    }.get(str(service), f"services/{service}")
+    if not (package / "pyproject.toml").is_file():
+        problems.append(
+            f"docker-compose.yml: services.{name}.build.args.SERVICE: no package {service!r}"
+        )
+    if "\nUSER " not in dockerfile.read_text():
+        problems.append(f"{dockerfile.relative_to(ROOT)}: no non-root USER")
+    return problems
+
+
 def check_compose() -> list[str]:
     path = ROOT / "docker-compose.yml"
     document = yaml.safe_load(path.read_text())
@@ -148,10 +180,7 @@ def check_compose() -> list[str]:
                 errors.append(f"docker-compose.yml: services.{name}.environment.{key} is inline")
         build = service.get("build")
         if build:
-            dockerfile = ROOT / build.get("context", ".") / build["dockerfile"]
-            text = dockerfile.read_text()
-            if "\nUSER " not in text:
-                errors.append(f"{dockerfile.relative_to(ROOT)}: no non-root USER")
+            errors.extend(_build_problems(name, build))
     print(f"docker-compose.yml: {len(document.get('services', {}))} services checked")
     return errors
 
