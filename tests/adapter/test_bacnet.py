@@ -8,7 +8,8 @@ from adapter.fake_bacnet import FakeBacnetDevice
 from polis.adapter.bacnet.client import BacnetClient
 from polis.adapter.bacnet.discovery import discover_device
 from polis.adapter.bacnet.driver import BacnetDriver
-from polis.adapter.config import BacnetDeviceConfig, parse_config
+from polis.adapter.config import parse_config
+from polis.common.catalogue.devices import BacnetDeviceConfig
 from polis.common.catalogue.units import Quantity, to_canonical
 
 pytestmark = pytest.mark.integration

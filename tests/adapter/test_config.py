@@ -5,8 +5,12 @@ from typing import Any
 
 import pytest
 import yaml
+from pydantic import ValidationError
 
 from polis.adapter.config import ConfigError, iter_points, load_config, parse_config
+from polis.adapter.settings import AdapterSettings
+
+pytestmark = pytest.mark.unit
 
 
 def site(**overrides: Any) -> dict[str, Any]:
@@ -96,7 +100,7 @@ def test_duplicate_point_ids_are_refused() -> None:
     points = data["buildings"][0]["devices"][1]["points"]
     points.append(dict(points[0]))
     with pytest.raises(
-        ConfigError, match="duplicate point id larissa/town-hall/town-hall-bms/zone-temp"
+        ConfigError, match=r"buildings\[0\].devices\[1\]: duplicate point id 'zone-temp'"
     ):
         parse_config(data)
 
@@ -115,8 +119,24 @@ def test_load_config_reports_the_file_name(tmp_path: Path) -> None:
     data = site()
     data["buildings"][0]["devices"][1]["address"] = "not-an-address"
     path.write_text(yaml.safe_dump(data))
-    with pytest.raises(ConfigError, match=r"^sites.yaml: buildings\[0\].devices\[1\].address"):
+    with pytest.raises(ConfigError, match=r"^sites.yaml:\d+: buildings\[0\].devices\[1\].address"):
         load_config(path)
     path.write_text("municipality: [unclosed")
     with pytest.raises(ConfigError, match=r"sites\.yaml: not valid YAML"):
         load_config(path)
+
+
+def test_runtime_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("POLIS_ADAPTER_GRPC_PORT", "50061")
+    monkeypatch.setenv("POLIS_ADAPTER_STATE_DIR", "/var/lib/polis/state")
+    config = parse_config(site(), settings=AdapterSettings())
+    assert config.adapter.grpc_port == 50061
+    assert config.adapter.state_dir == Path("/var/lib/polis/state")
+    monkeypatch.setenv("POLIS_ADAPTER_GRPC_PORT", "eighty")
+    with pytest.raises(ValidationError, match="grpc_port"):
+        AdapterSettings()
+
+
+def test_adapter_settings_in_the_catalogue_are_refused() -> None:
+    with pytest.raises(ConfigError, match=r"adapter: Extra inputs are not permitted"):
+        parse_config(site(adapter={"grpc_port": 1}), "catalogue.yaml")

@@ -10,7 +10,7 @@ import pytest
 from google.protobuf.duration_pb2 import Duration
 
 from polis.adapter.audit import AuditLog
-from polis.adapter.config import PointRef, WriteLimits, iter_points, parse_config
+from polis.adapter.config import iter_points, parse_config
 from polis.adapter.control import (
     CommandService,
     CommandTarget,
@@ -23,6 +23,8 @@ from polis.adapter.control import (
 from polis.adapter.driver import CommandState, ScanGroup
 from polis.adapter.grpc_api import SERVICE_NAME, AdapterControlServicer
 from polis.adapter.poller import LatestReadings
+from polis.common.catalogue import PointRef
+from polis.common.catalogue.devices import WriteLimits
 from polis.common.clock import Clock
 from polis.common.grpc_server import check_health, start_grpc_server
 from polis.control.v1 import control_pb2, control_pb2_grpc

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 import os
 import signal
 import socket
@@ -53,12 +54,13 @@ def simulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, An
 def write_sites(
     manifest: dict[str, Any], state: Path, path: Path, **adapter: Any
 ) -> dict[str, Any]:
+    """The catalogue at ``path``; the adapter's runtime settings beside it, for its env."""
     data = asyncio.run(config_from_manifest(manifest))  # Modbus meters only
     for building in data["buildings"]:
         building["devices"] = [d for d in building["devices"] if d["protocol"] == "modbus"]
         for device in building["devices"]:
             device["poll_interval_s"] = POLL_S
-    data["adapter"] = {
+    settings = {
         "state_dir": str(state),
         "grpc_port": 0,
         "metrics_port": 0,
@@ -67,14 +69,21 @@ def write_sites(
         **adapter,
     }
     path.write_text(yaml.safe_dump(data))
+    _settings_file(path).write_text(json.dumps(settings))
     return data
+
+
+def _settings_file(catalogue: Path) -> Path:
+    return catalogue.with_name(catalogue.stem + ".adapter.json")
 
 
 def start_adapter(
     sites: Path, influx_url: str, token: str = "t", extra_env: dict[str, str] | None = None
 ) -> subprocess.Popen[bytes]:
+    settings = json.loads(_settings_file(sites).read_text())
     env = {
         **os.environ,
+        **{f"POLIS_ADAPTER_{k.upper()}": str(v) for k, v in settings.items()},
         **(extra_env or {}),
         "POLIS_INFLUX_URL": influx_url,
         "POLIS_INFLUX_TOKEN": token,
@@ -82,7 +91,7 @@ def start_adapter(
         "POLIS_LOG_LEVEL": "WARNING",
     }
     return subprocess.Popen(
-        [sys.executable, "-m", "polis.adapter", "--config", str(sites)],
+        [sys.executable, "-m", "polis.adapter", "run", "--catalogue", str(sites)],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -5,7 +5,6 @@ import asyncio
 import pytest
 
 from adapter.fake_modbus import FakeModbusServer, FakeUnit, float32_words, int32_words
-from polis.adapter.config import ModbusDeviceConfig
 from polis.adapter.driver import PartialScrape
 from polis.adapter.metrics import AdapterMetrics
 from polis.adapter.modbus.client import EndpointPool
@@ -13,6 +12,7 @@ from polis.adapter.modbus.driver import ModbusDriver
 from polis.adapter.model import Quality, Reading
 from polis.adapter.normalise import PointNormaliser, QualityRules
 from polis.adapter.poller import DevicePoller
+from polis.common.catalogue.devices import ModbusDeviceConfig
 
 
 def device(port: int, profile: str, unit_id: int = 1, **kw: object) -> ModbusDeviceConfig:

@@ -16,11 +16,12 @@ from adapter.fake_bacnet import free_udp_port
 from adapter.simulator_fixture import RecordingWriter, parse_line, running_simulator
 from polis.adapter.bacnet.client import BacnetClient
 from polis.adapter.bacnet.discovery import discover_device
-from polis.adapter.config import SiteConfig, iter_points, parse_config
+from polis.adapter.config import ClockConfig, SiteConfig, iter_points, parse_config
 from polis.adapter.control import WriteRejected, WriteRequest
 from polis.adapter.manifest import config_from_manifest
 from polis.adapter.model import Quality
 from polis.adapter.service import Adapter
+from polis.adapter.settings import AdapterSettings
 from polis.common.lineprotocol import to_ns
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -39,15 +40,14 @@ async def site_from(manifest: dict[str, Any], state_dir: Path) -> SiteConfig:
         data = await config_from_manifest(manifest, lambda a, i: discover_device(client, a, i))
     finally:
         client.close()
-    data["adapter"] = {
-        "state_dir": str(state_dir),
-        "bacnet_address": f"127.0.0.1:{free_udp_port()}",
-        "flush_interval_s": 0.2,
-    }
+    settings = AdapterSettings(
+        state_dir=state_dir, bacnet_address=f"127.0.0.1:{free_udp_port()}", flush_interval_s=0.2
+    )
     for building in data["buildings"]:
         for device in building["devices"]:
             device["poll_interval_s"] = 1.0
-    return parse_config(data, "generated.yaml")
+    clock = ClockConfig.model_validate(manifest["clock"])  # the simulator's virtual clock
+    return parse_config(data, "generated.yaml", settings, clock)
 
 
 @dataclass

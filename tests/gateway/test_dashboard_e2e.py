@@ -284,7 +284,7 @@ def savings_service(
 ) -> Iterator[str]:
     """``python -m polis.savings serve`` on the suite's InfluxDB bucket, as deployed."""
     work = tmp_path_factory.mktemp("savings")
-    sites = work / "sites.yaml"
+    sites = work / "catalogue.yaml"
     sites.write_text(
         "municipality: larissa\nbuildings:\n  - {id: town-hall, neighbourhood: centre}\n"
     )
@@ -296,7 +296,7 @@ def savings_service(
         "POLIS_INFLUX_ORG": influx_server.org,
         "POLIS_INFLUX_BUCKET": influx.bucket,
         "POLIS_SAVINGS_GRPC_PORT": str(port),
-        "POLIS_SAVINGS_SITES_FILE": str(sites),
+        "POLIS_CATALOGUE": str(sites),
         "POLIS_LOG_LEVEL": "WARNING",
     }
     log = (work / "savings.log").open("wb")

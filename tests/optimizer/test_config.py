@@ -1,4 +1,4 @@
-"""YAML configuration: validation messages and the instances built from it."""
+"""The optimizer's view of the catalogue: validation messages and the instances built from it."""
 
 from __future__ import annotations
 
@@ -8,17 +8,26 @@ from pathlib import Path
 import pytest
 import yaml
 
-from polis.optimizer.config import ConfigError, build_building, load_config, parse_config
+from polis.common.catalogue import CatalogueError, load_catalogue, parse_catalogue
+from polis.optimizer.config import OptimizerConfig, build_building, optimizer_view
 from polis.optimizer.domain import DeferrableLoad, EVSession, Horizon, ThermalZone
 from polis.optimizer.instances import InstanceFactory
 
-EXAMPLE = Path(__file__).parents[2] / "optimizer" / "examples" / "optimizer.yaml"
+pytestmark = pytest.mark.unit
+
+EXAMPLE = Path(__file__).parents[2] / "examples" / "neighbourhood.yaml"
+
+
+def parse_config(data: dict[str, object], source: str) -> OptimizerConfig:
+    return optimizer_view(parse_catalogue(data, source))
+
+
 # Wednesday 15 January 2025, 00:00 Athens time (UTC+2)
 START = datetime(2025, 1, 14, 22, 0, tzinfo=UTC)
 
 
 def test_example_config_builds_instances() -> None:
-    config = load_config(EXAMPLE)
+    config = optimizer_view(load_catalogue(EXAMPLE))
     factory = InstanceFactory(config)
     hall = factory("town-hall", START, 96)
     assert not isinstance(hall, tuple)
@@ -41,7 +50,7 @@ def test_example_config_builds_instances() -> None:
     assert (pump.run_slots, pump.min_run_slots, pump.baseline_start) == (32, 4, 32)
     hood = factory("old-town", START, 96)
     assert [b.id for b in hood.buildings] == ["town-hall", "school-1"]  # type: ignore[union-attr]
-    assert factory.scopes() == ["old-town", "pool"]
+    assert factory.scopes() == ["old-town", "riverside"]
 
 
 def test_errors_name_the_file_and_path(tmp_path: Path) -> None:
@@ -49,10 +58,10 @@ def test_errors_name_the_file_and_path(tmp_path: Path) -> None:
     data["buildings"][2]["loads"][0]["power_kw"] = -1
     bad = tmp_path / "bad.yaml"
     bad.write_text(yaml.safe_dump(data))
-    with pytest.raises(ConfigError) as error:
-        load_config(bad)
-    assert f"{bad}: buildings.2.loads.0.pump.power_kw" in str(error.value)
-    assert "greater than 0" in str(error.value)
+    with pytest.raises(CatalogueError) as error:
+        load_catalogue(bad)
+    assert "bad.yaml:" in str(error.value)
+    assert "buildings[2].loads[0].power_kw: Input should be greater than 0" in str(error.value)
 
 
 def test_zone_controller_is_validated_and_reaches_the_instance() -> None:
@@ -60,8 +69,8 @@ def test_zone_controller_is_validated_and_reaches_the_instance() -> None:
     hall = next(b for b in data["buildings"] if b["id"] == "town-hall")
     zone_cfg = next(load for load in hall["loads"] if load["kind"] == "hvac")
     zone_cfg["controller"] = {"proportional_band_k": 1.0, "cooling_offset_k": 0.5}
-    overlap = r"loads\.0\.hvac\.controller: .*cooling_offset_k \(0\.5\)"
-    with pytest.raises(ConfigError, match=overlap):
+    overlap = r"loads\[0\]\.controller: .*cooling_offset_k \(0\.5\)"
+    with pytest.raises(CatalogueError, match=overlap):
         parse_config(data, "optimizer.yaml")
     zone_cfg["controller"] = {"proportional_band_k": 1.0, "cooling_offset_k": 4.0}
     zone = next(
@@ -75,7 +84,7 @@ def test_zone_controller_is_validated_and_reaches_the_instance() -> None:
 def test_unknown_tariff_reference_is_rejected() -> None:
     data = yaml.safe_load(EXAMPLE.read_text())
     data["buildings"][0]["tariff"] = "nope"
-    with pytest.raises(ConfigError, match=r"buildings\.0\.tariff: unknown tariff 'nope'"):
+    with pytest.raises(CatalogueError, match=r"buildings\[0\]\.tariff: unknown tariff 'nope'"):
         parse_config(data, "optimizer.yaml")
 
 

@@ -4,11 +4,14 @@ from typing import cast
 import pytest
 import structlog
 
+from polis.common.catalogue import CatalogueError
 from polis.common.influx import InfluxStore
 from polis.common.settings import SettingsError, load_settings
 from polis.savings.__main__ import build_app, main
-from polis.savings.settings import SavingsSettings, load_sites
+from polis.savings.settings import SavingsSettings
 from polis.savings.sites import Scope, ScopeKind
+
+pytestmark = pytest.mark.unit
 
 
 def test_cli_import_reports_bad_rows_with_line_numbers(
@@ -51,36 +54,40 @@ def test_tariff_and_gates_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
     assert options.tariff.steps[0].rate == 0.25
 
 
-def test_sites_from_the_municipality_yaml(tmp_path: Path) -> None:
-    path = tmp_path / "municipality.yaml"
-    path.write_text(
-        "municipality: larissa\nseed: 1\nbuildings:\n"
-        "  - {id: town-hall, neighbourhood: kentro, kind: office}\n"
-        "  - {id: pool, neighbourhood: neapoli}\n"
-    )
-    sites = load_sites(path)
+CATALOGUE = """
+municipality: larissa
+calendars:
+  - id: school-year
+    closures: [{start: "06-20", end: "09-10", reason: summer}]
+buildings:
+  - {id: town-hall, neighbourhood: kentro}
+  - {id: school, neighbourhood: neapoli, calendar: school-year}
+  - {id: depot, neighbourhood: viopa}
+"""
+
+
+def test_sites_from_the_catalogue(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "catalogue.yaml"
+    path.write_text(CATALOGUE)
+    monkeypatch.setenv("POLIS_CATALOGUE", str(path))
+    sites = load_settings(SavingsSettings).site_directory()
     assert [s.building for s in sites.buildings(Scope(ScopeKind.MUNICIPALITY, "larissa"))] == [
-        "pool",
+        "depot",
+        "school",
         "town-hall",
     ]
     assert sites.site("town-hall").neighbourhood == "kentro"
     path.write_text("buildings: []\n")
-    with pytest.raises(ValueError, match="municipality"):
-        load_sites(path)
+    with pytest.raises(CatalogueError, match=r"catalogue.yaml:1: municipality: Field required"):
+        load_settings(SavingsSettings).site_directory()
 
 
-def test_closures_from_the_sites_file_and_env(
+def test_closures_from_the_catalogue_and_env(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    path = tmp_path / "municipality.yaml"
-    path.write_text(
-        "municipality: larissa\nbuildings:\n"
-        "  - id: school\n    neighbourhood: neapoli\n"
-        "    occupancy:\n      default: 0\n"
-        '      closures: [{start: "06-20", end: "09-10"}]\n'
-        "  - {id: depot, neighbourhood: viopa}\n"
-    )
-    monkeypatch.setenv("POLIS_SAVINGS_SITES_FILE", str(path))
+    path = tmp_path / "catalogue.yaml"
+    path.write_text(CATALOGUE)
+    monkeypatch.setenv("POLIS_CATALOGUE", str(path))
     monkeypatch.setenv(
         "POLIS_SAVINGS_CLOSURES",
         '[{"start": "2026-03-25", "end": "2026-03-25", "reason": "national holiday"},'

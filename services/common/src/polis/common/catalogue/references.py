@@ -3,7 +3,7 @@
 :func:`reference_problems` finds references that point nowhere (every service refuses a
 catalogue that has any); :func:`completeness_problems` finds what a deployable municipality
 must have and a draft may still lack (a main meter per building, a tariff where loads are
-planned).
+planned). A load without a command point is planned but not commanded (dry run).
 """
 
 from __future__ import annotations
@@ -131,9 +131,5 @@ def completeness_problems(cat: Catalogue) -> list[Problem]:
         if b.loads and b.tariff is None:
             problems.append(
                 Problem(("buildings", i), f"building {b.id} plans loads without a tariff")
-            )
-        if b.loads and not any(load.command_point for load in b.loads):
-            problems.append(
-                Problem(("buildings", i, "loads"), f"no load of {b.id} has a command point")
             )
     return problems
