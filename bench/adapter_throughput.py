@@ -34,11 +34,12 @@ from pymodbus.exceptions import ModbusException
 
 from polis.adapter.bacnet.client import BacnetClient, BacnetError
 from polis.adapter.bacnet.discovery import discover_device
-from polis.adapter.config import parse_config
+from polis.adapter.config import ClockConfig, parse_config
 from polis.adapter.manifest import config_from_manifest
 from polis.adapter.modbus.plan import plan_reads
-from polis.common.catalogue.modbus_profiles import RegisterSpec
 from polis.adapter.service import Adapter
+from polis.adapter.settings import AdapterSettings
+from polis.common.catalogue.modbus_profiles import RegisterSpec
 from polis.common.influx import InfluxStore
 from polis.common.influxd import InfluxServer, find_binary
 
@@ -242,13 +243,13 @@ async def build_site(
         for d in b["devices"]:
             d["poll_interval_s"] = interval
             d["timeout_s"] = 2.0
-    data["adapter"] = {
-        "state_dir": str(state),
-        "batch_size": 5000,
-        "flush_interval_s": 0.5,
-        "bacnet_address": f"127.0.0.1:{free_udp_port()}",
-    }
-    return parse_config(data, "bench")
+    settings = AdapterSettings(
+        state_dir=state,
+        batch_size=5000,
+        flush_interval_s=0.5,
+        bacnet_address=f"127.0.0.1:{free_udp_port()}",
+    )
+    return parse_config(data, "bench", settings, ClockConfig.model_validate(manifest["clock"]))
 
 
 def main() -> None:
