@@ -11,7 +11,8 @@ from optimizer.helpers import building
 from polis.optimizer.costing import plan_objective
 from polis.optimizer.domain import Battery, DeferrableLoad, ThermalMode, ThermalZone
 from polis.optimizer.model import MONEY_SCALE, PlanModel
-from polis.optimizer.solve import SolverParams, lp_relaxation, solve_building
+from polis.optimizer.relaxation import lp_relaxation
+from polis.optimizer.solve import SolverParams, solve_building
 from polis.optimizer.validator import validate_plan
 
 EXACT = SolverParams(time_limit_s=20, relative_gap_limit=0.0, num_workers=2)

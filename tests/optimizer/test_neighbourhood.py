@@ -11,7 +11,8 @@ import pytest
 from optimizer.helpers import building
 from polis.optimizer.decompose import overload, shave_peaks, solve_decomposed, solve_neighbourhood
 from polis.optimizer.domain import Battery, Building, DeferrableLoad, Neighbourhood, SolveStatus
-from polis.optimizer.solve import SolverParams, baseline_plan
+from polis.optimizer.extract import baseline_plan
+from polis.optimizer.solve import SolverParams
 from polis.optimizer.validator import validate_neighbourhood
 
 PRICES = [0.10, 0.20, 0.30, 0.30]

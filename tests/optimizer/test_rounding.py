@@ -11,13 +11,10 @@ import pytest
 
 from optimizer.helpers import building
 from polis.optimizer.domain import Horizon, SolveStatus, ThermalMode, ThermalZone, WaterTank
+from polis.optimizer.extract import extract_plans
 from polis.optimizer.model import PlanModel
-from polis.optimizer.solve import (
-    extract_plans,
-    lp_relaxation,
-    lp_rounded_solution,
-    marginal_prices,
-)
+from polis.optimizer.relaxation import lp_relaxation, marginal_prices
+from polis.optimizer.rounding import lp_rounded_solution
 from polis.optimizer.synthetic import DEFAULT_START, random_building
 from polis.optimizer.validator import validate_plan
 from polis.optimizer.zone_levels import cheapest_levels

@@ -41,6 +41,8 @@ from concurrent.futures import (
 )
 
 from polis.optimizer import costing
+from polis.optimizer.conflicts import limit_name
+from polis.optimizer.cpsat import proven_gap
 from polis.optimizer.domain import (
     Battery,
     Building,
@@ -50,16 +52,10 @@ from polis.optimizer.domain import (
     SolveResult,
     SolveStatus,
 )
+from polis.optimizer.extract import baseline_plan, fallback_plan
 from polis.optimizer.model import Coordination
-from polis.optimizer.solve import (
-    SolverParams,
-    baseline_plan,
-    fallback_plan,
-    limit_name,
-    proven_gap,
-    solve_building,
-    solve_monolithic,
-)
+from polis.optimizer.params import SolverParams
+from polis.optimizer.solve import solve_building, solve_monolithic
 
 # the repair aims this far below the limit, so float rounding never tips a slot over it
 REPAIR_MARGIN_KW = 1e-4
