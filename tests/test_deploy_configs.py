@@ -1,21 +1,153 @@
-"""The configuration files shipped for deployment load in the services that read them."""
+"""Every configuration Polis ships is one coherent municipality catalogue, read by every service.
+
+The shipped catalogues are found where the deployments name them (the kustomize
+``polis-catalogue`` ConfigMaps, the compose ``catalogue`` config) and in ``examples/``. Each must
+be complete, and each service's view of it must agree with the adapter's: a load's command
+point is a point the adapter reads, with write limits; the savings boundary meters are devices
+the adapter polls; the tariffs every building names exist.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from polis.adapter.config import load_config as load_sites
-from polis.optimizer.config import load_config as load_optimizer
+import pytest
+import yaml
+
+from polis.adapter.config import iter_points, load_config
+from polis.common.catalogue import Catalogue, load_catalogue
+from polis.optimizer.config import optimizer_view
+from polis.savings.catalogue_view import site_directory
+
+pytestmark = pytest.mark.unit
+
+ROOT = Path(__file__).resolve().parents[1]
+SERVICES = ("adapter", "optimizer", "savings", "gateway")
+# each file name is what a service once read instead of the catalogue
+RETIRED = ("POLIS_OPTIMIZER_CONFIG", "POLIS_SAVINGS_SITES_FILE", "sites.yaml", "optimizer.yaml")
 
 
-def test_deployed_adapter_sites_validate(repo_root: Path) -> None:
-    site = load_sites(repo_root / "k8s/base/config/sites.yaml")
-    assert site.adapter.grpc_port == 50051
-    assert site.adapter.automation_priority >= 9
-    commands = [p for b in site.buildings for d in b.devices for p in (d.points or ()) if p.write]
-    assert commands, "the example commands nothing"
+def _kustomizations() -> list[Path]:
+    return sorted(ROOT.glob("k8s/**/kustomization.yaml"))
 
 
-def test_deployed_optimizer_config_validates(repo_root: Path) -> None:
-    config = load_optimizer(repo_root / "k8s/base/config/optimizer.yaml")
-    assert config.command_points()
+def k8s_catalogues() -> list[Path]:
+    """The files of every ``polis-catalogue`` ConfigMap generator, base and components."""
+    found = []
+    for path in _kustomizations():
+        doc = yaml.safe_load(path.read_text())
+        for generator in doc.get("configMapGenerator", []):
+            if generator["name"] == "polis-catalogue":
+                found += [path.parent / f.split("=")[-1] for f in generator.get("files", [])]
+    return found
+
+
+def compose() -> dict[str, Any]:
+    doc = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    assert isinstance(doc, dict)
+    return doc
+
+
+def compose_catalogue() -> Path:
+    spec = compose()["configs"]["catalogue"]["file"]  # ${POLIS_CATALOGUE_FILE:-default}
+    return ROOT / spec.split(":-", 1)[1].rstrip("}")
+
+
+def shipped() -> list[Path]:
+    paths = {*k8s_catalogues(), compose_catalogue(), *ROOT.glob("examples/*.yaml")}
+    return sorted(p.resolve() for p in paths)
+
+
+def test_the_deployments_name_their_catalogues() -> None:
+    names = {p.relative_to(ROOT).as_posix() for p in shipped()}
+    assert {
+        "k8s/base/config/catalogue.yaml",
+        "k8s/components/simulator/catalogue.yaml",
+        "examples/catalogue.yaml",
+        "examples/neighbourhood.yaml",
+    } <= names
+
+
+@pytest.mark.parametrize("path", shipped(), ids=lambda p: p.relative_to(ROOT).as_posix())
+def test_each_shipped_catalogue_is_complete_and_its_views_agree(path: Path) -> None:
+    catalogue = load_catalogue(path, complete=True)
+    adapter = {ref.point_id: ref.point for ref in iter_points(load_config(path))}
+    optimizer = optimizer_view(catalogue)
+    planned = [b.id for b in optimizer.buildings]
+    assert planned == [b.id for b in catalogue.buildings if b.loads], "a building is not planned"
+    for building in optimizer.buildings:
+        assert building.meter_point in adapter, f"{building.id}: meter {building.meter_point}"
+        for load in building.loads:
+            for field, pid in load.point_refs().items():
+                assert pid in adapter, f"{building.id}/{load.id}.{field}: {pid}"
+                if field == "command_point":
+                    assert adapter[pid].write is not None, f"{pid} has no write limits"
+        assert building.tariff in {t.id for t in optimizer.tariffs}
+    _savings_boundary_is_polled(catalogue, {pid.rsplit("/", 1)[0] for pid in adapter})
+
+
+def _savings_boundary_is_polled(catalogue: Catalogue, devices: set[str]) -> None:
+    sites = site_directory(catalogue)
+    for building in catalogue.buildings:
+        site = sites.site(building.id)
+        assert site.meters is not None, f"{building.id} has no savings boundary"
+        assert site.tariff is not None, f"{building.id} is valued at no tariff"
+        named = [site.meters.main, site.meters.generation, *site.meters.excluded]
+        for device in filter(None, [*named, *site.meters.storage]):
+            assert f"{catalogue.municipality}/{building.id}/{device}" in devices
+
+
+def _deployment(doc_path: Path) -> dict[str, Any] | None:
+    for doc in yaml.safe_load_all(doc_path.read_text()):
+        if doc and doc.get("kind") == "Deployment":
+            return doc  # type: ignore[no-any-return]
+    return None
+
+
+def test_every_k8s_service_mounts_the_catalogue_where_polis_catalogue_points() -> None:
+    base = yaml.safe_load((ROOT / "k8s/base/kustomization.yaml").read_text())
+    env = dict(
+        line.split("=", 1)
+        for generator in base["configMapGenerator"]
+        if generator["name"] == "polis-env"
+        for line in generator["literals"]
+    )
+    target = Path(env["POLIS_CATALOGUE"])
+    assert target.name in {p.name for p in k8s_catalogues()}
+    for service in SERVICES:
+        deployment = _deployment(ROOT / "k8s/base" / f"{service}.yaml")
+        assert deployment is not None, service
+        pod = deployment["spec"]["template"]["spec"]
+        volumes = {
+            v["name"]
+            for v in pod["volumes"]
+            if v.get("configMap", {}).get("name") == "polis-catalogue"
+        }
+        (container,) = pod["containers"]
+        assert {"configMapRef": {"name": "polis-env"}} in container["envFrom"], service
+        mounts = [m for m in container["volumeMounts"] if m["name"] in volumes]
+        assert [m["mountPath"] for m in mounts] == [str(target.parent)], service
+
+
+def test_every_compose_service_mounts_the_catalogue_where_polis_catalogue_points() -> None:
+    doc = compose()
+    assert compose_catalogue().is_file()
+    for service in SERVICES:
+        spec = doc["services"][service]
+        target = spec["environment"]["POLIS_CATALOGUE"]
+        assert [c["target"] for c in spec["configs"] if c["source"] == "catalogue"] == [target]
+
+
+def test_no_service_reads_a_file_of_its_own_any_more() -> None:
+    texts = {
+        p.relative_to(ROOT).as_posix(): p.read_text()
+        for p in [
+            ROOT / "docker-compose.yml",
+            ROOT / "scripts/demo.py",
+            *ROOT.glob("k8s/**/*.yaml"),
+        ]
+    }
+    for name, text in texts.items():
+        for retired in RETIRED:
+            assert retired not in text, f"{name} still names {retired}"
