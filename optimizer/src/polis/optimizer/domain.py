@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from polis.common.catalogue.loads import ThermalMode  # one definition for config and plan
+# one definition for the catalogue and the plan (re-exported)
+from polis.common.catalogue.loads import ThermalMode as ThermalMode
 
 Series = tuple[float, ...]
 

@@ -45,9 +45,7 @@ def data_path(data: Any, loc: Iterable[int | str]) -> Path_:
     out: list[int | str] = []
     here: Any = data
     for part in loc:
-        if (isinstance(here, Mapping) and part in here) or (
-            isinstance(here, list | tuple) and isinstance(part, int) and 0 <= part < len(here)
-        ):
+        if _has(here, part):
             here = here[part]
         elif isinstance(part, str) and _is_tag(here, part):
             continue
@@ -55,6 +53,12 @@ def data_path(data: Any, loc: Iterable[int | str]) -> Path_:
             here = None  # past what the document has: keep the rest of the location as is
         out.append(part)
     return tuple(out)
+
+
+def _has(here: Any, part: int | str) -> bool:
+    if isinstance(here, Mapping):
+        return part in here
+    return isinstance(here, list | tuple) and isinstance(part, int) and 0 <= part < len(here)
 
 
 def _is_tag(here: Any, part: str) -> bool:
