@@ -6,19 +6,23 @@ import json
 import logging
 import time
 from datetime import UTC, datetime
-from typing import Any
+from pathlib import Path
+from typing import Any, cast
 
 import httpx
 import pytest
 import structlog
-from google.protobuf.timestamp_pb2 import Timestamp
 from sqlalchemy import select
 
+from polis.common.clock import Clock
+from polis.gateway.application.context import Services
+from polis.gateway.application.database import Database
+from polis.gateway.application.events import Events
+from polis.gateway.application.plan_watch import PlanWatcher
 from polis.gateway.db.engine import make_engine, migrate, session_factory
 from polis.gateway.db.models import WebhookDelivery, WebhookSubscription
 from polis.gateway.domain.catalogue import Catalogue, PointInfo
-from polis.gateway.plan_watch import PlanWatcher
-from polis.planning.v1 import planning_pb2
+from polis.gateway.domain.plans import Figures, Plan
 
 from .conftest import Env, create_keys
 from .fakes import OPERATOR_HOLDS, MemoryStore, PeerServers
@@ -72,57 +76,78 @@ def test_me_describes_the_caller(env: Env) -> None:
     assert (other["neighbourhood"], other["can_control"]) == ("centre", False)
 
 
-class Recording:
-    def __init__(self, wanted: bool) -> None:
-        self.wanted = wanted
-        self.published: list[tuple[str, dict[str, Any], str | None]] = []
+class CannedPlans:
+    """The optimizer's current plan of every building, created at ``created``."""
 
-    async def wants(self, event: str) -> bool:
-        return self.wanted
+    def __init__(self, created: datetime) -> None:
+        self.created = created
 
-    async def publish(
-        self,
-        event: str,
-        data: dict[str, Any],
-        *,
-        building: str | None = None,
-        neighbourhood: str | None = None,
-    ) -> list[str]:
-        self.published.append((event, data, building))
-        return []
+    async def current_plan(self, building: str) -> Plan:
+        return Plan(
+            building=building,
+            created_at=self.created,
+            planned=Figures(energy_kwh=90),
+            baseline=Figures(energy_kwh=100),
+        )
 
 
-async def test_plan_watcher_publishes_only_changes() -> None:
+def subscription(url: str, events: list[str]) -> WebhookSubscription:
+    return WebhookSubscription(
+        owner="key:x",
+        owner_role="admin",
+        owner_buildings=[],
+        url=url,
+        events=events,
+        secret="s" * 40,
+        created_at=datetime.now(UTC),
+        active=True,
+    )
+
+
+async def test_plan_watcher_announces_each_new_plan_once(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'gw.db'}")
+    migrate(engine)
+    db = Database(session_factory(engine))
+    clock = Clock.realtime()
+    plans = CannedPlans(datetime(2026, 3, 1, 12, tzinfo=UTC))
+    services = Services(
+        db=db,
+        clock=clock,
+        events=Events(clock),
+        control=cast(Any, None),
+        planning=cast(Any, plans),  # only current_plan is asked for
+        savings=cast(Any, None),
+    )
     catalogue = Catalogue.build(
         [PointInfo("b1/m/p", "m", "n", "b1", "m", "active_power", "kW", "instantaneous")]
     )
-    created = [datetime(2026, 3, 1, 12, tzinfo=UTC)]
 
     async def get_catalogue() -> Catalogue:
         return catalogue
 
-    async def current_plan(building: str) -> planning_pb2.Plan:
-        ts = Timestamp()
-        ts.FromDatetime(created[0])
-        return planning_pb2.Plan(
-            building=building,
-            created_at=ts,
-            planned=planning_pb2.Figures(energy_kwh=90),
-            baseline=planning_pb2.Figures(energy_kwh=100),
+    # Two watchers: a leader and the replica that takes over from it share the plan versions.
+    watcher, successor = PlanWatcher(services, get_catalogue), PlanWatcher(services, get_catalogue)
+    try:
+        assert await watcher.poll_once() == []  # nobody listens: the optimizer is not asked
+        db.run_sync(
+            lambda session: session.add(subscription("http://127.0.0.1:9/", ["plan.updated"]))
         )
-
-    quiet = Recording(wanted=False)
-    assert await PlanWatcher(get_catalogue, current_plan, quiet, 60).poll_once() == []
-    publisher = Recording(wanted=True)
-    watcher = PlanWatcher(get_catalogue, current_plan, publisher, 60)
-    assert await watcher.poll_once() == []  # first sight: nothing to compare with
-    assert await watcher.poll_once() == []  # unchanged
-    created[0] = datetime(2026, 3, 1, 12, 15, tzinfo=UTC)
-    assert await watcher.poll_once() == ["b1"]
-    event, data, building = publisher.published[0]
-    assert (event, building) == ("plan.updated", "b1")
-    assert data["expected_savings"]["energy_kwh"] == 10
-    assert data["created_at"] == "2026-03-01T12:15:00+00:00"
+        assert await watcher.poll_once() == []  # first sight: nothing to compare with
+        assert await watcher.poll_once() == []  # unchanged
+        plans.created = datetime(2026, 3, 1, 12, 15, tzinfo=UTC)
+        assert await watcher.poll_once() == ["b1"]
+        assert await successor.poll_once() == []  # announced already, by the other one
+        payloads = db.run_sync(
+            lambda session: list(session.scalars(select(WebhookDelivery.payload)))
+        )
+    finally:
+        engine.dispose()
+    assert len(payloads) == 1
+    event = json.loads(payloads[0])
+    assert event["event"] == "plan.updated"
+    assert event["data"]["building"] == "b1"
+    assert event["data"]["expected_savings"]["energy_kwh"] == 10
+    assert event["data"]["created_at"] == "2026-03-01T12:15:00+00:00"
 
 
 def test_unfinished_deliveries_resume_after_restart(
@@ -134,20 +159,16 @@ def test_unfinished_deliveries_resume_after_restart(
     migrate(engine)
     sessions = session_factory(engine)
     with sessions() as session:
-        sub = WebhookSubscription(
-            owner="key:x",
-            owner_role="admin",
-            owner_buildings=[],
-            url=receiver.url,
-            events=["alarm"],
-            secret="s" * 40,
-            active=True,
-        )
+        sub = subscription(receiver.url, ["alarm"])
         session.add(sub)
         session.flush()
         session.add(
             WebhookDelivery(
-                id="left-over", subscription_id=sub.id, event="alarm", payload='{"x":1}'
+                id="left-over",
+                subscription_id=sub.id,
+                event="alarm",
+                payload='{"x":1}',
+                created_at=datetime.now(UTC),
             )
         )
         session.commit()

@@ -53,7 +53,8 @@ def test_migrations_are_idempotent_and_complete(postgres_url: str, pg_gateway: o
     finally:
         engine.dispose()
     assert {"api_keys", "audit_log", "overrides", "webhook_subscriptions"} <= tables
-    assert version == "0001"
+    assert {"leader_leases", "rate_buckets", "plan_versions", "cache_epochs"} <= tables
+    assert version == "0002"
 
 
 def test_control_flow_is_stored_and_audited(pg_gateway: tuple[Running, dict[str, str]]) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from polis.common.logging import configure_logging
 from polis.common.settings import SettingsError, load_settings
@@ -38,37 +38,34 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _create_key(settings: GatewaySettings, args: argparse.Namespace) -> int:
-    new = keys.generate_key()
     if args.print_only:
-        print(new.plaintext)
+        print(keys.generate_key().plaintext)
         return 0
     role = Role(args.role)
     problem = scope_error(role, frozenset(args.building), args.neighbourhood)
     if problem:
         print(f"error: {problem}", file=sys.stderr)
         return 2
+    from polis.gateway.application.database import Database
+    from polis.gateway.application.keys import KeyOrder, store_key
     from polis.gateway.db.engine import make_engine, migrate, session_factory
-    from polis.gateway.db.models import ApiKey
 
+    order = KeyOrder(
+        name=args.name,
+        role=role,
+        buildings=frozenset(args.building),
+        neighbourhood=args.neighbourhood,
+    )
     engine = make_engine(settings.gateway_database_url)
     migrate(engine)
-    with session_factory(engine)() as session:
-        session.add(
-            ApiKey(
-                id=new.key_id,
-                name=args.name,
-                secret_hash=new.secret_hash,
-                role=role.value,
-                buildings=sorted(set(args.building)),
-                neighbourhood=args.neighbourhood,
-                created_at=datetime.now(UTC),
-            )
-        )
-        session.commit()
+    now = settings.clock().now()
+    row, plaintext = Database(session_factory(engine)).run_sync(
+        lambda session: store_key(session, order, now)
+    )
     engine.dispose()
-    print(new.plaintext)
+    print(plaintext)
     print(
-        f"key id {new.key_id}, role {role.value}: store it now, it is not shown again",
+        f"key id {row.id}, role {role.value}: store it now, it is not shown again",
         file=sys.stderr,
     )
     return 0

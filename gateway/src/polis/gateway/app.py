@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from typing import Any
 
+import anyio.to_thread
 import httpx
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session
 
 from polis.common.catalogue import load_catalogue
 from polis.common.logging import get_logger
@@ -30,22 +30,28 @@ from polis.gateway.api.routes import (
     savings,
     webhooks,
 )
+from polis.gateway.application import keys as key_cases
+from polis.gateway.application.context import Services
+from polis.gateway.application.database import Database
+from polis.gateway.application.events import Events
+from polis.gateway.application.keys import KEYS_EPOCH
+from polis.gateway.application.plan_watch import PlanWatcher
+from polis.gateway.application.savings import REPORTS_EPOCH, SavingsReports
 from polis.gateway.caching import AsyncTtlCache
+from polis.gateway.coordination.deliveries import DeliveryStore, DeliveryWorker
+from polis.gateway.coordination.epochs import EpochWatcher
+from polis.gateway.coordination.leader import Job, Leadership
+from polis.gateway.coordination.lease import Lease, replica_id
 from polis.gateway.dashboard import routes as dashboard
 from polis.gateway.db.engine import make_engine, migrate, session_factory
-from polis.gateway.db.models import ApiKey
 from polis.gateway.domain.catalogue import DisplayMetadata, metadata_view
 from polis.gateway.peers.catalogue_cache import CatalogueCache
 from polis.gateway.peers.clients import Peers
-from polis.gateway.plan_watch import PlanWatcher
 from polis.gateway.readings import ReadingsStore
 from polis.gateway.security.key_cache import KeyCache
-from polis.gateway.security.keys import key_from_bootstrap
-from polis.gateway.security.ratelimit import TokenBuckets
-from polis.gateway.security.roles import Role
+from polis.gateway.security.ratelimit import SharedTokenBuckets
 from polis.gateway.settings import GatewaySettings
 from polis.gateway.state import GatewayState
-from polis.gateway.webhook_dispatch import WebhookDispatcher
 
 log = get_logger(__name__)
 
@@ -66,26 +72,35 @@ def load_metadata(settings: GatewaySettings) -> DisplayMetadata:
     return metadata_view(load_catalogue(settings.catalogue))
 
 
-def ensure_bootstrap_key(session: Session, settings: GatewaySettings) -> None:
-    if settings.bootstrap_admin_key is None:
-        return
-    key_id, secret_hash = key_from_bootstrap(settings.bootstrap_admin_key.get_secret_value())
-    row = session.get(ApiKey, key_id)
-    if row is None:
-        session.add(
-            ApiKey(
-                id=key_id,
-                name="bootstrap admin",
-                secret_hash=secret_hash,
-                role=Role.ADMIN.value,
-                buildings=[],
-                created_at=datetime.now(UTC),
-            )
-        )
-    elif row.revoked_at is None:
-        row.secret_hash = secret_hash
-        row.role = Role.ADMIN.value
-    session.commit()
+# The once-per-deployment jobs run under this lease (see polis.gateway.coordination.leader).
+LEADER_LEASE = "gateway"
+HOUSEKEEPING_S = 60.0
+
+
+def background(
+    settings: GatewaySettings,
+    state: GatewayState,
+    worker: DeliveryWorker,
+) -> list[Coroutine[Any, Any, None]]:
+    """What each replica runs beside the API: its delivery worker and cache-epoch watcher on
+    every replica, and the leader's jobs on whichever replica holds the lease."""
+    watcher = PlanWatcher(state.services, state.catalogue.get)
+
+    async def housekeeping() -> None:
+        await anyio.to_thread.run_sync(state.limits.prune)
+
+    jobs = [
+        Job("plan-watch", settings.plan_poll_s, watcher.poll_once),
+        Job("housekeeping", HOUSEKEEPING_S, housekeeping),
+        # Alarm evaluation joins here, as one more Job, when the gateway evaluates alarms.
+    ]
+    lease = Lease(state.engine, LEADER_LEASE, replica_id(), settings.leader_lease_s)
+    epochs = EpochWatcher(
+        state.services.db,
+        {KEYS_EPOCH: state.keys.clear, REPORTS_EPOCH: state.reports.forget},
+        settings.cache_sync_s,
+    )
+    return [worker.run(), epochs.run(), Leadership(lease, jobs).run()]
 
 
 def create_app(
@@ -97,15 +112,19 @@ def create_app(
     engine = make_engine(settings.gateway_database_url)
     migrate(engine)
     sessions = session_factory(engine)
-    with sessions() as session:
-        ensure_bootstrap_key(session, settings)
+    shared_clock = settings.clock()
+    database = Database(sessions)
+    if settings.bootstrap_admin_key is not None:
+        bootstrap = settings.bootstrap_admin_key.get_secret_value()
+        database.run_sync(
+            lambda session: key_cases.ensure_bootstrap_key(session, bootstrap, shared_clock.now())
+        )
 
     if readings_store is None:
         from polis.gateway.influx_readings import InfluxReadings
 
         readings_store = InfluxReadings.from_settings(settings)
     store: ReadingsStore = readings_store
-    shared_clock = settings.clock()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -117,41 +136,49 @@ def create_app(
             settings.report_deadline_s,
         )
         client = httpx.AsyncClient(timeout=settings.webhook_timeout_s, follow_redirects=False)
-        dispatcher = WebhookDispatcher(
-            sessions,
+        worker = DeliveryWorker(
+            DeliveryStore(engine, shared_clock.now),
             client,
             max_attempts=settings.webhook_max_attempts,
             backoff_s=settings.webhook_backoff_s,
+            timeout_s=settings.webhook_timeout_s,
+            poll_s=settings.webhook_poll_s,
+            concurrency=settings.webhook_concurrency,
         )
-        cache = CatalogueCache(peers.list_points, settings.catalogue_ttl_s, metadata)
-        app.state.gateway = GatewayState(
+        services = Services(
+            db=database,
+            clock=shared_clock,
+            events=Events(shared_clock, worker.wake),
+            control=peers,
+            planning=peers,
+            savings=peers,
+        )
+        state = GatewayState(
             settings=settings,
             engine=engine,
             sessions=sessions,
-            peers=peers,
-            catalogue=cache,
+            services=services,
+            catalogue=CatalogueCache(peers.list_points, settings.catalogue_ttl_s, metadata),
             readings=store,
-            buckets=TokenBuckets(settings.rate_limit_per_s, settings.rate_limit_burst),
-            webhooks=dispatcher,
+            limits=SharedTokenBuckets(engine, settings.rate_limit_per_s, settings.rate_limit_burst),
             clock=shared_clock,
             keys=KeyCache(settings.key_cache_ttl_s),
             last_values=AsyncTtlCache(settings.last_values_cache_ttl_s),
-            reports=AsyncTtlCache(settings.savings_cache_ttl_s, max_entries=1_000),
+            reports=SavingsReports(
+                services,
+                AsyncTtlCache(settings.savings_cache_ttl_s, max_entries=1_000),
+                savings.render_report,
+            ),
         )
-        resumed = await dispatcher.resume()
-        watcher = PlanWatcher(cache.get, peers.current_plan, dispatcher, settings.plan_poll_s)
-        watch = asyncio.create_task(watcher.run())
-        log.info(
-            "gateway ready",
-            database=engine.url.render_as_string(hide_password=True),
-            resumed_deliveries=resumed,
-        )
+        app.state.gateway = state
+        tasks = [asyncio.create_task(work) for work in background(settings, state, worker)]
+        log.info("gateway ready", database=engine.url.render_as_string(hide_password=True))
         try:
             yield
         finally:
-            watch.cancel()
-            await asyncio.gather(watch, return_exceptions=True)
-            await dispatcher.close()
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
             await client.aclose()
             await peers.close()
             close_store = getattr(store, "aclose", None)

@@ -47,7 +47,16 @@ class GatewaySettings(PolisSettings):
     webhook_backoff_s: float = Field(default=2.0, gt=0)
     webhook_timeout_s: float = Field(default=5.0, gt=0)
 
+    # Each replica looks for due webhook deliveries this often (and at once after queuing one).
+    webhook_poll_s: float = Field(default=1.0, gt=0)
+    webhook_concurrency: int = Field(default=16, ge=1, le=256)
+
     plan_poll_s: float = Field(default=60.0, gt=0)
+    # Lifetime of the leader lease (renewed every third of it): at most this long without a
+    # leader after one dies without releasing it.
+    leader_lease_s: float = Field(default=15.0, gt=0)
+    # How often each replica checks whether another one invalidated the shared caches.
+    cache_sync_s: float = Field(default=1.0, gt=0)
     live_interval_s: float = Field(default=5.0, gt=0)
     readings_max_rows: int = Field(default=10_000, ge=1)
 

@@ -8,15 +8,14 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from polis.common.clock import Clock
+from polis.gateway.application.context import Services
+from polis.gateway.application.savings import SavingsReports
 from polis.gateway.caching import AsyncTtlCache
-from polis.gateway.domain.savings import ServedReport
 from polis.gateway.peers.catalogue_cache import CatalogueCache
-from polis.gateway.peers.clients import Peers
 from polis.gateway.readings import ReadingsStore
 from polis.gateway.security.key_cache import KeyCache
-from polis.gateway.security.ratelimit import TokenBuckets
+from polis.gateway.security.ratelimit import SharedTokenBuckets
 from polis.gateway.settings import GatewaySettings
-from polis.gateway.webhook_dispatch import WebhookDispatcher
 
 
 @dataclass
@@ -24,14 +23,16 @@ class GatewayState:
     settings: GatewaySettings
     engine: Engine
     sessions: sessionmaker[Session]
-    peers: Peers
+    # The use cases' database, clock, events and peers.
+    services: Services
     catalogue: CatalogueCache
     readings: ReadingsStore
-    buckets: TokenBuckets
-    webhooks: WebhookDispatcher
+    # Shared by every replica (in the database).
+    limits: SharedTokenBuckets
     clock: Clock
+    # Per replica, in memory (see gateway/README.md, "Replicas").
     keys: KeyCache
     # Serialised last values per tuple of point ids.
     last_values: AsyncTtlCache[tuple[str, ...], bytes]
-    # Savings reports (as returned to clients) per request; cleared when data is imported.
-    reports: AsyncTtlCache[tuple[object, ...], ServedReport]
+    # Savings reports per request; dropped on every replica when data is imported.
+    reports: SavingsReports

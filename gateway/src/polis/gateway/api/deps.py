@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Annotated
@@ -13,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
 from polis.gateway.api.problems import Problem
+from polis.gateway.application.context import Services
 from polis.gateway.db.models import ApiKey
 from polis.gateway.domain.catalogue import Catalogue
 from polis.gateway.security import keys
@@ -38,6 +38,14 @@ async def get_state(request: Request) -> GatewayState:
 
 
 StateDep = Annotated[GatewayState, Depends(get_state)]
+
+
+async def get_services(request: Request) -> Services:
+    services: Services = request.app.state.gateway.services
+    return services
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
 
 
 def get_session(state: StateDep) -> Iterator[Session]:
@@ -109,7 +117,8 @@ async def authenticate(
             )
         except InvalidToken as error:
             raise _unauthorised(str(error)) from None
-    wait = state.buckets.take(principal.rate_key, time.monotonic(), principal.rate_per_s)
+    # Shared with every replica: the bucket is a database row.
+    wait = await run_in_threadpool(state.limits.take, principal.rate_key, principal.rate_per_s)
     if wait > 0:
         raise Problem(
             429,

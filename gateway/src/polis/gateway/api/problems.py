@@ -11,7 +11,19 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from polis.common.logging import get_logger
-from polis.gateway.peers.errors import PeerConflict, PeerNotFound, PeerRejected, PeerUnavailable
+from polis.gateway.application.errors import (
+    Conflict,
+    InvalidCsv,
+    InvalidInput,
+    NotFound,
+    UseCaseError,
+)
+from polis.gateway.application.ports import (
+    PeerConflict,
+    PeerNotFound,
+    PeerRejected,
+    PeerUnavailable,
+)
 from polis.gateway.readings import InfluxError
 from polis.gateway.security.roles import Forbidden
 
@@ -72,6 +84,25 @@ def field_name(loc: Sequence[Any]) -> str:
     return ".".join(parts) or "body"
 
 
+# What a use case's refusal is as a problem: status and title.
+USE_CASE_PROBLEMS: dict[type[UseCaseError], tuple[int, str]] = {
+    InvalidInput: (422, "Invalid request"),
+    InvalidCsv: (422, "Invalid CSV"),
+    NotFound: (404, "Not found"),
+    Conflict: (409, "Conflict"),
+}
+
+
+def use_case_problem(request: Request, exc: UseCaseError) -> JSONResponse:
+    status, title = USE_CASE_PROBLEMS.get(type(exc), (422, "Invalid request"))
+    extra: dict[str, Any] = {}
+    if isinstance(exc, InvalidCsv):
+        extra["errors"] = [
+            {"line": e.line, "field": e.field, "message": e.message} for e in exc.errors
+        ]
+    return problem_response(request, status, title, exc.detail, field=exc.field, extra=extra)
+
+
 def install(app: FastAPI, retry_after_s: int) -> None:
     @app.exception_handler(Problem)
     async def _problem(request: Request, exc: Problem) -> JSONResponse:
@@ -107,6 +138,10 @@ def install(app: FastAPI, retry_after_s: int) -> None:
         return problem_response(
             request, exc.status_code, title, str(exc.detail), headers=dict(exc.headers or {})
         )
+
+    @app.exception_handler(UseCaseError)
+    async def _use_case(request: Request, exc: UseCaseError) -> JSONResponse:
+        return use_case_problem(request, exc)
 
     @app.exception_handler(Forbidden)
     async def _forbidden(request: Request, exc: Forbidden) -> JSONResponse:

@@ -1,11 +1,15 @@
-"""Savings reports: protobuf → dict, CSV rows, and cumulative series (pure)."""
+"""Savings reports (IPMVP Option C): types, the API's dict, CSV rows, cumulative series (pure).
+
+The savings service's protobuf messages are translated into these types in
+``polis.gateway.peers``.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from datetime import datetime
+from enum import StrEnum
 from typing import Any
-
-from polis.mv.v1 import savings_pb2
 
 PERIOD_FIELDS = (
     "period",
@@ -20,34 +24,107 @@ PERIOD_FIELDS = (
 )
 
 
-def period_dict(p: savings_pb2.PeriodSavings) -> dict[str, Any]:
+class Scope(StrEnum):
+    BUILDING = "building"
+    NEIGHBOURHOOD = "neighbourhood"
+    MUNICIPALITY = "municipality"
+
+
+@dataclass(frozen=True, slots=True)
+class ReportQuery:
+    scope: Scope
+    scope_id: str
+    baseline_start: datetime
+    baseline_end: datetime
+    reporting_start: datetime
+    reporting_end: datetime
+
+    def key(self) -> tuple[object, ...]:
+        return (
+            self.scope.value,
+            self.scope_id,
+            self.baseline_start,
+            self.baseline_end,
+            self.reporting_start,
+            self.reporting_end,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodSavings:
+    period: str  # "2026-03" for a month, "total" for the whole reporting period
+    baseline_kwh: float
+    actual_kwh: float
+    avoided_kwh: float
+    avoided_eur: float
+    avoided_co2_kg: float
+    fractional_savings: float
+    uncertainty_68_kwh: float
+    uncertainty_90_kwh: float
+
+
+@dataclass(frozen=True, slots=True)
+class Statistics:
+    r_squared: float
+    cv_rmse: float
+    nmbe: float
+    n: int
+    parameters: int
+    accepted: bool
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class BuildingSavings:
+    building: str
+    neighbourhood: str
+    model: str
+    statistics: Statistics
+    periods: tuple[PeriodSavings, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SavingsReport:
+    buildings: tuple[BuildingSavings, ...]
+    total: tuple[PeriodSavings, ...]
+    method: str
+
+
+@dataclass(frozen=True, slots=True)
+class RowError:
+    line: int
+    field: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class ImportResult:
+    rows: int
+    points_written: int
+    errors: tuple[RowError, ...] = ()  # non-empty: nothing was written
+
+
+def period_dict(p: PeriodSavings) -> dict[str, Any]:
     return {name: getattr(p, name) for name in PERIOD_FIELDS}
 
 
+def _statistics_dict(s: Statistics) -> dict[str, Any]:
+    return {f.name: getattr(s, f.name) for f in fields(s)}
+
+
 def report_dict(
-    report: savings_pb2.SavingsReport, scope: str, scope_id: str, *, per_building: bool
+    report: SavingsReport, scope: str, scope_id: str, *, per_building: bool
 ) -> dict[str, Any]:
-    buildings = []
-    if per_building:
-        for b in report.buildings:
-            s = b.statistics
-            buildings.append(
-                {
-                    "building": b.building,
-                    "neighbourhood": b.neighbourhood,
-                    "model": b.model,
-                    "statistics": {
-                        "r_squared": s.r_squared,
-                        "cv_rmse": s.cv_rmse,
-                        "nmbe": s.nmbe,
-                        "n": s.n,
-                        "parameters": s.parameters,
-                        "accepted": s.accepted,
-                        "reason": s.reason,
-                    },
-                    "periods": [period_dict(p) for p in b.periods],
-                }
-            )
+    buildings = [
+        {
+            "building": b.building,
+            "neighbourhood": b.neighbourhood,
+            "model": b.model,
+            "statistics": _statistics_dict(b.statistics),
+            "periods": [period_dict(p) for p in b.periods],
+        }
+        for b in (report.buildings if per_building else ())
+    ]
     return {
         "scope": scope,
         "scope_id": scope_id,
@@ -83,8 +160,8 @@ def cumulative_avoided(periods: list[dict[str, Any]]) -> list[tuple[str, float]]
 
 @dataclass(frozen=True, slots=True)
 class ServedReport:
-    """A report as this gateway serves it: the data, and its JSON (validated against
-    SavingsOut once). Cached and shared between requests: read it, never change it."""
+    """A report as this gateway serves it: the data, and its JSON (validated against the API's
+    schema once). Cached and shared between requests: read it, never change it."""
 
     data: dict[str, Any]
     json: bytes

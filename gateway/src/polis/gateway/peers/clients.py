@@ -1,4 +1,8 @@
-"""Typed calls to the adapter, optimizer and savings services; every call has a deadline."""
+"""Calls to the adapter, optimizer and savings services over gRPC, each with a deadline.
+
+``Peers`` implements the use cases' ports (``polis.gateway.application.ports``): requests and
+answers cross this boundary as domain types, translated in ``polis.gateway.peers.translate``.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,23 @@ from typing import TypeVar
 import grpc
 
 from polis.control.v1 import control_pb2, control_pb2_grpc
-from polis.gateway.peers.errors import PeerError, translate
+from polis.gateway.domain.control import (
+    CommandRequest,
+    CommandResult,
+    RelinquishRequest,
+    RelinquishResult,
+)
+from polis.gateway.domain.plans import (
+    FlexibilityRequest,
+    FlexibilityResult,
+    Mode,
+    Plan,
+    SolveResult,
+)
+from polis.gateway.domain.savings import ImportResult, ReportQuery, SavingsReport
+from polis.gateway.peers import translate
+from polis.gateway.peers.errors import PeerError
+from polis.gateway.peers.errors import translate as translate_error
 from polis.mv.v1 import savings_pb2, savings_pb2_grpc
 from polis.planning.v1 import planning_pb2, planning_pb2_grpc
 from polis.points.v1 import points_pb2
@@ -20,7 +40,7 @@ async def _call(service: str, call: Callable[[], Awaitable[T]]) -> T:
     try:
         return await call()
     except grpc.aio.AioRpcError as error:
-        raise translate(service, error) from None
+        raise translate_error(service, error) from None
 
 
 class Peers:
@@ -59,69 +79,63 @@ class Peers:
         )
         return list(response.points)
 
-    async def read_points(self, point_ids: list[str]) -> list[points_pb2.Reading]:
-        request = control_pb2.ReadPointsRequest(point_ids=point_ids)
+    async def write_command(self, request: CommandRequest) -> CommandResult:
+        message = translate.command_request(request)
         response = await _call(
-            "adapter", lambda: self.adapter.ReadPoints(request, timeout=self.deadline_s)
+            "adapter", lambda: self.adapter.WriteCommand(message, timeout=self.deadline_s)
         )
-        return list(response.readings)
+        return translate.command_result(response)
 
-    async def write_command(
-        self, request: control_pb2.WriteCommandRequest
-    ) -> control_pb2.WriteCommandResponse:
-        return await _call(
-            "adapter", lambda: self.adapter.WriteCommand(request, timeout=self.deadline_s)
+    async def relinquish(self, request: RelinquishRequest) -> RelinquishResult:
+        message = translate.relinquish_request(request)
+        response = await _call(
+            "adapter", lambda: self.adapter.Relinquish(message, timeout=self.deadline_s)
         )
-
-    async def relinquish(
-        self, request: control_pb2.RelinquishRequest
-    ) -> control_pb2.RelinquishResponse:
-        return await _call(
-            "adapter", lambda: self.adapter.Relinquish(request, timeout=self.deadline_s)
-        )
+        return translate.relinquish_result(response)
 
     # optimizer -------------------------------------------------------------------------
-    async def current_plan(self, building: str) -> planning_pb2.Plan:
+    async def current_plan(self, building: str) -> Plan:
         request = planning_pb2.GetCurrentPlanRequest(building=building)
-        return await _call(
+        response = await _call(
             "optimizer", lambda: self.optimizer.GetCurrentPlan(request, timeout=self.deadline_s)
         )
+        return translate.plan(response)
 
-    async def solve(
-        self, building: str, horizon_slots: int, time_limit_s: float
-    ) -> planning_pb2.SolveResponse:
+    async def solve(self, building: str, horizon_slots: int, time_limit_s: float) -> SolveResult:
         request = planning_pb2.SolveRequest(
             building=building, horizon_slots=horizon_slots, time_limit_s=time_limit_s
         )
         # The solver may use its whole time limit: the deadline covers it plus the usual margin.
         timeout = time_limit_s + self.deadline_s
-        return await _call("optimizer", lambda: self.optimizer.Solve(request, timeout=timeout))
+        response = await _call("optimizer", lambda: self.optimizer.Solve(request, timeout=timeout))
+        return translate.solve_result(response)
 
-    async def set_mode(self, building: str, mode: int) -> planning_pb2.SetModeResponse:
-        request = planning_pb2.SetModeRequest(building=building, mode=mode)  # type: ignore[arg-type]
-        return await _call(
-            "optimizer", lambda: self.optimizer.SetMode(request, timeout=self.deadline_s)
-        )
+    async def set_mode(self, building: str, mode: Mode) -> None:
+        request = planning_pb2.SetModeRequest(building=building, mode=translate.mode_number(mode))
+        await _call("optimizer", lambda: self.optimizer.SetMode(request, timeout=self.deadline_s))
 
-    async def request_flexibility(
-        self, request: planning_pb2.FlexibilityRequest
-    ) -> planning_pb2.FlexibilityResponse:
-        return await _call(
+    async def request_flexibility(self, request: FlexibilityRequest) -> FlexibilityResult:
+        message = translate.flexibility_request(request)
+        response = await _call(
             "optimizer",
-            lambda: self.optimizer.RequestFlexibility(request, timeout=self.deadline_s),
+            lambda: self.optimizer.RequestFlexibility(message, timeout=self.deadline_s),
         )
+        return translate.flexibility_result(response)
 
     # savings ---------------------------------------------------------------------------
-    async def savings_report(self, request: savings_pb2.ReportRequest) -> savings_pb2.SavingsReport:
-        return await _call(
+    async def savings_report(self, query: ReportQuery) -> SavingsReport:
+        request = translate.report_request(query)
+        response = await _call(
             "savings", lambda: self.savings.Report(request, timeout=self.report_deadline_s)
         )
+        return translate.savings_report(response)
 
-    async def import_csv(self, csv: bytes, source: str) -> savings_pb2.ImportCsvResponse:
+    async def import_csv(self, csv: bytes, source: str) -> ImportResult:
         request = savings_pb2.ImportCsvRequest(csv=csv, source=source)
-        return await _call(
+        response = await _call(
             "savings", lambda: self.savings.ImportCsv(request, timeout=self.report_deadline_s)
         )
+        return translate.import_result(response)
 
 
 __all__ = ["PeerError", "Peers"]

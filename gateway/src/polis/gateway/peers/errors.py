@@ -1,36 +1,25 @@
-"""gRPC status → gateway errors, so routes never see grpc exceptions."""
+"""gRPC status → the use cases' peer errors, so nothing above ``peers`` sees grpc exceptions."""
 
 from __future__ import annotations
 
 import grpc
 
+from polis.gateway.application.ports import (
+    PeerConflict,
+    PeerError,
+    PeerNotFound,
+    PeerRejected,
+    PeerUnavailable,
+)
 
-class PeerError(Exception):
-    def __init__(self, service: str, message: str) -> None:
-        super().__init__(message)
-        self.service = service
-        self.message = message
-
-
-class PeerUnavailable(PeerError):
-    """The service is down or did not answer within its deadline → 503 with Retry-After."""
-
-
-class PeerRejected(PeerError):
-    """The service refused the request as invalid → 422."""
-
-    def __init__(self, service: str, message: str, field: str | None = None) -> None:
-        super().__init__(service, message)
-        self.field = field
-
-
-class PeerNotFound(PeerError):
-    """The service knows nothing of the thing asked for → 404."""
-
-
-class PeerConflict(PeerError):
-    """The service's state does not allow this now → 409."""
-
+__all__ = [
+    "PeerConflict",
+    "PeerError",
+    "PeerNotFound",
+    "PeerRejected",
+    "PeerUnavailable",
+    "translate",
+]
 
 _UNAVAILABLE = {
     grpc.StatusCode.UNAVAILABLE,

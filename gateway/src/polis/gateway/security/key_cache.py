@@ -2,7 +2,8 @@
 
 An entry holds the key's stored hash, never its secret: every request still hashes the secret
 it presents and compares in constant time. Revoking a key in this process drops its entry at
-once; the TTL bounds how long any other process sharing the database could still accept it.
+once, and every other replica within ``POLIS_CACHE_SYNC_S`` (through a cache epoch); the TTL
+bounds how long a replica that cannot read the epochs could still accept it.
 """
 
 from __future__ import annotations
@@ -47,6 +48,11 @@ class KeyCache:
     def invalidate(self, key_id: str) -> None:
         self._generation += 1
         self._records.invalidate(key_id)
+
+    def clear(self) -> None:
+        """Forget every record (a key was revoked through another replica)."""
+        self._generation += 1
+        self._records.clear()
 
 
 # Compared against when the key id is unknown, so timing does not reveal which ids exist.

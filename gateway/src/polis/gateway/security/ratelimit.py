@@ -1,9 +1,30 @@
-"""Token-bucket rate limiting per key (pure; time is passed in)."""
+"""Rate limits per key, shared by every replica: token buckets in the database.
+
+Each key has a bucket of ``burst`` tokens refilled at ``rate`` per second; a request takes one.
+Taking is one atomic upsert (``INSERT … ON CONFLICT … DO UPDATE … RETURNING``): the refill, the
+take and the answer are computed by the database on its own clock, under the row's lock, so
+N requests arriving at once on any number of replicas get exactly as many tokens as there are.
+
+If the database cannot be reached the limiter falls back to a bucket in this process's memory,
+so the API keeps its limits (per replica) while the database is away.
+"""
 
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, Engine, Float, String, bindparam, case, delete
+from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.sql.dml import ReturningInsert
+
+from polis.common.logging import get_logger
+from polis.gateway.db.models import RateBucket
+from polis.gateway.db.sql import db_now_s, insert_for
+
+log = get_logger(__name__)
 
 
 @dataclass(slots=True)
@@ -13,7 +34,7 @@ class Bucket:
 
 
 class TokenBuckets:
-    """One bucket per key: ``rate`` tokens per second up to ``burst``; one token per request."""
+    """One bucket per key in memory: ``rate`` tokens per second up to ``burst``."""
 
     def __init__(self, rate: float, burst: int, max_keys: int = 100_000) -> None:
         if rate <= 0 or burst < 1:
@@ -38,6 +59,89 @@ class TokenBuckets:
             bucket.tokens -= 1.0
             return 0.0
         return (1.0 - bucket.tokens) / per_s
+
+
+def take_statement(dialect: Dialect, now: ColumnElement[float]) -> ReturningInsert[float, bool]:
+    """The upsert that takes a token from bucket ``:key`` (refilled at ``:rate`` up to
+    ``:burst``) at ``now``, returning the tokens left and whether one was granted."""
+    b = RateBucket
+    rate = bindparam("rate", type_=Float)
+    burst = bindparam("burst", type_=Float)
+    elapsed = case((now > b.updated_s, now - b.updated_s), else_=0.0)
+    filled = b.tokens + elapsed * rate
+    refilled = case((filled > burst, burst), else_=filled)
+    allowed = refilled >= 1.0
+    first = insert_for(dialect, b).values(
+        key=bindparam("key", type_=String),
+        tokens=burst - 1.0,
+        updated_s=now,
+        rate=rate,
+        burst=burst,
+        granted=True,
+    )
+    # In DO UPDATE, the bucket's columns are the row as it was: refill, then take.
+    return first.on_conflict_do_update(
+        index_elements=["key"],
+        set_={
+            "tokens": case((allowed, refilled - 1.0), else_=refilled),
+            "granted": allowed,
+            "updated_s": case((now > b.updated_s, now), else_=b.updated_s),
+            "rate": rate,
+            "burst": burst,
+        },
+    ).returning(b.tokens, b.granted)
+
+
+class SharedTokenBuckets:
+    """Token buckets in the ``rate_buckets`` table (blocking; call from a worker thread)."""
+
+    def __init__(self, engine: Engine, rate: float, burst: int) -> None:
+        if rate <= 0 or burst < 1:
+            raise ValueError("rate must be positive and burst at least 1")
+        self._engine = engine
+        self.rate = rate
+        self.burst = burst
+        self._fallback = TokenBuckets(rate, burst)
+        self._degraded = False
+        # Built once: on the request path only the parameters change.
+        self._take_now = take_statement(engine.dialect, db_now_s())
+        self._take_at = take_statement(engine.dialect, bindparam("now", type_=Float))
+
+    def take(self, key: str, rate: float | None = None, now: float | None = None) -> float:
+        """Take a token; 0.0 when allowed, else the seconds until one is available.
+
+        ``now`` (epoch seconds) replaces the database's clock, for tests.
+        """
+        per_s = rate or self.rate
+        try:
+            tokens, granted = self._take(key, per_s, now)
+        except SQLAlchemyError:
+            if not self._degraded:
+                log.warning("rate limits unreachable in the database; limiting per replica")
+                self._degraded = True
+            return self._fallback.take(key, time.monotonic(), per_s)
+        if self._degraded:
+            log.info("rate limits shared through the database again")
+            self._degraded = False
+        return 0.0 if granted else (1.0 - tokens) / per_s
+
+    def _take(self, key: str, rate: float, now: float | None) -> tuple[float, bool]:
+        params: dict[str, object] = {"key": key, "rate": rate, "burst": float(self.burst)}
+        statement = self._take_now
+        if now is not None:
+            statement, params["now"] = self._take_at, now
+        with self._engine.begin() as connection:
+            row = connection.execute(statement, params).one()
+        return float(row.tokens), bool(row.granted)
+
+    def prune(self) -> int:
+        """Delete buckets that have refilled completely (a fresh bucket is the same); returns
+        how many. Run by the leader now and then, so idle keys do not pile up."""
+        b = RateBucket
+        full_at = b.updated_s + (b.burst - b.tokens) / b.rate
+        with self._engine.begin() as connection:
+            result = connection.execute(delete(b).where(full_at <= db_now_s()))
+        return result.rowcount
 
 
 def retry_after_header(wait_s: float) -> str:

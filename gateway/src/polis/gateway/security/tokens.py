@@ -32,6 +32,8 @@ def issue_token(
     neighbourhood: str | None = None,
     now: datetime | None = None,
 ) -> str:
+    # Wall-clock time, not the Polis clock: every verifier checks iat and exp against its own
+    # wall clock, whatever speed a simulation runs at.
     issued = now or datetime.now(UTC)
     claims: dict[str, Any] = {
         "sub": subject,

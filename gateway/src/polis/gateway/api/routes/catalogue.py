@@ -5,33 +5,12 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from polis.gateway.api.deps import CatalogueDep, PrincipalDep
-from polis.gateway.api.problems import Problem
 from polis.gateway.api.schemas import Building, Device, Municipality, Neighbourhood, Point
+from polis.gateway.application.access import check_building
 from polis.gateway.domain.catalogue import Catalogue, PointInfo
-from polis.gateway.security.roles import (
-    Principal,
-    can_read_building,
-    can_read_neighbourhood,
-    require,
-)
+from polis.gateway.security.roles import Principal, can_read_building, can_read_neighbourhood
 
 router = APIRouter(tags=["catalogue"])
-
-
-def check_building(principal: Principal, catalogue: Catalogue, building: str) -> None:
-    """403 before 404, so a role never learns which buildings outside its scope exist."""
-    require(can_read_building(principal, building), f"no access to building {building}")
-    if building not in catalogue.buildings():
-        raise Problem(404, "Not found", f"no building {building}", field="building")
-
-
-def check_neighbourhood(principal: Principal, catalogue: Catalogue, neighbourhood: str) -> None:
-    require(
-        can_read_neighbourhood(principal, neighbourhood),
-        f"no access to neighbourhood {neighbourhood}",
-    )
-    if neighbourhood not in catalogue.neighbourhoods():
-        raise Problem(404, "Not found", f"no neighbourhood {neighbourhood}", field="neighbourhood")
 
 
 def _visible(principal: Principal, catalogue: Catalogue) -> tuple[set[str], set[str]]:

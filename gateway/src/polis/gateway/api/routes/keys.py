@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from fastapi import APIRouter
-from sqlalchemy import select
 
-from polis.gateway import audit
-from polis.gateway.api.deps import PrincipalDep, SessionDep, StateDep
-from polis.gateway.api.problems import Problem
+from polis.gateway.api.deps import PrincipalDep, StateDep
 from polis.gateway.api.schemas import KeyCreate, KeyCreated, KeyOut
+from polis.gateway.application import keys
 from polis.gateway.db.models import ApiKey
-from polis.gateway.security import keys
-from polis.gateway.security.roles import is_admin, require
 
 router = APIRouter(prefix="/keys", tags=["keys"])
 
@@ -32,38 +26,30 @@ def _out(row: ApiKey) -> dict[str, object]:
 
 
 @router.post("", status_code=201, response_model=KeyCreated)
-def create_key(body: KeyCreate, principal: PrincipalDep, session: SessionDep) -> dict[str, object]:
-    require(is_admin(principal), "only admins manage keys")
-    new = keys.generate_key()
-    row = ApiKey(
-        id=new.key_id,
+def create_key(body: KeyCreate, principal: PrincipalDep, state: StateDep) -> dict[str, object]:
+    order = keys.KeyOrder(
         name=body.name,
-        secret_hash=new.secret_hash,
-        role=body.role.value,
-        buildings=sorted(set(body.buildings)),
+        role=body.role,
+        buildings=frozenset(body.buildings),
         neighbourhood=body.neighbourhood,
         rate_per_s=body.rate_per_s,
-        created_at=datetime.now(UTC),
     )
-    session.add(row)
-    session.commit()
-    audit.record(session, principal, "key.create", "ok", detail={"key_id": row.id})
-    return {**_out(row), "key": new.plaintext}
+    now = state.clock.now()
+    row, plaintext = state.services.db.run_sync(
+        lambda session: keys.create_key(session, principal, order, now)
+    )
+    return {**_out(row), "key": plaintext}
 
 
 @router.get("", response_model=list[KeyOut])
-def list_keys(principal: PrincipalDep, session: SessionDep) -> list[dict[str, object]]:
-    require(is_admin(principal), "only admins manage keys")
-    return [_out(row) for row in session.scalars(select(ApiKey).order_by(ApiKey.created_at))]
+def list_keys(principal: PrincipalDep, state: StateDep) -> list[dict[str, object]]:
+    rows = state.services.db.run_sync(lambda session: keys.list_keys(session, principal))
+    return [_out(row) for row in rows]
 
 
 @router.delete("/{key_id}", status_code=204)
-def revoke_key(key_id: str, principal: PrincipalDep, session: SessionDep, state: StateDep) -> None:
-    require(is_admin(principal), "only admins manage keys")
-    row = session.get(ApiKey, key_id)
-    if row is None:
-        raise Problem(404, "Not found", f"no key {key_id}", field="key_id")
-    row.revoked_at = datetime.now(UTC)
-    session.commit()
+def revoke_key(key_id: str, principal: PrincipalDep, state: StateDep) -> None:
+    now = state.clock.now()
+    state.services.db.run_sync(lambda session: keys.revoke_key(session, principal, key_id, now))
+    # This replica forgets the key at once; the others when they see the epoch move.
     state.keys.invalidate(key_id)
-    audit.record(session, principal, "key.revoke", "ok", detail={"key_id": key_id})

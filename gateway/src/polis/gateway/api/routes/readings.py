@@ -15,8 +15,8 @@ from starlette.concurrency import run_in_threadpool
 
 from polis.gateway.api.deps import CatalogueDep, PrincipalDep, StateDep
 from polis.gateway.api.problems import PEER_RESPONSES, Problem
-from polis.gateway.api.routes.catalogue import check_building
 from polis.gateway.api.schemas import LastValue, ReadingOut, ReadingsPage
+from polis.gateway.application.access import check_building
 from polis.gateway.domain import flux_csv
 from polis.gateway.domain.catalogue import Catalogue
 from polis.gateway.domain.paging import (
