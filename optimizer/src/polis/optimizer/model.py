@@ -115,8 +115,11 @@ LoadHandles = DeferrableVars | ZoneVars | TankVars | EVVars | BatteryVars
 
 @dataclass(frozen=True)
 class LoadVars:
-    """One load in the model: its variables, electric power per slot (model units, 0 where it
-    cannot run), objective penalty terms and primary decisions."""
+    """One load in the model: its own variables, and what the rest of the solve reads of it.
+
+    ``power`` is the electric power of each slot (model units, 0 where the load cannot run);
+    ``decisions`` are the variables that fix everything else about the load once set.
+    """
 
     handles: LoadHandles
     power: tuple[LinearExpr, ...]
@@ -130,6 +133,8 @@ class LoadVars:
 
 @dataclass(frozen=True)
 class BuildingVars:
+    """One building in the model: its loads' variables and its grid exchange per slot."""
+
     building: Building
     loads: Mapping[str, LoadVars]
     imports: tuple[cp_model.IntVar, ...]
