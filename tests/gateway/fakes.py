@@ -289,17 +289,19 @@ class Savings(savings_pb2_grpc.SavingsServicer):
 class PeerServers:
     """The three peers on loopback ports picked by the OS; each can be stopped on its own."""
 
-    def __init__(self) -> None:
+    def __init__(self, optimizer: Optimizer | None = None) -> None:
+        """``optimizer`` replaces the canned optimizer (e.g. one whose plans change)."""
         self.rec = Recorder()
         self.servers: dict[str, grpc.Server] = {}
         self.addresses: dict[str, str] = {}
+        self.optimizer = optimizer or Optimizer(self.rec)
         for name, add, servicer in (
-            ("adapter", control_pb2_grpc.add_AdapterControlServicer_to_server, Adapter),
-            ("optimizer", planning_pb2_grpc.add_OptimizerServicer_to_server, Optimizer),
-            ("savings", savings_pb2_grpc.add_SavingsServicer_to_server, Savings),
+            ("adapter", control_pb2_grpc.add_AdapterControlServicer_to_server, Adapter(self.rec)),
+            ("optimizer", planning_pb2_grpc.add_OptimizerServicer_to_server, self.optimizer),
+            ("savings", savings_pb2_grpc.add_SavingsServicer_to_server, Savings(self.rec)),
         ):
             server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
-            add(servicer(self.rec), server)  # type: ignore[no-untyped-call]
+            add(servicer, server)  # type: ignore[no-untyped-call]
             port = server.add_insecure_port("127.0.0.1:0")
             server.start()
             self.servers[name] = server
