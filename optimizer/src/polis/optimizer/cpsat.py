@@ -26,15 +26,13 @@ class _Progress(cp_model.CpSolverSolutionCallback):
         super().__init__()
         self.started = started
         self.first_s: float | None = None
-        self.count = 0
 
     def on_solution_callback(self) -> None:
-        self.count += 1
         if self.first_s is None:
             self.first_s = time.perf_counter() - self.started
 
 
-@dataclass
+@dataclass(frozen=True)
 class RawSolve:
     status: cp_model.CpSolverStatus
     solver: cp_model.CpSolver
