@@ -9,6 +9,7 @@ rounded with the error carried to the next slot. Continuous powers keep their LP
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import assert_never
 
 from polis.optimizer.domain import DeferrableLoad, EVSession, Load, ThermalZone, WaterTank
 from polis.optimizer.model import (
@@ -18,6 +19,7 @@ from polis.optimizer.model import (
     EVVars,
     LoadVars,
     TankVars,
+    ZoneVars,
 )
 from polis.optimizer.relaxation import LpRelaxation, MarginalPrices
 from polis.optimizer.zone_levels import cheapest_levels
@@ -144,9 +146,11 @@ def lp_power(lv: LoadVars, values: Sequence[float], slots: int) -> list[float]:
     elif isinstance(h, EVVars):
         for t, p in h.power.items():
             power[t] = values[p.index] / POWER_SCALE
-    else:
+    elif isinstance(h, ZoneVars):
         for t, p in enumerate(h.power):
             power[t] = values[p.index] / POWER_SCALE
+    else:
+        assert_never(h)
     return power
 
 
