@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import ValidationError
 
 from polis.adapter.bacnet.client import BacnetClient, BacnetError
 from polis.adapter.bacnet.discovery import discover_device
@@ -30,8 +29,10 @@ from polis.common.settings import SettingsError, catalogue_path, load_settings
 log = get_logger("polis.adapter")
 
 
-async def _run(catalogue: Path, settings: AdapterProcessSettings) -> int:
-    site = load_config(catalogue, AdapterSettings())
+async def _run(
+    catalogue: Path, settings: AdapterProcessSettings, adapter_settings: AdapterSettings
+) -> int:
+    site = load_config(catalogue, adapter_settings)
     clock = settings.clock()
     store = InfluxStore.from_settings(settings)
     adapter = Adapter(site=site, writer=store, clock=clock)
@@ -81,14 +82,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         settings = load_settings(AdapterProcessSettings)
-        AdapterSettings()
-    except (SettingsError, ValidationError) as error:
+        adapter_settings = load_settings(AdapterSettings)
+    except SettingsError as error:
         print(error, file=sys.stderr)
         return 2
     configure_logging("adapter", settings.log_level, settings.log_format)
     try:
         if args.command == "run":
-            return asyncio.run(_run(args.catalogue or catalogue_path(settings), settings))
+            catalogue = args.catalogue or catalogue_path(settings)
+            return asyncio.run(_run(catalogue, settings, adapter_settings))
         if args.command == "config-from-manifest":
             manifest = yaml.safe_load(args.manifest.read_text())
 

@@ -68,10 +68,10 @@ class PolisSettings(BaseSettings):
         return Clock(origin=origin, start=self.clock_start or origin, speed=self.clock_speed)
 
 
-S = TypeVar("S", bound=PolisSettings)
+S = TypeVar("S", bound=BaseSettings)
 
 
-def _describe(cls: type[PolisSettings], error: ValidationError) -> str:
+def _describe(cls: type[BaseSettings], error: ValidationError) -> str:
     prefix = str(cls.model_config.get("env_prefix", ""))
     lines = []
     for item in error.errors():
