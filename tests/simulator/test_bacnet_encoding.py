@@ -9,6 +9,8 @@ from bacpypes3.primitivedata import Enumerated, Real
 
 from polis.simulator.bacnet_encoding import present_value_result, read_property_multiple_ack
 
+pytestmark = pytest.mark.unit
+
 
 def test_results_decode_with_bacpypes3() -> None:
     body = read_property_multiple_ack(

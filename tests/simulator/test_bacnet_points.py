@@ -13,7 +13,9 @@ from bacpypes3.pdu import Address
 from bacpypes3.primitivedata import ObjectIdentifier
 
 from polis.simulator.bacnet_points import (
+    controller_object_specs,
     controller_outputs,
+    core_object_specs,
     object_specs,
     object_values,
     saturation_vapour_pa,
@@ -35,6 +37,7 @@ LEGACY = {  # instances the adapter configuration and tests rely on
 }
 
 
+@pytest.mark.unit
 def test_each_controller_exposes_40_to_80_objects_with_unique_ids(
     municipality: MunicipalityConfig,
 ) -> None:
@@ -56,6 +59,34 @@ def test_each_controller_exposes_40_to_80_objects_with_unique_ids(
         )
 
 
+@pytest.mark.unit
+def test_core_objects_keep_their_instances_and_only_they_are_commandable(
+    municipality: MunicipalityConfig,
+) -> None:
+    for building in municipality.buildings:
+        specs = controller_object_specs(building)
+        ids = [(s.type, s.instance) for s in specs]
+        assert len(set(ids)) == len(ids)
+        assert len({s.name for s in specs}) == len(specs)
+        core = core_object_specs(building)
+        assert specs[: len(core)] == core
+        assert {("analog-input", 1), ("analog-input", 2), ("binary-value", 1)} <= set(ids)
+        commandable = {s.name for s in specs if s.commandable}
+        enables = {"hvac-enable"} | {
+            name
+            for name, present in (
+                ("dhw-heater-enable", building.hot_water),
+                ("pool-pump-enable", building.pool),
+                ("ev-charging-enable", building.ev_chargers),
+            )
+            if present
+        }
+        setpoints = {f"zone-{z.id}-heating-setpoint" for z in building.zones}
+        assert commandable == enables | setpoints
+    town_hall = next(b for b in municipality.buildings if b.id == "town-hall")
+    assert {(s.type, s.instance) for s in core_object_specs(town_hall)} >= LEGACY
+
+
 @pytest.fixture(scope="module")
 def morning(municipality: MunicipalityConfig) -> Simulation:
     simulation = Simulation(municipality, WINTER_MORNING)
@@ -63,6 +94,7 @@ def morning(municipality: MunicipalityConfig) -> Simulation:
     return simulation
 
 
+@pytest.mark.unit
 def test_values_follow_the_model(municipality: MunicipalityConfig, morning: Simulation) -> None:
     town_hall = next(b for b in municipality.buildings if b.id == "town-hall")
     reading = morning.readings["town-hall"]
@@ -90,6 +122,7 @@ def test_values_follow_the_model(municipality: MunicipalityConfig, morning: Simu
     assert values["outdoor-dew-point"] < reading.outdoor_c
 
 
+@pytest.mark.unit
 def test_disabled_hvac_outputs_nothing() -> None:
     assert controller_outputs(15.0, 21.0, 0.5, 5.0, enabled=False) == (0.0, 0.0)
     assert controller_outputs(15.0, 21.0, 0.5, 5.0, enabled=True) == (1.0, 0.0)
@@ -99,6 +132,7 @@ def test_disabled_hvac_outputs_nothing() -> None:
     assert saturation_vapour_pa(20.0) == pytest.approx(2339, rel=0.01)
 
 
+@pytest.mark.unit
 def test_depot_battery_closes_the_power_balance(
     municipality: MunicipalityConfig, morning: Simulation
 ) -> None:
@@ -140,6 +174,10 @@ async def test_one_read_property_multiple_returns_every_object(
         )
         polled = [o for o in objects if o[0].__str__() not in ("device", "network-port")]
         assert len(polled) == controller.point_count
+        served = [(str(o[0]), int(o[1])) for o in polled]
+        assert served == [
+            (s.type, s.instance) for s in controller_object_specs(controller.building)
+        ]
         request: list[Any] = []
         for oid in polled:
             request += [oid, ["presentValue"]]

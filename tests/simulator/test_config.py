@@ -10,6 +10,8 @@ import yaml
 
 from polis.simulator.config import ConfigError, default_config_text, parse_config
 
+pytestmark = pytest.mark.unit
+
 
 def _default() -> dict[str, Any]:
     data = yaml.safe_load(default_config_text())

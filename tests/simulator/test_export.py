@@ -13,6 +13,8 @@ from polis.simulator.config import MeterRole, MunicipalityConfig
 from polis.simulator.export import write_history
 from polis.simulator.model import Simulation
 
+pytestmark = pytest.mark.unit
+
 START = datetime(2025, 3, 3, tzinfo=UTC)
 
 

@@ -11,6 +11,8 @@ from polis.simulator.electrical import meter_quantities
 from polis.simulator.model import MeterReading
 from polis.simulator.registers import register_map
 
+pytestmark = pytest.mark.unit
+
 
 @pytest.mark.parametrize("power_w", [45_000.0, -12_000.0])
 def test_three_phase_identities_hold(power_w: float) -> None:

@@ -14,6 +14,8 @@ from polis.simulator.plant import BuildingState, Commands, Trace, run
 from polis.simulator.schedules import local_calendar
 from polis.simulator.weather import Weather
 
+pytestmark = pytest.mark.unit
+
 WINTER_DAY = datetime(2025, 1, 15, tzinfo=UTC)  # a Wednesday
 DAY_STEPS = 24 * 60
 

@@ -1,7 +1,8 @@
 """BACnet/IP transport: one controller per building with bacpypes3 (the only module that
 imports bacpypes3).
 
-Object layout of a building controller (instance numbers are stable):
+Core objects of a building controller (instance numbers are stable; the list is
+:func:`polis.simulator.bacnet_points.core_object_specs`):
 
 ==================  ========================================  ======================  =====
 object              name                                      units                   COV
@@ -28,6 +29,7 @@ own schedule, so relinquishing every priority hands control back to the schedule
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from bacpypes3.apdu import ComplexAckPDU, ReadPropertyMultipleRequest
 from bacpypes3.app import Application
@@ -45,13 +47,26 @@ from polis.simulator.bacnet_encoding import (
     present_value_result,
     read_property_multiple_ack,
 )
-from polis.simulator.bacnet_points import ObjectSpec, object_specs, object_values
+from polis.simulator.bacnet_points import (
+    DHW_ENABLE,
+    EV_ENABLE,
+    HVAC_ENABLE,
+    HVAC_POWER,
+    OUTDOOR_TEMPERATURE,
+    POOL_PUMP_ENABLE,
+    TANK_TEMPERATURE,
+    ObjectSpec,
+    controller_object_specs,
+    object_specs,
+    object_values,
+    zone_setpoint_name,
+    zone_temperature_name,
+)
 from polis.simulator.config import Building
 from polis.simulator.model import BuildingReading
 from polis.simulator.plant import Commands
 
 VENDOR_ID = 999  # "reserved for testing" style id used by bacpypes3 samples
-ZONE_BASE = 10
 # the largest unsegmented APDU over BACnet/IP: room for ~90 present values per
 # ReadPropertyMultiple answer
 MAX_APDU = 1476
@@ -106,6 +121,15 @@ class ControllerApplication(Application):  # type: ignore[misc]
         return results
 
 
+# enable object -> the Commands field it switches
+ENABLE_FIELDS = {
+    HVAC_ENABLE: "hvac_enabled",
+    DHW_ENABLE: "dhw_enabled",
+    POOL_PUMP_ENABLE: "pool_pump_enabled",
+    EV_ENABLE: "ev_enabled",
+}
+
+
 @dataclass
 class _Enable:
     obj: CommandableBinaryValue
@@ -113,7 +137,11 @@ class _Enable:
 
 
 class BuildingController:
-    """A building's BACnet device, its objects, and the bridge to the model."""
+    """A building's BACnet device, its objects, and the bridge to the model.
+
+    The objects are those of :func:`controller_object_specs`, the list the simulator's
+    catalogue is drafted from, so both always agree on names and instances.
+    """
 
     def __init__(self, building: Building, device_name: str, host: str, port: int) -> None:
         self.building = building
@@ -133,127 +161,28 @@ class BuildingController:
             objectIdentifier=("network-port", 1),
             objectName="network-port-1",
         )
-        self.outdoor = self._analog_input(
-            1, "outdoor-air-temperature", "Outdoor air temperature", "degreesCelsius", 0.2
-        )
-        self.hvac_power = self._analog_input(
-            2, "hvac-electric-power", "HVAC electric power (heat pumps)", "kilowatts", 0.5
-        )
-        self.tank: AnalogInputObject | None = None
-        objects: list[object] = [device, network_port, self.outdoor, self.hvac_power]
-        if building.hot_water:
-            self.tank = self._analog_input(
-                3,
-                "dhw-tank-temperature",
-                "Domestic hot water tank temperature",
-                "degreesCelsius",
-                0.5,
-            )
-            objects.append(self.tank)
-        self.zone_temperatures: dict[str, AnalogInputObject] = {}
-        self.zone_setpoints: dict[str, CommandableAnalogValue] = {}
-        for i, zone in enumerate(building.zones):
-            temp = self._analog_input(
-                ZONE_BASE + i,
-                f"zone-{zone.id}-temperature",
-                f"{zone.name}: zone air temperature",
-                "degreesCelsius",
-                0.1,
-            )
-            setpoint = CommandableAnalogValue(
-                objectIdentifier=("analog-value", ZONE_BASE + i),
-                objectName=f"zone-{zone.id}-heating-setpoint",
-                description=(
-                    f"{zone.name}: heating setpoint; relinquish default follows the "
-                    "building schedule"
-                ),
-                presentValue=20.0,
-                units=EngineeringUnits.degreesCelsius,
-                covIncrement=0.1,
-                statusFlags=[0, 0, 0, 0],
-                eventState="normal",
-                outOfService=False,
-                minPresValue=5.0,
-                maxPresValue=35.0,
-            )
-            self.zone_temperatures[zone.id] = temp
-            self.zone_setpoints[zone.id] = setpoint
-            objects += [temp, setpoint]
-        self.enables: list[_Enable] = [
-            _Enable(
-                self._binary_value(1, "hvac-enable", "HVAC (heat pumps) enable"), "hvac_enabled"
-            )
-        ]
-        if building.hot_water:
-            self.enables.append(
-                _Enable(
-                    self._binary_value(2, "dhw-heater-enable", "Hot water heater enable"),
-                    "dhw_enabled",
-                )
-            )
-        if building.pool:
-            self.enables.append(
-                _Enable(
-                    self._binary_value(3, "pool-pump-enable", "Pool circulation pump enable"),
-                    "pool_pump_enabled",
-                )
-            )
-        if building.ev_chargers:
-            self.enables.append(
-                _Enable(
-                    self._binary_value(4, "ev-charging-enable", "EV charging enable"),
-                    "ev_enabled",
-                )
-            )
-        objects += [e.obj for e in self.enables]
-        self.monitoring: dict[str, AnalogInputObject | AnalogValueObject | BinaryInputObject] = {
-            spec.name: _monitoring_object(spec) for spec in object_specs(building)
+        self.objects = {s.name: _bacnet_object(s) for s in controller_object_specs(building)}
+        self.outdoor = self.objects[OUTDOOR_TEMPERATURE]
+        self.hvac_power = self.objects[HVAC_POWER]
+        self.tank = self.objects.get(TANK_TEMPERATURE)
+        self.zone_temperatures = {
+            z.id: self.objects[zone_temperature_name(z.id)] for z in building.zones
         }
-        objects += list(self.monitoring.values())
+        self.zone_setpoints = {z.id: self.objects[zone_setpoint_name(z.id)] for z in building.zones}
+        self.enables = [
+            _Enable(self.objects[name], field)
+            for name, field in ENABLE_FIELDS.items()
+            if name in self.objects
+        ]
+        self.monitoring = {s.name: self.objects[s.name] for s in object_specs(building)}
         device.maxApduLengthAccepted = MAX_APDU
-        self.app = ControllerApplication.from_object_list(objects)
-
-    @staticmethod
-    def _analog_input(
-        instance: int, name: str, description: str, units: str, cov_increment: float
-    ) -> AnalogInputObject:
-        return AnalogInputObject(
-            objectIdentifier=("analog-input", instance),
-            objectName=name,
-            description=description,
-            presentValue=0.0,
-            units=EngineeringUnits(units),
-            covIncrement=cov_increment,
-            statusFlags=[0, 0, 0, 0],
-            eventState="normal",
-            outOfService=False,
-        )
-
-    @staticmethod
-    def _binary_value(instance: int, name: str, description: str) -> CommandableBinaryValue:
-        return CommandableBinaryValue(
-            objectIdentifier=("binary-value", instance),
-            objectName=name,
-            description=description,
-            presentValue="active",
-            relinquishDefault="active",
-            statusFlags=[0, 0, 0, 0],
-            eventState="normal",
-            outOfService=False,
-            activeText="enabled",
-            inactiveText="disabled",
+        self.app = ControllerApplication.from_object_list(
+            [device, network_port, *self.objects.values()]
         )
 
     @property
     def point_count(self) -> int:
-        return (
-            2
-            + (1 if self.tank else 0)
-            + len(self.zone_temperatures)
-            + len(self.zone_setpoints)
-            + len(self.enables)
-            + len(self.monitoring)
-        )
+        return len(self.objects)
 
     def publish(self, reading: BuildingReading, schedule_setpoints: dict[str, float]) -> None:
         """Copy the model's latest values into the objects (COV fires on change)."""
@@ -293,10 +222,9 @@ class BuildingController:
         self.app.close()
 
 
-def _monitoring_object(
-    spec: ObjectSpec,
-) -> AnalogInputObject | AnalogValueObject | BinaryInputObject:
-    common = {
+def _bacnet_object(spec: ObjectSpec) -> Any:
+    """The bacpypes3 object serving ``spec``."""
+    common: dict[str, Any] = {
         "objectIdentifier": (spec.type, spec.instance),
         "objectName": spec.name,
         "description": spec.description,
@@ -304,6 +232,18 @@ def _monitoring_object(
         "eventState": "normal",
         "outOfService": False,
     }
+    if spec.type == "binary-value" and spec.commandable:
+        return CommandableBinaryValue(
+            **common,
+            presentValue="active",
+            relinquishDefault="active",
+            activeText="enabled",
+            inactiveText="disabled",
+        )
+    if spec.type == "binary-value":
+        return BinaryValueObject(
+            **common, presentValue="inactive", activeText="on", inactiveText="off"
+        )
     if spec.type == "binary-input":
         return BinaryInputObject(
             **common,
@@ -312,13 +252,14 @@ def _monitoring_object(
             activeText="on",
             inactiveText="off",
         )
+    analog = {**common, "units": EngineeringUnits(spec.units), "covIncrement": spec.cov_increment}
+    if spec.commandable:
+        # the relinquish default follows the building's schedule from the first publish
+        return CommandableAnalogValue(
+            **analog, presentValue=20.0, minPresValue=5.0, maxPresValue=35.0
+        )
     cls = AnalogInputObject if spec.type == "analog-input" else AnalogValueObject
-    return cls(
-        **common,
-        presentValue=0.0,
-        units=EngineeringUnits(spec.units),
-        covIncrement=spec.cov_increment,
-    )
+    return cls(**analog, presentValue=0.0)
 
 
 def _is_active(value: object) -> bool:

@@ -16,9 +16,19 @@ from what it does simulate, with simple physics:
   a 5 K spread at full output;
 - pool water: 2 K below the pool hall air.
 
-Instance layout (in addition to the command objects and ``analog-input`` 1-3, 10+i):
+:func:`controller_object_specs` lists every object of a controller: the core objects the
+adapter and the optimizer rely on (:func:`core_object_specs`: temperatures, HVAC power, the
+commandable zone heating setpoints and enables) and then these monitoring objects
+(:func:`object_specs`). The controller serves exactly this list, and the simulator's
+catalogue drafts its points from it.
+
+Instance layout:
 
 =======================  ==============================================================
+analog-input 1-3         outdoor air, HVAC electric power, hot-water tank (if a tank)
+analog-input 10+i        zone i air temperature
+analog-value 10+i        zone i heating setpoint (commandable)
+binary-value 1-4         HVAC, hot water, pool pump, EV charging enables (commandable)
 analog-input 20-31       weather, occupancy, plant totals (``PLANT``)
 analog-input 32-39       hot water, pool, EV, PV, battery (when the building has them)
 analog-input 40-59       per meter role j: power 40+2j, import energy 41+2j
@@ -38,7 +48,7 @@ from typing import Literal
 from polis.simulator.config import Building, MeterRole
 from polis.simulator.model import BuildingReading
 
-ObjectType = Literal["analog-input", "analog-value", "binary-input"]
+ObjectType = Literal["analog-input", "analog-value", "binary-input", "binary-value"]
 
 OUTDOOR_CO2_PPM = 420.0
 OCCUPIED_CO2_RISE_PPM = 650.0
@@ -57,6 +67,31 @@ class ObjectSpec:
     description: str
     units: str = "noUnits"  # bacpypes3 EngineeringUnits spelling
     cov_increment: float = 0.1
+    commandable: bool = False  # a priority array: the only objects Polis may write
+
+    @property
+    def object_id(self) -> str:
+        """``type,instance`` as BACnet discovery reports it."""
+        return f"{self.type},{self.instance}"
+
+
+# names of the core objects
+OUTDOOR_TEMPERATURE = "outdoor-air-temperature"
+HVAC_POWER = "hvac-electric-power"
+TANK_TEMPERATURE = "dhw-tank-temperature"
+HVAC_ENABLE = "hvac-enable"
+DHW_ENABLE = "dhw-heater-enable"
+POOL_PUMP_ENABLE = "pool-pump-enable"
+EV_ENABLE = "ev-charging-enable"
+ZONE_CORE_BASE = 10
+
+
+def zone_temperature_name(zone_id: str) -> str:
+    return f"zone-{zone_id}-temperature"
+
+
+def zone_setpoint_name(zone_id: str) -> str:
+    return f"zone-{zone_id}-heating-setpoint"
 
 
 # (offset, name suffix, description, units, cov increment) per zone
@@ -130,6 +165,66 @@ METER_EXPORT_BASE = 60
 
 def zone_base(index: int) -> int:
     return 100 * (index + 1)
+
+
+def core_object_specs(building: Building) -> list[ObjectSpec]:
+    """The objects control relies on, in the order the controller serves them."""
+    specs = [
+        ObjectSpec(
+            "analog-input", 1, OUTDOOR_TEMPERATURE, "Outdoor air temperature", "degreesCelsius", 0.2
+        ),
+        ObjectSpec(
+            "analog-input", 2, HVAC_POWER, "HVAC electric power (heat pumps)", "kilowatts", 0.5
+        ),
+    ]
+    if building.hot_water:
+        specs.append(
+            ObjectSpec(
+                "analog-input",
+                3,
+                TANK_TEMPERATURE,
+                "Domestic hot water tank temperature",
+                "degreesCelsius",
+                0.5,
+            )
+        )
+    for i, zone in enumerate(building.zones):
+        specs += [
+            ObjectSpec(
+                "analog-input",
+                ZONE_CORE_BASE + i,
+                zone_temperature_name(zone.id),
+                f"{zone.name}: zone air temperature",
+                "degreesCelsius",
+                0.1,
+            ),
+            ObjectSpec(
+                "analog-value",
+                ZONE_CORE_BASE + i,
+                zone_setpoint_name(zone.id),
+                f"{zone.name}: heating setpoint; relinquish default follows the building schedule",
+                "degreesCelsius",
+                0.1,
+                commandable=True,
+            ),
+        ]
+    enables = (
+        (1, HVAC_ENABLE, "HVAC (heat pumps) enable", True),
+        (2, DHW_ENABLE, "Hot water heater enable", building.hot_water is not None),
+        (3, POOL_PUMP_ENABLE, "Pool circulation pump enable", building.pool is not None),
+        (4, EV_ENABLE, "EV charging enable", building.ev_chargers is not None),
+    )
+    specs += [
+        ObjectSpec("binary-value", number, name, description, commandable=True)
+        for number, name, description, present in enables
+        if present
+    ]
+    return specs
+
+
+def controller_object_specs(building: Building) -> list[ObjectSpec]:
+    """Every object of ``building``'s controller (besides its device and network port)."""
+    return core_object_specs(building) + object_specs(building)
 
 
 def object_specs(building: Building) -> list[ObjectSpec]:

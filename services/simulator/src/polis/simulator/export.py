@@ -22,8 +22,8 @@ from typing import TextIO
 import numpy as np
 
 from polis.simulator.config import MunicipalityConfig
+from polis.simulator.endpoints import device_id
 from polis.simulator.model import Simulation
-from polis.simulator.site import device_id
 
 INTERVALS = {"15min": 900, "1h": 3600}
 

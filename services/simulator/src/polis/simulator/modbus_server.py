@@ -80,7 +80,10 @@ class ModbusEndpoint:
         return int(sockets[0].getsockname()[1])
 
     async def start(self) -> None:
-        await self._server.serve_forever(background=True)
+        try:
+            await self._server.serve_forever(background=True)
+        except RuntimeError as error:  # pymodbus's way of saying the bind failed
+            raise OSError(f"Modbus TCP {self.host}:{self.requested_port}: {error}") from error
 
     async def stop(self) -> None:
         await self._server.shutdown()  # type: ignore[no-untyped-call]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from dataclasses import dataclass
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -17,34 +17,28 @@ import numpy as np
 
 from polis.common.clock import Clock
 from polis.simulator.bacnet_devices import BuildingController
-from polis.simulator.config import Building, MeterRole, ModbusProfile, MunicipalityConfig
+from polis.simulator.config import MunicipalityConfig
 from polis.simulator.electrical import meter_quantities
+from polis.simulator.endpoints import (
+    ControllerSpec,
+    Endpoints,
+    MeterSpec,
+    device_id,
+    endpoint_layout,
+)
 from polis.simulator.modbus_server import MeterImage, ModbusEndpoint
 from polis.simulator.model import Simulation
 from polis.simulator.registers import encode, register_map
 from polis.simulator.schedules import evaluate, local_calendar
 
 
-@dataclass(frozen=True)
-class MeterSpec:
-    device: str
-    building: str
-    role: MeterRole
-    profile: ModbusProfile
-    unit_id: int
-
-
-def device_id(building: Building, role: MeterRole) -> str:
-    return f"{building.id}-{role.value}"
-
-
-def bacnet_device_name(building: Building) -> str:
-    return f"{building.id}-bms"
-
-
-def free_udp_port(host: str) -> int:
+def free_udp_port(host: str, port: int = 0) -> int:
+    """``port`` if it is free (OSError if not), or any free port."""
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        sock.bind((host, 0))
+        try:
+            sock.bind((host, port))
+        except OSError as error:
+            raise OSError(f"BACnet/IP {host}:{port}: {error.strerror}") from error
         return int(sock.getsockname()[1])
 
 
@@ -53,10 +47,21 @@ def _iso(instant: datetime) -> str:
 
 
 class Site:
-    def __init__(self, config: MunicipalityConfig, clock: Clock, host: str = "127.0.0.1") -> None:
+    """The simulated municipality served on ``host``: on the fixed port layout from
+    ``base_port`` (see :func:`~polis.simulator.endpoints.endpoint_layout`), else on free
+    ports."""
+
+    def __init__(
+        self,
+        config: MunicipalityConfig,
+        clock: Clock,
+        host: str = "127.0.0.1",
+        base_port: int | None = None,
+    ) -> None:
         self.config = config
         self.clock = clock
         self.host = host
+        self.layout = endpoint_layout(config, host, base_port)
         start = clock.now()
         # start one step early so the first published values are a simulated step, not zeros
         self.simulation = Simulation(
@@ -64,38 +69,41 @@ class Site:
         )
         self.meters: dict[str, tuple[MeterSpec, MeterImage]] = {}
         self.endpoints: list[ModbusEndpoint] = []
-        self._endpoint_of: dict[str, ModbusEndpoint] = {}
         self.controllers: dict[str, BuildingController] = {}
+        self._controller_specs: list[ControllerSpec] = []
         self._stopping = asyncio.Event()
 
     async def start(self) -> None:
-        """Open every endpoint and publish the first readings."""
-        for building in self.config.buildings:
-            groups: list[list[MeterSpec]] = []
-            specs = [
-                MeterSpec(device_id(building, m.role), building.id, m.role, m.profile, unit)
-                for unit, m in enumerate(building.meters, start=1)
-            ]
-            if building.modbus_gateway:
-                groups.append(specs)
-            else:
-                groups += [[MeterSpec(s.device, s.building, s.role, s.profile, 1)] for s in specs]
-            for group in groups:
-                units = {}
-                for spec in group:
-                    image = MeterImage(register_map(spec.profile))
-                    self.meters[spec.device] = (spec, image)
-                    units[spec.unit_id] = image
-                endpoint = ModbusEndpoint(self.host, 0, units)
-                await endpoint.start()
-                self.endpoints.append(endpoint)
-                for spec in group:
-                    self._endpoint_of[spec.device] = endpoint
-            controller = BuildingController(
-                building, bacnet_device_name(building), self.host, free_udp_port(self.host)
+        """Open every endpoint of the layout and publish the first readings."""
+        for spec in self.layout.modbus:
+            units = {}
+            for meter in spec.meters:
+                image = MeterImage(register_map(meter.profile))
+                self.meters[meter.device] = (meter, image)
+                units[meter.unit_id] = image
+            endpoint = ModbusEndpoint(spec.host, spec.port, units)
+            await endpoint.start()
+            self.endpoints.append(endpoint)
+        # bacpypes3 binds in the background and only logs a failure: check every port first
+        self._controller_specs = [
+            replace(c, port=free_udp_port(c.host, c.port)) for c in self.layout.bacnet
+        ]
+        buildings = {b.id: b for b in self.config.buildings}
+        for c in self._controller_specs:
+            self.controllers[c.building] = BuildingController(
+                buildings[c.building], c.device, c.host, c.port
             )
-            self.controllers[building.id] = controller
         self.tick()
+
+    def served(self) -> Endpoints:
+        """The endpoints as they listen, every port known (once started)."""
+        return Endpoints(
+            modbus=tuple(
+                replace(spec, port=endpoint.port)
+                for spec, endpoint in zip(self.layout.modbus, self.endpoints, strict=True)
+            ),
+            bacnet=tuple(self._controller_specs),
+        )
 
     def tick(self) -> int:
         """Catch the physics up with the clock's virtual now. Returns the steps simulated."""
@@ -152,32 +160,30 @@ class Site:
         return modbus, bacnet
 
     def manifest(self) -> dict[str, Any]:
-        """The endpoint manifest shared with the building adapter."""
+        """The endpoint manifest: where each building's devices listen, and the clock."""
+        served = self.served()
         buildings = []
         for building in self.config.buildings:
-            modbus = []
-            for meter in building.meters:
-                spec, _ = self.meters[device_id(building, meter.role)]
-                modbus.append(
-                    {
-                        "device": spec.device,
-                        "role": spec.role.value,
-                        "host": self.host,
-                        "port": self._endpoint_of[spec.device].port,
-                        "unit_id": spec.unit_id,
-                        "profile": spec.profile.value,
-                    }
-                )
-            controller = self.controllers[building.id]
+            controller = served.controller_of(building.id)
             buildings.append(
                 {
                     "id": building.id,
                     "neighbourhood": building.neighbourhood,
                     "name": building.name,
-                    "modbus": modbus,
+                    "modbus": [
+                        {
+                            "device": meter.device,
+                            "role": meter.role.value,
+                            "host": endpoint.host,
+                            "port": endpoint.port,
+                            "unit_id": meter.unit_id,
+                            "profile": meter.profile.value,
+                        }
+                        for meter, endpoint in served.meters_of(building.id)
+                    ],
                     "bacnet": [
                         {
-                            "device": controller.device_name,
+                            "device": controller.device,
                             "device_instance": controller.instance,
                             "address": controller.address,
                         }
