@@ -1,5 +1,6 @@
 """Pieces of the closed-loop scenario: a pausable shared clock, the simulator's weather as
-the optimizer's forecast, trace recording, and the day's cost and comfort figures."""
+the optimizer's forecast, trace recording, the day's cost and comfort figures, and the
+adapter's settings for the accelerated loop."""
 
 from __future__ import annotations
 
@@ -9,18 +10,19 @@ import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import numpy as np
 
+from polis.adapter.settings import AdapterSettings
 from polis.common.clock import Clock
 from polis.optimizer.domain import Horizon
-from polis.simulator.adapter_site import finish_site
 from polis.simulator.config import MeterRole, MunicipalityConfig
+from polis.simulator.loads import comfort_lo_c
 from polis.simulator.model import Simulation
-from polis.simulator.optimizer_config import FEED_IN_EUR, comfort_lo_c, price_at
 from polis.simulator.plant import Commands, Trace
+from polis.simulator.tariff import FEED_IN_EUR, price_at
 
 SLOT = timedelta(minutes=15)
 
@@ -172,13 +174,12 @@ def free_port(kind: int = socket.SOCK_DGRAM) -> int:
         return int(sock.getsockname()[1])
 
 
-def adapter_site(raw: dict[str, Any], state_dir: str) -> dict[str, Any]:
-    """The discovered site, finished for the accelerated closed loop."""
-    adapter = {
-        "grpc_port": 0,
-        "metrics_port": 0,
-        "bacnet_address": f"127.0.0.1:{free_port()}",
-        "state_dir": state_dir,
-        "flush_interval_s": 0.5,
-    }
-    return finish_site(raw, adapter)
+def adapter_settings(state_dir: Path) -> AdapterSettings:
+    """The in-process adapter of the accelerated closed loop."""
+    return AdapterSettings(
+        grpc_port=0,
+        metrics_port=0,
+        bacnet_address=f"127.0.0.1:{free_port()}",
+        state_dir=state_dir,
+        flush_interval_s=0.5,
+    )

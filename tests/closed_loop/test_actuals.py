@@ -9,22 +9,53 @@ import grpc
 import pytest
 from google.protobuf.timestamp_pb2 import Timestamp
 
+from polis.common.catalogue import parse_catalogue
 from polis.control.v1 import control_pb2 as cpb
 from polis.control.v1 import control_pb2_grpc as cpb_grpc
 from polis.optimizer.actuals import ActualsFeed, predicted_state, state_points
-from polis.optimizer.config import build_building, parse_config
+from polis.optimizer.config import build_building, optimizer_view
 from polis.optimizer.domain import Horizon
 from polis.optimizer.solve import SolverParams, solve_building
 from polis.points.v1 import points_pb2
 
 T0 = datetime(2026, 1, 14, 0, 0, tzinfo=UTC)
-CONFIG = parse_config(
+CATALOGUE = parse_catalogue(
     {
+        "municipality": "m",
         "tariffs": [{"id": "flat", "default_price_eur_per_kwh": 0.2}],
         "buildings": [
             {
                 "id": "b",
+                "neighbourhood": "n",
                 "tariff": "flat",
+                "devices": [
+                    {
+                        "protocol": "bacnet",
+                        "id": "bms",
+                        "device_instance": 1,
+                        "address": "127.0.0.1:47808",
+                        "points": [
+                            {
+                                "id": "zone-temperature",
+                                "object": "analog-input,1",
+                                "quantity": "temperature",
+                                "unit": "degC",
+                            },
+                            {
+                                "id": "dhw-tank-temperature",
+                                "object": "analog-input,2",
+                                "quantity": "temperature",
+                                "unit": "degC",
+                            },
+                            {
+                                "id": "soc",
+                                "object": "analog-input,3",
+                                "quantity": "state_of_charge",
+                                "unit": "%",
+                            },
+                        ],
+                    }
+                ],
                 "loads": [
                     {
                         "kind": "hvac",
@@ -34,7 +65,7 @@ CONFIG = parse_config(
                         "max_kw": 5.0,
                         "unoccupied_lo_c": 18.0,
                         "initial_temp_c": 19.0,
-                        "temperature_point": "m/b/bms/zone-temperature",
+                        "temperature_point": "bms/zone-temperature",
                     },
                     {
                         "kind": "water_heater",
@@ -46,7 +77,7 @@ CONFIG = parse_config(
                         "daily_draw_kwh": [1.0] * 24,
                         "loss_kw": 0.1,
                         "volume_l": 200.0,
-                        "temperature_point": "m/b/bms/dhw-tank-temperature",
+                        "temperature_point": "bms/dhw-tank-temperature",
                     },
                     {
                         "kind": "battery",
@@ -55,13 +86,15 @@ CONFIG = parse_config(
                         "initial_kwh": 10.0,
                         "max_charge_kw": 5.0,
                         "max_discharge_kw": 5.0,
-                        "soc_point": "m/b/bms/soc",
+                        "soc_point": "bms/soc",
                     },
                 ],
             }
         ],
-    }
+    },
+    "actuals",
 )
+CONFIG = optimizer_view(CATALOGUE)
 
 
 def _plan() -> tuple[object, object]:
@@ -71,6 +104,7 @@ def _plan() -> tuple[object, object]:
     return instance, plan
 
 
+@pytest.mark.unit
 def test_prediction_integrates_the_plan() -> None:
     instance, plan = _plan()
     state = predicted_state(instance, plan, T0 + timedelta(minutes=30))  # type: ignore[arg-type]
@@ -116,6 +150,7 @@ async def target() -> AsyncIterator[str]:
     await server.stop(None)
 
 
+@pytest.mark.integration
 async def test_measured_where_good_and_recent_predicted_elsewhere(target: str) -> None:
     instance, plan = _plan()
     feed = ActualsFeed(state_points(CONFIG), target)
@@ -127,6 +162,7 @@ async def test_measured_where_good_and_recent_predicted_elsewhere(target: str) -
     await feed.close()
 
 
+@pytest.mark.integration
 async def test_adapter_down_falls_back_to_the_prediction() -> None:
     instance, plan = _plan()
     feed = ActualsFeed(state_points(CONFIG), "127.0.0.1:1", deadline_s=0.5)
@@ -139,6 +175,7 @@ async def test_adapter_down_falls_back_to_the_prediction() -> None:
     await feed.close()
 
 
+@pytest.mark.unit
 def test_tank_temperature_converts_to_stored_heat() -> None:
     points = {p.load_id: p for p in state_points(CONFIG)}
     assert points["dhw"].convert(60.0) == pytest.approx(200 * 4186 * 46 / 3.6e6)

@@ -2,12 +2,14 @@
 
 The simulator (``Site``: real BACnet/IP and Modbus TCP on loopback), the building adapter
 (in-process, writing to a real InfluxDB) and the optimizer's rolling horizon share one
-accelerated virtual clock. Every 15 virtual minutes the optimizer reads the measured states
-through the adapter, re-plans each neighbourhood and writes the current slot's setpoints and
-enables through the adapter at its automation priority. The loop runs in lockstep: at each
-slot boundary the clock is held, the physics is caught up to the boundary, the adapter reads
-every state point afresh, and only then does the optimizer plan and write, so neither a slow
-re-plan nor a slow BACnet write changes what the buildings experience.
+accelerated virtual clock; the adapter and the optimizer read their views of the catalogue
+the simulator emits for the endpoints it serves. Every 15 virtual minutes the optimizer reads
+the measured states through the adapter, re-plans each neighbourhood and writes the current
+slot's setpoints and enables through the adapter at its automation priority. The loop runs
+in lockstep: at each slot boundary the clock is held, the physics is caught up to the
+boundary, the adapter reads every state point afresh, and only then does the optimizer plan
+and write, so neither a slow re-plan nor a slow BACnet write changes what the buildings
+experience.
 
 The reference is the same day, weather and seed with the buildings on their own schedules
 (pure ``Simulation``, no commands), from the same warmed-up state.
@@ -29,30 +31,29 @@ from closed_loop.scenario import (
     PausableClock,
     Recorder,
     SimulatorWeather,
-    adapter_site,
+    adapter_settings,
     as_is_day,
     day_figures,
-    free_port,
     record,
     warmed_up,
 )
-from polis.adapter.bacnet.client import BacnetClient
-from polis.adapter.bacnet.discovery import discover_device
-from polis.adapter.config import parse_config as parse_site
-from polis.adapter.manifest import config_from_manifest
+from polis.adapter.config import SiteConfig
 from polis.adapter.service import Adapter
+from polis.common.catalogue import Catalogue, parse_catalogue
 from polis.common.influx import InfluxStore
 from polis.optimizer.actuals import ActualsFeed, state_points
 from polis.optimizer.commands import AdapterClient
-from polis.optimizer.config import parse_config
+from polis.optimizer.config import optimizer_view
 from polis.optimizer.instances import InstanceFactory
 from polis.optimizer.plan_store import InfluxPlanSink
 from polis.optimizer.planner import Mode, Planner
 from polis.optimizer.rolling import RollingHorizon
 from polis.optimizer.solve import SolverParams
+from polis.simulator.catalogue import catalogue
 from polis.simulator.config import load_config
-from polis.simulator.optimizer_config import optimizer_config
 from polis.simulator.site import Site
+
+pytestmark = [pytest.mark.integration, pytest.mark.influx]
 
 # Wednesday 14 January 2026, local midnight (Europe/Athens is UTC+2 in winter)
 DAY_START = datetime(2026, 1, 13, 22, 0, tzinfo=UTC)
@@ -61,15 +62,6 @@ HORIZON_SLOTS = 64  # 16 h: overnight pre-heating sees the morning's comfort ban
 COMMAND_SLOTS = 8  # writes outlive the wall time a re-plan holds the clock
 PLAN_LIMIT_S = 2.0  # the clock is held while planning; a plan within 1 % stops sooner
 SETTLE_TIMEOUT_S = 30.0  # wall time the held clock waits for fresh readings at most
-
-
-async def _discover(local: str, targets: list[tuple[str, int]]) -> dict[tuple[str, int], dict]:  # type: ignore[type-arg]
-    client = BacnetClient(local)
-    client.start()
-    try:
-        return {t: await discover_device(client, t[0], t[1]) for t in targets}
-    finally:
-        client.close()
 
 
 async def _settle(site: Site, adapter: Adapter, points: list[str]) -> None:
@@ -93,21 +85,16 @@ async def _settle(site: Site, adapter: Adapter, points: list[str]) -> None:
                 rounds[point] += 1
 
 
+def _catalogue(site: Site) -> Catalogue:
+    """What the simulator emits for the endpoints it serves: polls short for the fast clock."""
+    document = catalogue(site.config, site.served(), modbus_poll_s=1.0, bacnet_poll_s=0.2)
+    return parse_catalogue(document, "closed-loop catalogue", complete=True)
+
+
 async def _start_adapter(
-    site: Site, store: InfluxStore, clock: PausableClock, state: Path
+    cat: Catalogue, store: InfluxStore, clock: PausableClock, state: Path
 ) -> Adapter:
-    manifest = site.manifest()
-    targets = [
-        (d["address"], d["device_instance"]) for b in manifest["buildings"] for d in b["bacnet"]
-    ]
-    found = await _discover(f"127.0.0.1:{free_port()}", targets)
-
-    async def discover(address: str, instance: int) -> dict:  # type: ignore[type-arg]
-        return found[(address, instance)]
-
-    raw = await config_from_manifest(manifest, discover)
-    config = parse_site(adapter_site(raw, str(state)), "closed-loop sites.yaml")
-    adapter = Adapter(site=config, writer=store, clock=clock)
+    adapter = Adapter(site=SiteConfig(cat, adapter_settings(state)), writer=store, clock=clock)
     await adapter.start()
     return adapter
 
@@ -134,10 +121,11 @@ async def test_closed_loop_day_costs_less_and_keeps_comfort(
     await site.start()
     site_task = asyncio.create_task(site.run())
     state = tmp_path / "adapter"
-    adapter = await _start_adapter(site, influx_store, clock, state)
+    cat = _catalogue(site)
+    adapter = await _start_adapter(cat, influx_store, clock, state)
     target = f"127.0.0.1:{adapter.grpc_port}"
 
-    opt_config = parse_config(optimizer_config(sim_config), "optimizer-config")
+    opt_config = optimizer_view(cat)
     feed = ActualsFeed(state_points(opt_config), target, max_age=timedelta(minutes=30))
     factory = InstanceFactory(opt_config, SimulatorWeather(sim_config), actuals=feed)
     planner = Planner(factory, SolverParams(time_limit_s=PLAN_LIMIT_S, num_workers=1))

@@ -1,4 +1,4 @@
-"""The optimizer configuration generated from the simulator agrees with the simulator."""
+"""The optimizer's view of the simulator's catalogue agrees with the simulator."""
 
 from __future__ import annotations
 
@@ -8,16 +8,25 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 import pytest
+import yaml
 
-from polis.optimizer.config import TankConfig, ZoneConfig, parse_config
+from polis.common.catalogue import parse_catalogue
+from polis.optimizer.config import TankConfig, ZoneConfig, optimizer_view, resolve_tariff
 from polis.optimizer.domain import Horizon
 from polis.simulator.__main__ import main as simulator_main
+from polis.simulator.catalogue import catalogue
 from polis.simulator.config import Zone, load_config
 from polis.simulator.drivers import heat_pump_curves
-from polis.simulator.optimizer_config import optimizer_config, price_at
+from polis.simulator.endpoints import endpoint_layout
+from polis.simulator.tariff import price_at
+
+pytestmark = pytest.mark.unit
 
 SIM = load_config()
-OPT = parse_config(optimizer_config(SIM), "generated")
+CATALOGUE = catalogue(
+    SIM, endpoint_layout(SIM, base_port=47900), modbus_poll_s=1.0, bacnet_poll_s=1.0
+)
+OPT = optimizer_view(parse_catalogue(CATALOGUE, "generated", complete=True))
 
 
 def _zone(building_id: str, zone_id: str) -> tuple[ZoneConfig, Zone]:
@@ -96,7 +105,7 @@ def test_tank_energy_spans_the_thermostat_band() -> None:
 def test_tariff_resolves_to_the_prices_used_for_costing() -> None:
     horizon = Horizon(start=datetime(2026, 1, 13, 22, 0, tzinfo=UTC), slots=96)
     tz = ZoneInfo("Europe/Athens")
-    resolved = OPT.tariffs[0].resolve(horizon, tz)
+    resolved = resolve_tariff(OPT.tariffs[0], horizon, tz)
     for k, price in enumerate(resolved.import_eur_per_kwh):
         local = horizon.slot_start(k).astimezone(tz)
         assert price == price_at(local.hour + local.minute / 60)
@@ -104,8 +113,8 @@ def test_tariff_resolves_to_the_prices_used_for_costing() -> None:
 
 
 def test_cli_prints_yaml_the_optimizer_accepts(capsys: pytest.CaptureFixture[str]) -> None:
-    import yaml
-
-    assert simulator_main(["optimizer-config"]) == 0
-    config = parse_config(yaml.safe_load(capsys.readouterr().out), "stdout")
+    assert simulator_main(["catalogue", "--base-port", "47900"]) == 0
+    printed = parse_catalogue(yaml.safe_load(capsys.readouterr().out), "stdout", complete=True)
+    config = optimizer_view(printed)
     assert [b.id for b in config.buildings] == [b.id for b in SIM.buildings]
+    assert config == OPT

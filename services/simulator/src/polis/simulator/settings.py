@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pydantic import Field
+
 from polis.common.settings import PolisSettings
 
 
 class SimulatorSettings(PolisSettings):
     """``POLIS_SIMULATOR_CONFIG`` (municipality YAML; default: the packaged one),
-    ``POLIS_SIMULATOR_HOST`` (where endpoints listen) and the shared ``POLIS_CLOCK_*``."""
+    ``POLIS_SIMULATOR_HOST`` (where endpoints listen), ``POLIS_SIMULATOR_BASE_PORT`` (the
+    fixed port layout; unset: free ports) and the shared ``POLIS_CLOCK_*``."""
 
     simulator_config: Path | None = None
     simulator_host: str = "127.0.0.1"
+    simulator_base_port: int | None = Field(default=None, ge=1, le=65535)

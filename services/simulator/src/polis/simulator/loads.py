@@ -1,8 +1,7 @@
-"""The optimizer configuration that describes the simulated municipality (pure, no I/O).
+"""The optimizer's loads of the simulated municipality, for its catalogue (pure, no I/O).
 
-``optimizer_config(municipality)`` maps every building of the simulator's configuration to
-the YAML schema of ``polis.optimizer.config`` (which validates it on load; this module does
-not import the optimizer):
+:func:`building_loads` maps a building of the simulator's configuration to the load schemas
+of :mod:`polis.common.catalogue.loads`:
 
 - **Zones** become ``hvac`` loads: R = 1/UA, C = thermal mass, a COP line fitted to the
   simulator's Carnot-fraction curve over winter temperatures, an electric limit the derated
@@ -26,24 +25,31 @@ not import the optimizer):
   **battery** a ``battery`` load. Neither has a command point: the simulated chargers charge
   at their limit once enabled and the battery runs its own self-consumption control, so the
   optimizer plans around them without commanding them.
-- **PV** and the non-flexible **base load** (lighting, plug loads) per building; a Greek-style
-  time-of-use **tariff** (cheap night, expensive evening peak) with hourly CO2 intensity.
+- The non-flexible **base load** (lighting, plug loads) per building: :func:`base_load_kw`.
 
-Point ids follow the building adapter: ``municipality/building/device/point`` with the
-device ``<building>-bms`` and the BACnet object names slugged (``zone-offices-heating-setpoint``).
+Point references are relative to the building, ``<building>-bms/<object name>``
+(``town-hall-bms/zone-offices-heating-setpoint``), with the names of
+:mod:`polis.simulator.bacnet_points`.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import time
 from typing import Any
 
 import numpy as np
 
-from polis.simulator.config import Building, MunicipalityConfig, Period, WeeklySchedule, Zone
+from polis.simulator.bacnet_points import (
+    DHW_ENABLE,
+    POOL_PUMP_ENABLE,
+    TANK_TEMPERATURE,
+    zone_setpoint_name,
+    zone_temperature_name,
+)
+from polis.simulator.config import Building, Period, WeeklySchedule, Zone
 from polis.simulator.drivers import DHW_FULL_DAY_SECONDS, heat_pump_curves
+from polis.simulator.endpoints import bacnet_device_name
 from polis.simulator.plant import ROOM_C, WATER_J_PER_L_K
 
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -56,89 +62,14 @@ CAPACITY_MARGIN = 0.9  # of the derated capacity the optimizer may plan with
 COMFORT_SPAN_K = 1.0  # upper comfort bound above the setpoint
 SETBACK_MARGIN_K = 2.0  # the optimizer may set back this far below the building's own setback
 
-# A Greek-style commercial time-of-use tariff (EUR/kWh, energy + network charges).
-TARIFF_ID = "gr-tou"
-NIGHT_EUR = 0.115  # 23:00-07:00
-DAY_EUR = 0.185  # 07:00-17:00 and 21:00-23:00
-PEAK_EUR = 0.265  # 17:00-21:00
-FEED_IN_EUR = 0.06
-# Hourly CO2 intensity of the Greek grid (kg/kWh): lower around the solar noon.
-CO2_KG_PER_KWH = (
-    0.44, 0.43, 0.42, 0.42, 0.42, 0.43, 0.45, 0.46, 0.42, 0.36, 0.30, 0.27,
-    0.26, 0.27, 0.30, 0.35, 0.41, 0.47, 0.50, 0.50, 0.49, 0.47, 0.46, 0.45,
-)  # fmt: skip
 
-
-def price_at(local_hour: float) -> float:
-    """The tariff's import price at a local time of day (hours, 0 <= h < 24)."""
-    if 17.0 <= local_hour < 21.0:
-        return PEAK_EUR
-    if 7.0 <= local_hour < 23.0:
-        return DAY_EUR
-    return NIGHT_EUR
-
-
-def tariff() -> dict[str, Any]:
-    return {
-        "id": TARIFF_ID,
-        "default_price_eur_per_kwh": NIGHT_EUR,
-        "periods": [
-            {"start": "07:00", "end": "23:00", "price_eur_per_kwh": DAY_EUR},
-            {"start": "17:00", "end": "21:00", "price_eur_per_kwh": PEAK_EUR},
-        ],
-        "feed_in_eur_per_kwh": FEED_IN_EUR,
-        "co2_kg_per_kwh": list(CO2_KG_PER_KWH),
-    }
-
-
-def savings_rates() -> dict[str, str]:
-    """The same tariff and hourly CO2 intensity as the savings service's settings (env).
-
-    Savings are then valued at the prices the optimizer planned with, hour by hour.
-    """
-
-    def hhmm(hour: int) -> str:
-        return f"{hour:02d}:00"
-
-    tariff = {
-        "rate": NIGHT_EUR,
-        "periods": [
-            {"start": "07:00", "end": "17:00", "rate": DAY_EUR},
-            {"start": "17:00", "end": "21:00", "rate": PEAK_EUR},
-            {"start": "21:00", "end": "23:00", "rate": DAY_EUR},
-        ],
-    }
-    co2 = {
-        "rate": CO2_KG_PER_KWH[0],
-        "periods": [
-            {"start": hhmm(h), "end": hhmm(h + 1), "rate": CO2_KG_PER_KWH[h]} for h in range(1, 24)
-        ],
-    }
-    return {
-        "POLIS_SAVINGS_TARIFF": json.dumps([tariff]),
-        "POLIS_SAVINGS_EMISSION_FACTOR": json.dumps([co2]),
-    }
-
-
-# -- point ids ------------------------------------------------------------------------------
-def bms_point(municipality: str, building: Building, object_name: str) -> str:
-    return f"{municipality}/{building.id}/{building.id}-bms/{object_name}"
-
-
-def zone_setpoint_point(municipality: str, building: Building, zone: Zone) -> str:
-    return bms_point(municipality, building, f"zone-{zone.id}-heating-setpoint")
-
-
-def zone_temperature_point(municipality: str, building: Building, zone: Zone) -> str:
-    return bms_point(municipality, building, f"zone-{zone.id}-temperature")
-
-
-def main_meter_point(municipality: str, building: Building) -> str:
-    return f"{municipality}/{building.id}/{building.id}-main/total_power"
+def bms_ref(building: Building, object_name: str) -> str:
+    """A point of the building's controller, relative to the building (``device/point``)."""
+    return f"{bacnet_device_name(building)}/{object_name}"
 
 
 # -- schedules on a 15-minute weekly grid ---------------------------------------------------
-def _value(schedule: WeeklySchedule, day: int, minute: int) -> float:
+def schedule_value(schedule: WeeklySchedule, day: int, minute: int) -> float:
     """The schedule's value (closures ignored); later periods win, as in the simulator."""
     value = schedule.default
     for period in schedule.periods:
@@ -151,7 +82,7 @@ def _value(schedule: WeeklySchedule, day: int, minute: int) -> float:
     return value
 
 
-def _hhmm(minute: int) -> str:
+def hhmm(minute: int) -> str:
     return "00:00" if minute >= 24 * 60 else f"{minute // 60:02d}:{minute % 60:02d}"
 
 
@@ -169,8 +100,8 @@ def comfort_windows(building: Building, zone: Zone) -> list[ComfortWindow]:
     for day in range(7):
         current: ComfortWindow | None = None
         for minute in range(0, 24 * 60, SLOT_MINUTES):
-            occupied = _value(building.occupancy, day, minute) >= OCCUPIED_FRACTION
-            sp = _value(building.heating_setpoint, day, minute) + zone.setpoint_offset_k
+            occupied = schedule_value(building.occupancy, day, minute) >= OCCUPIED_FRACTION
+            sp = schedule_value(building.heating_setpoint, day, minute) + zone.setpoint_offset_k
             if occupied and current is not None and current.setpoint_c == sp:
                 current = ComfortWindow(current.day, current.start_minute, minute + 15, sp)
                 continue
@@ -187,9 +118,9 @@ def comfort_windows(building: Building, zone: Zone) -> list[ComfortWindow]:
 def comfort_lo_c(building: Building, zone: Zone, day: int, minute: int) -> float | None:
     """The comfort band's lower bound while occupied (``None`` when unoccupied): the
     building's own setpoint less half the controller's proportional band."""
-    if _value(building.occupancy, day, minute) < OCCUPIED_FRACTION:
+    if schedule_value(building.occupancy, day, minute) < OCCUPIED_FRACTION:
         return None
-    sp = _value(building.heating_setpoint, day, minute) + zone.setpoint_offset_k
+    sp = schedule_value(building.heating_setpoint, day, minute) + zone.setpoint_offset_k
     return sp - zone.heat_pump.proportional_band_k / 2.0
 
 
@@ -224,15 +155,15 @@ def _internal_gains_kw(building: Building, zone: Zone, occupancy: float) -> floa
 def _occupied_fraction(building: Building) -> float:
     """The lowest occupancy of an occupied weekday slot (gains err low)."""
     values = [
-        _value(building.occupancy, d, m)
+        schedule_value(building.occupancy, d, m)
         for d in range(5)
         for m in range(0, 24 * 60, SLOT_MINUTES)
-        if _value(building.occupancy, d, m) >= OCCUPIED_FRACTION
+        if schedule_value(building.occupancy, d, m) >= OCCUPIED_FRACTION
     ]
     return min(values) if values else 0.0
 
 
-def zone_load(municipality: str, building: Building, zone: Zone) -> dict[str, Any]:
+def zone_load(building: Building, zone: Zone) -> dict[str, Any]:
     nominal, slope, ref = cop_line(zone)
     setback = building.heating_setpoint.default + zone.setpoint_offset_k
     return {
@@ -248,8 +179,8 @@ def zone_load(municipality: str, building: Building, zone: Zone) -> dict[str, An
         "occupied": [
             {
                 "days": [w.day],
-                "start": _hhmm(w.start_minute),
-                "end": _hhmm(w.end_minute),
+                "start": hhmm(w.start_minute),
+                "end": hhmm(w.end_minute),
                 "lo_c": w.setpoint_c,
                 "hi_c": w.setpoint_c + COMFORT_SPAN_K,
             }
@@ -276,8 +207,8 @@ def zone_load(municipality: str, building: Building, zone: Zone) -> dict[str, An
             if zone.heat_pump.cooling_capacity_kw > 0
             else None,
         },
-        "command_point": zone_setpoint_point(municipality, building, zone),
-        "temperature_point": zone_temperature_point(municipality, building, zone),
+        "command_point": bms_ref(building, zone_setpoint_name(zone.id)),
+        "temperature_point": bms_ref(building, zone_temperature_name(zone.id)),
     }
 
 
@@ -286,13 +217,15 @@ def tank_kwh(volume_l: float, temperature_c: float, cold_c: float) -> float:
     return volume_l * WATER_J_PER_L_K * (temperature_c - cold_c) / 3.6e6
 
 
-def tank_load(municipality: str, building: Building) -> dict[str, Any]:
+def tank_load(building: Building) -> dict[str, Any]:
     hw = building.hot_water
     assert hw is not None
     mean_c = (TANK_MIN_C + hw.setpoint_c) / 2.0
     draw = []
     for hour in range(24):
-        occupancy = np.mean([_value(building.occupancy, 0, hour * 60 + m) for m in (0, 15, 30, 45)])
+        occupancy = np.mean(
+            [schedule_value(building.occupancy, 0, hour * 60 + m) for m in (0, 15, 30, 45)]
+        )
         litres = hw.daily_draw_l * float(occupancy) * 3600.0 / DHW_FULL_DAY_SECONDS
         draw.append(round(tank_kwh(litres, mean_c, hw.cold_water_c), 4))
     return {
@@ -305,14 +238,14 @@ def tank_load(municipality: str, building: Building) -> dict[str, Any]:
         "daily_draw_kwh": draw,
         "loss_kw": round(hw.standby_loss_w_per_k * (mean_c - ROOM_C) / 1000.0, 4),
         "on_off": True,
-        "command_point": bms_point(municipality, building, "dhw-heater-enable"),
-        "temperature_point": bms_point(municipality, building, "dhw-tank-temperature"),
+        "command_point": bms_ref(building, DHW_ENABLE),
+        "temperature_point": bms_ref(building, TANK_TEMPERATURE),
         "volume_l": hw.volume_l,
         "cold_water_c": hw.cold_water_c,
     }
 
 
-def pump_load(municipality: str, building: Building) -> dict[str, Any]:
+def pump_load(building: Building) -> dict[str, Any]:
     pool = building.pool
     assert pool is not None
     on = [p for p in pool.schedule.periods if p.value > 0]
@@ -331,7 +264,7 @@ def pump_load(municipality: str, building: Building) -> dict[str, Any]:
         "run_hours": hours,
         "min_run_minutes": 60,
         "timer_start": window.start.strftime("%H:%M"),
-        "command_point": bms_point(municipality, building, "pool-pump-enable"),
+        "command_point": bms_ref(building, POOL_PUMP_ENABLE),
     }
 
 
@@ -342,9 +275,8 @@ def ev_load(building: Building) -> dict[str, Any]:
     departure = min(arrival + ev.stay_hours_mean, 23.75)
     energy = ev.count * ev.probability * (ev.energy_kwh_min + ev.energy_kwh_max) / 2.0
 
-    def hhmm(hours: float) -> str:
-        minutes = round(hours * 4) * 15
-        return _hhmm(minutes)
+    def quarter(hours: float) -> str:
+        return hhmm(round(hours * 4) * 15)
 
     return {
         "kind": "ev_charger",
@@ -354,8 +286,8 @@ def ev_load(building: Building) -> dict[str, Any]:
         "sessions": [
             {
                 "days": [d.value for d in ev.days],
-                "arrival": hhmm(arrival),
-                "departure": hhmm(departure),
+                "arrival": quarter(arrival),
+                "departure": quarter(departure),
                 "energy_kwh": round(energy, 2),
             }
         ],
@@ -381,40 +313,22 @@ def battery_load(building: Building) -> dict[str, Any]:
 def base_load_kw(building: Building) -> float:
     """Mean lighting and plug power over a weekday (the loads the optimizer cannot move)."""
     area = building.floor_area_m2
-    occupancy = np.array([_value(building.occupancy, 2, m) for m in range(0, 24 * 60, 15)])
+    occupancy = np.array([schedule_value(building.occupancy, 2, m) for m in range(0, 24 * 60, 15)])
     lighting = building.lighting_w_per_m2 * area * (0.05 + 0.95 * occupancy) * 0.8
     base = building.plug_base_fraction
     plug = building.plug_w_per_m2 * area * (base + (1.0 - base) * occupancy)
     return round(float(np.mean(lighting + plug)) / 1000.0, 2)
 
 
-def building_entry(municipality: str, building: Building) -> dict[str, Any]:
-    loads: list[dict[str, Any]] = [zone_load(municipality, building, z) for z in building.zones]
+def building_loads(building: Building) -> list[dict[str, Any]]:
+    """The building's loads as catalogue entries: zones, then tank, pump, EV, battery."""
+    loads: list[dict[str, Any]] = [zone_load(building, z) for z in building.zones]
     if building.hot_water is not None:
-        loads.append(tank_load(municipality, building))
+        loads.append(tank_load(building))
     if building.pool is not None:
-        loads.append(pump_load(municipality, building))
+        loads.append(pump_load(building))
     if building.ev_chargers is not None:
         loads.append(ev_load(building))
     if building.battery is not None:
         loads.append(battery_load(building))
-    return {
-        "id": building.id,
-        "neighbourhood": building.neighbourhood,
-        "tariff": TARIFF_ID,
-        "pv_kwp": building.pv.peak_kw if building.pv else 0.0,
-        "base_load_kw": base_load_kw(building),
-        "meter_point": main_meter_point(municipality, building),
-        "loads": loads,
-    }
-
-
-def optimizer_config(config: MunicipalityConfig) -> dict[str, Any]:
-    """The optimizer's YAML configuration (as a dict) for the simulated municipality."""
-    return {
-        "timezone": config.climate.timezone,
-        "weights": {"cost": 1.0, "co2_eur_per_kg": 0.0, "comfort": 1.0},
-        "tariffs": [tariff()],
-        "neighbourhoods": [{"id": n.id} for n in config.neighbourhoods],
-        "buildings": [building_entry(config.municipality, b) for b in config.buildings],
-    }
+    return loads
