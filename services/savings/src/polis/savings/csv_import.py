@@ -141,109 +141,203 @@ def prorate_by_day(
     return parts
 
 
+_REQUIRED_COLUMNS = ("meter_id", "value", "unit")
+_INTERVAL_COLUMNS = ("timestamp",)
+_BILLING_COLUMNS = ("period_start", "period_end")
+
+
+@dataclass(frozen=True, slots=True)
+class _Layout:
+    """Which time columns the header has: interval data, billing data or both."""
+
+    interval: bool
+    billing: bool
+
+    @classmethod
+    def of(cls, header: list[str]) -> _Layout:
+        return cls(
+            interval="timestamp" in header,
+            billing="period_start" in header and "period_end" in header,
+        )
+
+    def time_columns(self, timestamp: str) -> tuple[str, ...]:
+        """The columns that time a row; with both layouts, a row with a timestamp is interval."""
+        if self.interval and (bool(timestamp) or not self.billing):
+            return _INTERVAL_COLUMNS
+        return _BILLING_COLUMNS
+
+
+def _header_errors(header: list[str]) -> list[RowError]:
+    errors: list[RowError] = []
+    missing = [c for c in _REQUIRED_COLUMNS if c not in header]
+    if missing:
+        errors.append(RowError(1, "header", f"missing column(s) {', '.join(missing)}"))
+    layout = _Layout.of(header)
+    if not layout.interval and not layout.billing:
+        errors.append(
+            RowError(1, "header", "needs a timestamp column or period_start and period_end")
+        )
+    return errors
+
+
+class _RowFields:
+    """One data row's fields, each parsed on its own; every problem is kept in field order."""
+
+    def __init__(self, row: dict[str, str | None], line: int) -> None:
+        self.row = row
+        self.line = line
+        self.errors: list[RowError] = []
+
+    def text(self, name: str) -> str:
+        return (self.row.get(name) or "").strip()
+
+    def fail(self, field: str, reason: str) -> None:
+        self.errors.append(RowError(self.line, field, reason))
+
+    def meter(self) -> MeterId | None:
+        try:
+            return parse_meter_id(self.text("meter_id"))
+        except ValueError as error:
+            self.fail("meter_id", str(error))
+            return None
+
+    def number(self) -> float | None:
+        try:
+            number = float(self.text("value"))
+        except ValueError:
+            number = math.nan
+        if not math.isfinite(number):
+            self.fail("value", f"{self.text('value')!r} is not a finite number")
+            return None
+        return number
+
+    def times(self, names: tuple[str, ...]) -> dict[str, datetime]:
+        times: dict[str, datetime] = {}
+        for name in names:
+            try:
+                times[name] = parse_timestamp(self.text(name))
+            except ValueError as error:
+                self.fail(name, str(error))
+        return times
+
+    def check_period(self, times: dict[str, datetime], meter: MeterId | None) -> None:
+        if "period_end" not in times or "period_start" not in times:
+            return
+        if times["period_end"] <= times["period_start"]:
+            self.fail("period_end", "must be after period_start")
+        elif meter is not None and meter.quantity != ENERGY:
+            self.fail("meter_id", "billing periods are for energy meters only")
+
+    def stored(self, meter: MeterId | None, number: float | None) -> float | None:
+        """The value in the stored unit; a conversion error names the unit or the value."""
+        if meter is None or number is None:
+            return None
+        try:
+            return convert(meter.quantity, number, self.text("unit"))
+        except ValueError as error:
+            reason = str(error)
+            self.fail("unit" if reason.startswith("unit") else "value", reason)
+            return None
+
+
+@dataclass(frozen=True, slots=True)
+class _Row:
+    """A data row that passed every field check."""
+
+    meter: MeterId
+    value: float  # in the stored unit
+    times: dict[str, datetime]  # "timestamp", or "period_start" and "period_end"
+    line: int
+
+
+def _parse_row(fields: _RowFields, layout: _Layout) -> _Row | None:
+    """The row's values, or None with its problems left in ``fields.errors``."""
+    meter = fields.meter()
+    number = fields.number()
+    times = fields.times(layout.time_columns(fields.text("timestamp")))
+    fields.check_period(times, meter)
+    value = fields.stored(meter, number)
+    if fields.errors or meter is None or value is None:
+        return None
+    return _Row(meter, value, times, fields.line)
+
+
+class _Batch:
+    """Readings of the rows so far, with the checks that span rows: duplicates and overlaps."""
+
+    def __init__(self, timezone: str) -> None:
+        self.timezone = timezone
+        self.readings: list[Reading] = []
+        self.errors: list[RowError] = []
+        self.seen: dict[tuple[str, datetime], int] = {}
+        self.periods: dict[str, list[tuple[datetime, datetime, int]]] = {}
+
+    def add(self, row: dict[str, str | None], line: int, layout: _Layout) -> None:
+        fields = _RowFields(row, line)
+        parsed = _parse_row(fields, layout)
+        if parsed is None:
+            self.errors.extend(fields.errors)
+        elif "timestamp" in parsed.times:
+            self._add_interval(parsed, parsed.times["timestamp"])
+        else:
+            self._add_billing(parsed, parsed.times["period_start"], parsed.times["period_end"])
+
+    def _add_interval(self, row: _Row, when: datetime) -> None:
+        key = str(row.meter)
+        first = self.seen.get((key, when))
+        if first is not None:
+            self.errors.append(
+                RowError(row.line, "timestamp", f"duplicate of line {first} for {key}")
+            )
+            return
+        self.seen[(key, when)] = row.line
+        unit = QUANTITIES[row.meter.quantity]
+        self.readings.append(Reading(row.meter, when, row.value, unit, "imported", row.line))
+
+    def _add_billing(self, row: _Row, start: datetime, end: datetime) -> None:
+        key = str(row.meter)
+        earlier = self.periods.get(key, [])
+        clash = next((ln for s, e, ln in earlier if start < e and s < end), None)
+        if clash is not None:
+            self.errors.append(
+                RowError(row.line, "period_start", f"overlaps the period on line {clash}")
+            )
+            return
+        self.periods.setdefault(key, []).append((start, end, row.line))
+        for when, part in prorate_by_day(start, end, row.value, self.timezone):
+            self.readings.append(Reading(row.meter, when, part, "kWh", "prorated", row.line))
+
+
+def _collisions(readings: list[Reading]) -> list[RowError]:
+    """Interval and billing data for the same meter and instant would overwrite each other."""
+    errors: list[RowError] = []
+    stamps: dict[tuple[str, datetime], int] = {}
+    for r in readings:
+        k = (str(r.meter), r.time)
+        if k in stamps and stamps[k] != r.line:
+            errors.append(
+                RowError(r.line, "timestamp", f"collides with line {stamps[k]} for {k[0]}")
+            )
+        stamps.setdefault(k, r.line)
+    return errors
+
+
 def parse_csv(text: str, timezone: str = "Europe/Athens") -> ParsedCsv:
     """Parse and validate every row; readings are returned only when no row has an error."""
     reader = csv.DictReader(io.StringIO(text))
     header = [h.strip() for h in reader.fieldnames or []]
-    errors: list[RowError] = []
-    missing = [c for c in ("meter_id", "value", "unit") if c not in header]
-    interval = "timestamp" in header
-    billing = "period_start" in header and "period_end" in header
-    if missing:
-        errors.append(RowError(1, "header", f"missing column(s) {', '.join(missing)}"))
-    if not interval and not billing:
-        errors.append(
-            RowError(1, "header", "needs a timestamp column or period_start and period_end")
-        )
-    if errors:
-        return ParsedCsv(0, (), tuple(errors))
+    header_errors = _header_errors(header)
+    if header_errors:
+        return ParsedCsv(0, (), tuple(header_errors))
     reader.fieldnames = header
-
-    readings: list[Reading] = []
-    seen: dict[tuple[str, datetime], int] = {}
-    periods: dict[str, list[tuple[datetime, datetime, int]]] = {}
+    layout = _Layout.of(header)
+    batch = _Batch(timezone)
     rows = 0
     for row in reader:
-        line = reader.line_num
         rows += 1
-        row_errors: list[RowError] = []
-
-        def field_value(name: str, row: dict[str, str | None] = row) -> str:
-            return (row.get(name) or "").strip()
-
-        meter: MeterId | None = None
-        try:
-            meter = parse_meter_id(field_value("meter_id"))
-        except ValueError as error:
-            row_errors.append(RowError(line, "meter_id", str(error)))
-        number: float | None = None
-        try:
-            number = float(field_value("value"))
-            if not math.isfinite(number):
-                raise ValueError
-        except ValueError:
-            row_errors.append(
-                RowError(line, "value", f"{field_value('value')!r} is not a finite number")
-            )
-            number = None
-        times: dict[str, datetime] = {}
-        use_interval = interval and (bool(field_value("timestamp")) or not billing)
-        names: tuple[str, ...] = ("timestamp",) if use_interval else ("period_start", "period_end")
-        for name in names:
-            try:
-                times[name] = parse_timestamp(field_value(name))
-            except ValueError as error:
-                row_errors.append(RowError(line, name, str(error)))
-        if "period_end" in times and "period_start" in times:
-            if times["period_end"] <= times["period_start"]:
-                row_errors.append(RowError(line, "period_end", "must be after period_start"))
-            elif meter is not None and meter.quantity != ENERGY:
-                row_errors.append(
-                    RowError(line, "meter_id", "billing periods are for energy meters only")
-                )
-        stored: float | None = None
-        if meter is not None and number is not None:
-            try:
-                stored = convert(meter.quantity, number, field_value("unit"))
-            except ValueError as error:
-                reason = str(error)
-                where = "unit" if reason.startswith("unit") else "value"
-                row_errors.append(RowError(line, where, reason))
-        if row_errors or meter is None or stored is None:
-            errors.extend(row_errors)
-            continue
-
-        key = str(meter)
-        if "timestamp" in times:
-            when = times["timestamp"]
-            first = seen.get((key, when))
-            if first is not None:
-                errors.append(RowError(line, "timestamp", f"duplicate of line {first} for {key}"))
-                continue
-            seen[(key, when)] = line
-            unit = QUANTITIES[meter.quantity]
-            readings.append(Reading(meter, when, stored, unit, "imported", line))
-        else:
-            start, end = times["period_start"], times["period_end"]
-            clash = next((ln for s, e, ln in periods.get(key, []) if start < e and s < end), None)
-            if clash is not None:
-                errors.append(
-                    RowError(line, "period_start", f"overlaps the period on line {clash}")
-                )
-                continue
-            periods.setdefault(key, []).append((start, end, line))
-            for when, part in prorate_by_day(start, end, stored, timezone):
-                readings.append(Reading(meter, when, part, "kWh", "prorated", line))
-    # Interval and billing data for the same meter and instant would overwrite each other.
-    if not errors:
-        stamps: dict[tuple[str, datetime], int] = {}
-        for r in readings:
-            k = (str(r.meter), r.time)
-            if k in stamps and stamps[k] != r.line:
-                errors.append(
-                    RowError(r.line, "timestamp", f"collides with line {stamps[k]} for {k[0]}")
-                )
-            stamps.setdefault(k, r.line)
+        batch.add(row, reader.line_num, layout)
+    # Collisions are only meaningful once every row is valid on its own.
+    errors = batch.errors or _collisions(batch.readings)
     if errors:
         return ParsedCsv(rows, (), tuple(errors))
-    return ParsedCsv(rows, tuple(readings), ())
+    return ParsedCsv(rows, tuple(batch.readings), ())

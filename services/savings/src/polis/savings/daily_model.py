@@ -24,7 +24,7 @@ data is fitted in milliseconds.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -148,6 +148,249 @@ class _Groups:
         return values - self.means(values)[self.index]
 
 
+#: A candidate's balance points and degree-day columns: (heating, cooling), None where unused.
+_Pair = tuple[float | None, float | None]
+_Columns = tuple[NDArray[np.float64] | None, NDArray[np.float64] | None]
+
+
+@dataclass(frozen=True, slots=True)
+class _Days:
+    """The days fitted (usage and temperature both known) and the sums every candidate shares."""
+
+    y: NDArray[np.float64]
+    t: NDArray[np.float64]
+    types: NDArray[np.int64] | None
+    groups: _Groups
+    ss_tot: float  # about the overall mean
+    yc: NDArray[np.float64]  # usage centred within day types
+    ss_within: float
+
+    @property
+    def n(self) -> int:
+        return int(self.y.size)
+
+    @property
+    def extra(self) -> int:
+        """Intercepts beyond the first."""
+        return self.groups.count - 1
+
+    def day_type_only_score(self) -> float:
+        """Adjusted R^2 of the day-type-only model (0 for the intercept-only model)."""
+        if not self.extra:
+            return 0.0
+        return float(_r2_adj(np.asarray(self.ss_within), self.ss_tot, self.n, self.extra))
+
+
+def _fitted_day_types(
+    day_type: ArrayLike | None, shape: tuple[int, ...], ok: NDArray[np.bool_]
+) -> NDArray[np.int64] | None:
+    if day_type is None:
+        return None
+    types = np.asarray(day_type, dtype=np.int64)
+    if types.shape != shape:
+        raise ValueError("day_type must give one code per day")
+    if (types < 0).any():
+        raise ValueError("day-type codes must be >= 0")
+    return types[ok]
+
+
+def _days(usage_kwh: ArrayLike, temperature_c: ArrayLike, day_type: ArrayLike | None) -> _Days:
+    y_all = np.asarray(usage_kwh, dtype=float)
+    t_all = np.asarray(temperature_c, dtype=float)
+    ok = np.isfinite(y_all) & np.isfinite(t_all)
+    y, t = y_all[ok], t_all[ok]
+    n = int(y.size)
+    if n < 10:
+        raise ValueError(f"too few days with usage and temperature to fit ({n})")
+    types = _fitted_day_types(day_type, y_all.shape, ok)
+    groups = _Groups(types, n)
+    y_mean = float(y.mean())
+    ss_tot = float((y - y_mean) @ (y - y_mean))
+    yc = groups.centre(y)
+    return _Days(y, t, types, groups, ss_tot, yc, float(yc @ yc))
+
+
+@dataclass(slots=True)
+class _Selection:
+    """The qualifying candidate with the highest adjusted R^2 so far, and the search's counts."""
+
+    score: float
+    kind: str = "intercept_only"
+    beta: tuple[float, float] = (0.0, 0.0)
+    points: _Pair = (None, None)
+    columns: _Columns = (None, None)
+    p_values: dict[str, float] = field(default_factory=dict)
+    tried: int = 1
+    qualified: int = 1
+
+    def count(self, tried: int, valid: NDArray[np.bool_]) -> None:
+        self.tried += tried
+        self.qualified += int(valid.sum())
+
+
+def _sufficient(dd: NDArray[np.float64], opts: DailyModelOptions) -> NDArray[np.bool_]:
+    """Per balance point: enough days with degree days, and enough degree days in total."""
+    return np.asarray(
+        ((dd > 0).sum(axis=0) >= opts.min_nonzero_degree_days)
+        & (dd.sum(axis=0) >= opts.min_total_degree_days_c)
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Regressor:
+    """HDD or CDD at every balance point of its grid."""
+
+    name: str  # "hdd" or "cdd"
+    points: NDArray[np.float64]  # (k,)
+    dd: NDArray[np.float64]  # (n, k)
+    centred: NDArray[np.float64]  # (n, k), within day types
+
+
+def _regressors(days: _Days, opts: DailyModelOptions) -> dict[str, _Regressor]:
+    """HDD and CDD at every balance point on the grids, for the slopes the options allow."""
+    t = days.t
+    found: dict[str, _Regressor] = {}
+    if opts.fit_heating and opts.heating_balance_points_c:
+        hb = np.asarray(opts.heating_balance_points_c, dtype=float)
+        hdd = np.maximum(hb[None, :] - t[:, None], 0.0)
+        found["hdd"] = _Regressor("hdd", hb, hdd, days.groups.centre(hdd))
+    if opts.fit_cooling and opts.cooling_balance_points_c:
+        cb = np.asarray(opts.cooling_balance_points_c, dtype=float)
+        cdd = np.maximum(t[:, None] - cb[None, :], 0.0)
+        found["cdd"] = _Regressor("cdd", cb, cdd, days.groups.centre(cdd))
+    return found
+
+
+def _search_singles(
+    days: _Days, regressors: dict[str, _Regressor], opts: DailyModelOptions, best: _Selection
+) -> None:
+    """Offer the best HDD-only and then the best CDD-only fit."""
+    # Evaluated even without candidates, so bad options are refused whatever the grids.
+    t_crit = t_critical(1.0 - opts.max_p_value, days.n - days.groups.count - 1)
+    for regressor in regressors.values():
+        _search_single(days, regressor, t_crit, opts, best)
+
+
+def _search_single(
+    days: _Days, x: _Regressor, t_crit: float, opts: DailyModelOptions, best: _Selection
+) -> None:
+    """One slope (HDD or CDD) at every balance point, solved in bulk."""
+    points, dd, xc = x.points, x.dd, x.centred
+    dof = days.n - days.groups.count - 1
+    sxx = np.einsum("ij,ij->j", xc, xc)
+    sxy = np.einsum("ij,i->j", xc, days.yc)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        beta = sxy / sxx
+        ss_res = days.ss_within - beta * sxy
+        se = np.sqrt(ss_res / dof / sxx)
+        tstat = beta / se
+    valid = _sufficient(dd, opts) & (sxx > 1e-12) & (beta > 0) & (tstat > t_crit)
+    best.count(points.size, valid)
+    if not valid.any():
+        return
+    score = np.where(valid, _r2_adj(ss_res, days.ss_tot, days.n, days.extra + 1), -np.inf)
+    j = int(np.argmax(score))
+    if not score[j] > best.score:  # not `<=`: a NaN score must lose, as it does under `>`
+        return
+    best.score = float(score[j])
+    p = t_two_sided_p(float(tstat[j]), dof)
+    if x.name == "hdd":
+        best.kind, best.beta = "hdd_only", (float(beta[j]), 0.0)
+        best.points, best.columns = (float(points[j]), None), (dd[:, j], None)
+        best.p_values = {"beta_hdd": p}
+    else:
+        best.kind, best.beta = "cdd_only", (0.0, float(beta[j]))
+        best.points, best.columns = (None, float(points[j])), (None, dd[:, j])
+        best.p_values = {"beta_cdd": p}
+
+
+def _search_pairs(
+    days: _Days, heating: _Regressor, cooling: _Regressor, opts: DailyModelOptions, best: _Selection
+) -> None:
+    """HDD + CDD for every pair of balance points with heating <= cooling, solved in bulk."""
+    hb, hdd, hc = heating.points, heating.dd, heating.centred
+    cb, cdd, cc = cooling.points, cooling.dd, cooling.centred
+    yc = days.yc
+    shh = np.einsum("ij,ij->j", hc, hc)[:, None]
+    scc = np.einsum("ij,ij->j", cc, cc)[None, :]
+    # einsum rather than BLAS: small products, and no thread pool to contend for
+    shc = np.einsum("ni,nj->ij", hc, cc)
+    shy = np.einsum("ni,n->i", hc, yc)[:, None]
+    scy = np.einsum("ni,n->i", cc, yc)[None, :]
+    det = shh * scc - shc * shc
+    ordered = hb[:, None] <= cb[None, :]
+    pair_ok = ordered & _sufficient(hdd, opts)[:, None] & _sufficient(cdd, opts)[None, :]
+    dof = days.n - days.groups.count - 2
+    with np.errstate(invalid="ignore", divide="ignore"):
+        b_h = (scc * shy - shc * scy) / det
+        b_c = (shh * scy - shc * shy) / det
+        ss_res = days.ss_within - b_h * shy - b_c * scy
+        sigma2 = ss_res / dof
+        t_h = b_h / np.sqrt(sigma2 * scc / det)
+        t_c = b_c / np.sqrt(sigma2 * shh / det)
+    t_crit = t_critical(1.0 - opts.max_p_value, dof)
+    valid = (
+        pair_ok & (det > 1e-9 * shh * scc) & (b_h > 0) & (b_c > 0) & (t_h > t_crit) & (t_c > t_crit)
+    )
+    best.count(int(ordered.sum()), valid)
+    if not valid.any():
+        return
+    score = np.where(valid, _r2_adj(ss_res, days.ss_tot, days.n, days.extra + 2), -np.inf)
+    i, j = divmod(int(np.argmax(score)), score.shape[1])
+    if not score[i, j] > best.score:  # a NaN score loses
+        return
+    best.score = float(score[i, j])
+    best.kind = "hdd_cdd"
+    best.beta = (float(b_h[i, j]), float(b_c[i, j]))
+    best.points = (float(hb[i]), float(cb[j]))
+    best.columns = (hdd[:, i], cdd[:, j])
+    best.p_values = {
+        "beta_hdd": t_two_sided_p(float(t_h[i, j]), dof),
+        "beta_cdd": t_two_sided_p(float(t_c[i, j]), dof),
+    }
+
+
+def _day_type_intercepts(days: _Days, best: _Selection) -> NDArray[np.float64]:
+    """Intercept of each day type: its mean usage less the slopes times its mean degree days."""
+    intercepts = days.groups.means(days.y)
+    for beta_value, column in zip(best.beta, best.columns, strict=True):
+        if column is not None:
+            intercepts = intercepts - beta_value * days.groups.means(column)
+    return intercepts
+
+
+def _fitted_model(days: _Days, best: _Selection) -> DailyModel:
+    """The selected candidate with its intercepts and goodness of fit."""
+    groups, n = days.groups, days.n
+    intercepts = _day_type_intercepts(days, best)
+    day_intercepts: tuple[float, ...] = ()
+    if days.types is not None:
+        table = np.full(int(groups.codes.max()) + 1, np.nan)
+        table[groups.codes] = intercepts
+        day_intercepts = tuple(float(v) for v in table)
+    model = DailyModel(
+        kind=best.kind,
+        intercept=float(intercepts @ groups.sizes / n),
+        beta_hdd=best.beta[0],
+        beta_cdd=best.beta[1],
+        heating_balance_point_c=best.points[0],
+        cooling_balance_point_c=best.points[1],
+        p_values=best.p_values,
+        candidates_tried=best.tried,
+        candidates_qualified=best.qualified,
+        day_intercepts=day_intercepts,
+    )
+    resid = days.y - model.predict(days.t, days.types)
+    r2 = 1.0 - float(resid @ resid) / days.ss_tot if days.ss_tot > 0 else 0.0
+    regressors = {"intercept_only": 0, "hdd_only": 1, "cdd_only": 1, "hdd_cdd": 2}[best.kind]
+    regressors += days.extra
+    return replace(
+        model,
+        r_squared=r2,
+        adjusted_r_squared=adjusted_r_squared(r2, n, regressors) if regressors else 0.0,
+    )
+
+
 def fit_daily_model(
     usage_kwh: ArrayLike,
     temperature_c: ArrayLike,
@@ -160,167 +403,10 @@ def fit_daily_model(
     each type its own intercept; without it one intercept serves every day (CalTRACK).
     """
     opts = options or DailyModelOptions()
-    y_all = np.asarray(usage_kwh, dtype=float)
-    t_all = np.asarray(temperature_c, dtype=float)
-    ok = np.isfinite(y_all) & np.isfinite(t_all)
-    y, t = y_all[ok], t_all[ok]
-    n = int(y.size)
-    if n < 10:
-        raise ValueError(f"too few days with usage and temperature to fit ({n})")
-    types = None
-    if day_type is not None:
-        types = np.asarray(day_type, dtype=np.int64)
-        if types.shape != y_all.shape:
-            raise ValueError("day_type must give one code per day")
-        if (types < 0).any():
-            raise ValueError("day-type codes must be >= 0")
-        types = types[ok]
-    groups = _Groups(types, n)
-    g = groups.count
-    extra = g - 1  # intercepts beyond the first
-    y_mean = float(y.mean())
-    ss_tot = float((y - y_mean) @ (y - y_mean))
-    yc = groups.centre(y)
-    ss_within = float(yc @ yc)
-    y_group = groups.means(y)
-
-    best_kind = "intercept_only"
-    best_beta = (0.0, 0.0)
-    best_points: tuple[float | None, float | None] = (None, None)
-    best_columns: tuple[NDArray[np.float64] | None, NDArray[np.float64] | None] = (None, None)
-    best_p: dict[str, float] = {}
-    # adjusted R^2 of the day-type-only model (0 for the intercept-only model)
-    best_score = float(_r2_adj(np.asarray(ss_within), ss_tot, n, extra)) if extra else 0.0
-    tried, qualified = 1, 1
-
-    def sufficient(dd: NDArray[np.float64]) -> NDArray[np.bool_]:
-        return np.asarray(
-            ((dd > 0).sum(axis=0) >= opts.min_nonzero_degree_days)
-            & (dd.sum(axis=0) >= opts.min_total_degree_days_c)
-        )
-
-    singles: dict[str, tuple[NDArray[np.float64], NDArray[np.float64]]] = {}
-    if opts.fit_heating and opts.heating_balance_points_c:
-        hb = np.asarray(opts.heating_balance_points_c, dtype=float)
-        singles["hdd"] = (hb, np.maximum(hb[None, :] - t[:, None], 0.0))
-    if opts.fit_cooling and opts.cooling_balance_points_c:
-        cb = np.asarray(opts.cooling_balance_points_c, dtype=float)
-        singles["cdd"] = (cb, np.maximum(t[:, None] - cb[None, :], 0.0))
-
-    dof1 = n - g - 1
-    t_crit_1 = t_critical(1.0 - opts.max_p_value, dof1)
-    centred: dict[str, NDArray[np.float64]] = {}
-    for name, (points, dd) in singles.items():
-        xc = groups.centre(dd)
-        centred[name] = xc
-        sxx = np.einsum("ij,ij->j", xc, xc)
-        sxy = np.einsum("ij,i->j", xc, yc)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            beta = sxy / sxx
-            ss_res = ss_within - beta * sxy
-            se = np.sqrt(ss_res / dof1 / sxx)
-            tstat = beta / se
-        valid = sufficient(dd) & (sxx > 1e-12) & (beta > 0) & (tstat > t_crit_1)
-        tried += points.size
-        qualified += int(valid.sum())
-        if not valid.any():
-            continue
-        score = np.where(valid, _r2_adj(ss_res, ss_tot, n, extra + 1), -np.inf)
-        j = int(np.argmax(score))
-        if score[j] > best_score:
-            best_score = float(score[j])
-            p = t_two_sided_p(float(tstat[j]), dof1)
-            if name == "hdd":
-                best_kind, best_beta = "hdd_only", (float(beta[j]), 0.0)
-                best_points, best_columns = (float(points[j]), None), (dd[:, j], None)
-                best_p = {"beta_hdd": p}
-            else:
-                best_kind, best_beta = "cdd_only", (0.0, float(beta[j]))
-                best_points, best_columns = (None, float(points[j])), (None, dd[:, j])
-                best_p = {"beta_cdd": p}
-
-    if "hdd" in singles and "cdd" in singles:
-        hb, hdd = singles["hdd"]
-        cb, cdd = singles["cdd"]
-        hc, cc = centred["hdd"], centred["cdd"]
-        shh = np.einsum("ij,ij->j", hc, hc)[:, None]
-        scc = np.einsum("ij,ij->j", cc, cc)[None, :]
-        # einsum rather than BLAS: small products, and no thread pool to contend for
-        shc = np.einsum("ni,nj->ij", hc, cc)
-        shy = np.einsum("ni,n->i", hc, yc)[:, None]
-        scy = np.einsum("ni,n->i", cc, yc)[None, :]
-        det = shh * scc - shc * shc
-        pair_ok = (hb[:, None] <= cb[None, :]) & sufficient(hdd)[:, None] & sufficient(cdd)[None, :]
-        dof2 = n - g - 2
-        with np.errstate(invalid="ignore", divide="ignore"):
-            b_h = (scc * shy - shc * scy) / det
-            b_c = (shh * scy - shc * shy) / det
-            ss_res = ss_within - b_h * shy - b_c * scy
-            sigma2 = ss_res / dof2
-            t_h = b_h / np.sqrt(sigma2 * scc / det)
-            t_c = b_c / np.sqrt(sigma2 * shh / det)
-        t_crit_2 = t_critical(1.0 - opts.max_p_value, dof2)
-        valid = (
-            pair_ok
-            & (det > 1e-9 * shh * scc)
-            & (b_h > 0)
-            & (b_c > 0)
-            & (t_h > t_crit_2)
-            & (t_c > t_crit_2)
-        )
-        tried += int((hb[:, None] <= cb[None, :]).sum())
-        qualified += int(valid.sum())
-        if valid.any():
-            score = np.where(valid, _r2_adj(ss_res, ss_tot, n, extra + 2), -np.inf)
-            flat = int(np.argmax(score))
-            i, j = divmod(flat, score.shape[1])
-            if score[i, j] > best_score:
-                best_score = float(score[i, j])
-                best_kind = "hdd_cdd"
-                best_beta = (float(b_h[i, j]), float(b_c[i, j]))
-                best_points = (float(hb[i]), float(cb[j]))
-                best_columns = (hdd[:, i], cdd[:, j])
-                best_p = {
-                    "beta_hdd": t_two_sided_p(float(t_h[i, j]), dof2),
-                    "beta_cdd": t_two_sided_p(float(t_c[i, j]), dof2),
-                }
-
-    # Intercept of each day type: its mean usage less the slopes times its mean degree days.
-    intercepts = y_group.copy()
-    for beta_value, column in zip(best_beta, best_columns, strict=True):
-        if column is not None:
-            intercepts = intercepts - beta_value * groups.means(column)
-    day_intercepts: tuple[float, ...] = ()
-    if types is not None:
-        table = np.full(int(groups.codes.max()) + 1, np.nan)
-        table[groups.codes] = intercepts
-        day_intercepts = tuple(float(v) for v in table)
-    overall = float(intercepts @ groups.sizes / n)
-    model = DailyModel(
-        kind=best_kind,
-        intercept=overall,
-        beta_hdd=best_beta[0],
-        beta_cdd=best_beta[1],
-        heating_balance_point_c=best_points[0],
-        cooling_balance_point_c=best_points[1],
-        p_values=best_p,
-        day_intercepts=day_intercepts,
-    )
-    resid = y - model.predict(t, types)
-    r2 = 1.0 - float(resid @ resid) / ss_tot if ss_tot > 0 else 0.0
-    regressors = {"intercept_only": 0, "hdd_only": 1, "cdd_only": 1, "hdd_cdd": 2}[best_kind]
-    regressors += extra
-    return DailyModel(
-        kind=model.kind,
-        intercept=model.intercept,
-        beta_hdd=model.beta_hdd,
-        beta_cdd=model.beta_cdd,
-        heating_balance_point_c=model.heating_balance_point_c,
-        cooling_balance_point_c=model.cooling_balance_point_c,
-        r_squared=r2,
-        adjusted_r_squared=adjusted_r_squared(r2, n, regressors) if regressors else 0.0,
-        p_values=model.p_values,
-        candidates_tried=tried,
-        candidates_qualified=qualified,
-        day_intercepts=day_intercepts,
-    )
+    days = _days(usage_kwh, temperature_c, day_type)
+    best = _Selection(score=days.day_type_only_score())
+    regressors = _regressors(days, opts)
+    _search_singles(days, regressors, opts, best)
+    if "hdd" in regressors and "cdd" in regressors:
+        _search_pairs(days, regressors["hdd"], regressors["cdd"], opts, best)
+    return _fitted_model(days, best)
