@@ -19,13 +19,25 @@ from polis.adapter.config import iter_points, load_config
 from polis.common.catalogue import Catalogue, load_catalogue
 from polis.optimizer.config import optimizer_view
 from polis.savings.catalogue_view import site_directory
+from polis.simulator.catalogue import catalogue
+from polis.simulator.config import load_config as load_simulated
+from polis.simulator.endpoints import endpoint_layout
 
 pytestmark = pytest.mark.unit
 
 ROOT = Path(__file__).resolve().parents[1]
 SERVICES = ("adapter", "optimizer", "savings", "gateway")
 # each file name is what a service once read instead of the catalogue
-RETIRED = ("POLIS_OPTIMIZER_CONFIG", "POLIS_SAVINGS_SITES_FILE", "sites.yaml", "optimizer.yaml")
+SIMULATOR_BASE_PORT = 47900  # the simulator component's --base-port
+RETIRED = (
+    "POLIS_OPTIMIZER_CONFIG",
+    "POLIS_SAVINGS_SITES_FILE",
+    "POLIS_CATALOGUE_METADATA",
+    "sites.yaml",
+    "config/optimizer.yaml",
+    "polis/optimizer.yaml",
+    "config-from-manifest",
+)
 
 
 def _kustomizations() -> list[Path]:
@@ -151,3 +163,27 @@ def test_no_service_reads_a_file_of_its_own_any_more() -> None:
     for name, text in texts.items():
         for retired in RETIRED:
             assert retired not in text, f"{name} still names {retired}"
+
+
+@pytest.mark.parametrize(
+    ("path", "host", "polls"),
+    [
+        (
+            "k8s/base/config/catalogue.yaml",
+            "192.0.2.10",
+            {"modbus_poll_s": 10, "bacnet_poll_s": 60},
+        ),
+        ("k8s/components/simulator/catalogue.yaml", "127.0.0.1", {}),
+    ],
+)
+def test_the_larissa_catalogues_are_the_simulators_buildings(
+    path: str, host: str, polls: dict[str, float]
+) -> None:
+    """Deployed and simulated Larissa are the same buildings, devices, points and loads; only
+    addresses and poll intervals differ, and the simulator's model regenerates both."""
+    config = load_simulated()
+    endpoints = endpoint_layout(config, host, SIMULATOR_BASE_PORT)
+    expected = catalogue(config, endpoints, **{"modbus_poll_s": 1.0, "bacnet_poll_s": 1.0, **polls})
+    assert yaml.safe_load((ROOT / path).read_text()) == expected, (
+        f"{path} is stale: regenerate it with the command in its header"
+    )
