@@ -62,7 +62,7 @@ def compose() -> dict[str, Any]:
 
 
 def compose_catalogue() -> Path:
-    spec = compose()["configs"]["catalogue"]["file"]  # ${POLIS_CATALOGUE_FILE:-default}
+    spec = str(compose()["configs"]["catalogue"]["file"])  # ${POLIS_CATALOGUE_FILE:-default}
     return ROOT / spec.split(":-", 1)[1].rstrip("}")
 
 

@@ -1,8 +1,8 @@
 """Baselines of the simulator's default municipality: every building passes Guideline 14.
 
 A year of hourly history is exported from the simulator (the same model the demo runs),
-imported as CSV, and fitted per building through the savings application, with the sites file
-the simulator ships (its school holidays are the school's closure calendar; the depot's
+imported as CSV, and fitted per building through the savings application, with the catalogue
+the simulator emits (its school holidays are the school's closure calendar; the depot's
 battery has its own meter, outside the measurement boundary). ``pytest -s`` prints the
 figures per building.
 """
@@ -12,19 +12,22 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from importlib import resources
-from pathlib import Path
 
 import pytest
 
+from polis.common.catalogue import parse_catalogue
 from polis.savings.application import SavingsApp
+from polis.savings.catalogue_view import site_directory
 from polis.savings.closures import NO_CLOSURES
 from polis.savings.measurement import BuildingMeasurement, MeasurementOptions, ModelKind, Window
-from polis.savings.settings import load_sites
 from polis.savings.sites import Scope, ScopeKind, Site, SiteDirectory
 from polis.savings.store import MemoryMeterStore
-from polis.simulator.config import load_config
+from polis.simulator.catalogue import catalogue
+from polis.simulator.config import MunicipalityConfig, load_config
+from polis.simulator.endpoints import endpoint_layout
 from polis.simulator.export import write_history
+
+pytestmark = [pytest.mark.unit, pytest.mark.slow]  # a year of hourly history, fitted
 
 START = datetime(2024, 12, 31, 22, tzinfo=UTC)  # 1 January 2025, local midnight in Larissa
 END = datetime(2025, 12, 31, 22, tzinfo=UTC)
@@ -40,8 +43,11 @@ class Municipality:
     buildings: tuple[str, ...]
 
 
-def _sites_file() -> Path:
-    return Path(str(resources.files("polis.simulator").joinpath("data/municipality.yaml")))
+def _sites(config: MunicipalityConfig) -> SiteDirectory:
+    """The savings view of the catalogue the simulator emits for its buildings."""
+    endpoints = endpoint_layout(config, "127.0.0.1", 47900)
+    document = catalogue(config, endpoints, modbus_poll_s=1.0, bacnet_poll_s=1.0)
+    return site_directory(parse_catalogue(document, "simulator catalogue", complete=True))
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +55,7 @@ def municipality() -> Municipality:
     config = load_config()
     out = io.StringIO()
     write_history(out, config, START, END, HOUR)
-    sites = load_sites(_sites_file())
+    sites = _sites(config)
     store = MemoryMeterStore()
     outcome = SavingsApp(store, sites, MeasurementOptions()).import_csv(out.getvalue(), "export")
     assert not outcome.errors
@@ -102,7 +108,7 @@ def test_every_default_building_passes_the_gates(municipality: Municipality) -> 
 
 def test_school_needs_its_holidays(municipality: Municipality) -> None:
     school = municipality.sites.site("school")
-    assert school.calendar  # read from the simulator's occupancy.closures
+    assert school.calendar  # the closures of the school's occupancy calendar
     no_calendar = SiteDirectory(
         {"school": Site("school", school.neighbourhood, school.municipality, NO_CLOSURES)}
     )
@@ -134,7 +140,7 @@ def test_depot_without_its_battery_meter(municipality: Municipality) -> None:
     hourly = _fit(app, "depot", ModelKind.HOURLY)
     print(_line("depot (battery not metered)", hourly))
     assert not hourly.accepted
-    chosen = _fit(app, "depot", None)  # the sites file says a battery is there
+    chosen = _fit(app, "depot", None)  # the catalogue says a battery is there
     print(_line("depot (battery not metered)", chosen))
     assert chosen.accepted, chosen.reason
     assert chosen.model_kind is ModelKind.DAILY
