@@ -30,12 +30,11 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import yaml
 
 from polis.common.grpc_server import check_health
 from polis.common.influxd import InfluxServer, build, find_binary, free_port
-from polis.simulator.adapter_site import finish_site
-from polis.simulator.optimizer_config import savings_rates
+from polis.simulator.config import load_config
+from polis.simulator.endpoints import endpoint_layout
 
 ROOT = Path(__file__).resolve().parents[1]
 REPORTING_START = datetime(2026, 1, 12, tzinfo=UTC)  # a Monday in a Thessalian winter
@@ -143,24 +142,33 @@ def progress(clock_start: datetime, origin: float, speed: float, days: float, st
         time.sleep(1.0)
 
 
-def adapter_config(drafted: str, grpc_port: int, state_dir: Path) -> str:
-    site = finish_site(
-        yaml.safe_load(drafted),
-        {
-            "grpc_port": grpc_port,
-            "metrics_port": 0,
-            "state_dir": str(state_dir),
-            "bacnet_address": f"127.0.0.1:{free_udp_port()}",
-        },
-        bacnet_poll_s=1.0,
-    )
-    return yaml.safe_dump(site, sort_keys=False)
-
-
 def free_udp_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def _bindable(kind: int, port: int) -> bool:
+    with socket.socket(socket.AF_INET, kind) as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def simulator_base_port() -> int:
+    """A base port whose range the simulator's fixed layout can take, TCP and UDP alike.
+
+    Below Linux's ephemeral range (from 32768), where the other free ports come from.
+    """
+    layout = endpoint_layout(load_config())
+    count = max(len(layout.modbus), len(layout.bacnet))
+    for base in range(20_000, 32_000 - count, count):
+        ports = range(base, base + count)
+        if all(_bindable(socket.SOCK_STREAM, p) and _bindable(socket.SOCK_DGRAM, p) for p in ports):
+            return base
+    raise RuntimeError("no free port range for the simulator")
 
 
 def print_report(report: dict[str, Any]) -> None:
@@ -230,7 +238,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         dict(os.environ),
         run_dir,
     ).strip()
-    municipality_file = ROOT / "services/simulator/src/polis/simulator/data/municipality.yaml"
+    catalogue = run_dir / "catalogue.yaml"
     env = {
         **os.environ,
         "POLIS_INFLUX_URL": influx.url,
@@ -238,9 +246,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "POLIS_INFLUX_ORG": influx.org,
         "POLIS_INFLUX_BUCKET": influx.bucket,
         "POLIS_LOG_FORMAT": "json",
-        "POLIS_SAVINGS_SITES_FILE": str(municipality_file),
-        # € and CO2 hour by hour at the tariff and grid intensity the optimizer plans with
-        **savings_rates(),
+        # the simulator's catalogue: devices, loads, meters, calendars and the tariff that
+        # both the optimizer and savings price with
+        "POLIS_CATALOGUE": str(catalogue),
         "POLIS_SAVINGS_GRPC_PORT": str(ports["savings"]),
         "POLIS_OPTIMIZER_PORT": str(ports["optimizer"]),
         "POLIS_OPTIMIZER_MODE": args.mode,
@@ -280,6 +288,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             env,
             run_dir,
         )
+        # The import tags the history with each building's place, so the catalogue is needed
+        # before the simulator serves: the fixed port layout makes it the document the
+        # simulator writes again once it listens.
+        base_port = simulator_base_port()
+        catalogue_args = ["--base-port", str(base_port), "--modbus-poll-s", "1"]
+        catalogue_args += ["--bacnet-poll-s", "1"]
+        catalogue.write_text(
+            run(["-m", "polis.simulator", "catalogue", *catalogue_args], env, run_dir)
+        )
         say("baseline: importing it into InfluxDB through the savings service")
         print(
             run(
@@ -298,31 +315,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         stack.env.update(clock_env)
         say(f"virtual clock: {REPORTING_START:%Y-%m-%d} at {speed:.0f}× from {origin:%H:%M:%S} UTC")
 
-        manifest = run_dir / "manifest.yaml"
-        stack.start("simulator", ["-m", "polis.simulator", "--manifest", str(manifest)])
-        wait_for("simulator", manifest.exists, stack)
+        catalogue.unlink()  # written again by the simulator when every endpoint listens
+        stack.start(
+            "simulator", ["-m", "polis.simulator", "--catalogue", str(catalogue), *catalogue_args]
+        )
+        wait_for("simulator", catalogue.exists, stack)
         say("simulator: BACnet/IP controllers and Modbus TCP meters listening")
 
-        drafted = run(
-            [
-                "-m",
-                "polis.adapter",
-                "config-from-manifest",
-                str(manifest),
-                "--local",
-                f"127.0.0.1:{free_udp_port()}",
-            ],
-            env,
-            run_dir,
-        )
-        sites = run_dir / "sites.yaml"
-        sites.write_text(adapter_config(drafted, ports["adapter"], run_dir / "adapter"))
-        optimizer_yaml = run_dir / "optimizer.yaml"
-        optimizer_yaml.write_text(run(["-m", "polis.simulator", "optimizer-config"], env, run_dir))
-        stack.start("adapter", ["-m", "polis.adapter", "run", "--config", str(sites)])
         stack.start(
-            "optimizer", ["-m", "polis.optimizer"], {"POLIS_OPTIMIZER_CONFIG": str(optimizer_yaml)}
+            "adapter",
+            ["-m", "polis.adapter", "run", "--catalogue", str(catalogue)],
+            {
+                "POLIS_ADAPTER_GRPC_PORT": str(ports["adapter"]),
+                "POLIS_ADAPTER_METRICS_PORT": "0",
+                "POLIS_ADAPTER_STATE_DIR": str(run_dir / "adapter"),
+                "POLIS_ADAPTER_BACNET_ADDRESS": f"127.0.0.1:{free_udp_port()}",
+            },
         )
+        stack.start("optimizer", ["-m", "polis.optimizer"])
         stack.start("savings", ["-m", "polis.savings", "serve"])
         stack.start("gateway", ["-m", "polis.gateway"])
         for name in ("adapter", "optimizer", "savings"):
