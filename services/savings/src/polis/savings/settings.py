@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
 from polis.common.catalogue import load_catalogue
 from polis.common.settings import PolisSettings
+from polis.common.timezone import TimezoneName
 from polis.savings.catalogue_view import site_directory
 from polis.savings.closures import Closure, DayTypes
 from polis.savings.measurement import MeasurementOptions, Window
@@ -135,7 +135,7 @@ class ClosureSetting(BaseModel):
 class SavingsSettings(PolisSettings):
     savings_grpc_host: str = "127.0.0.1"
     savings_grpc_port: int = Field(default=50053, ge=0, le=65535)
-    savings_timezone: str = "Europe/Athens"
+    savings_timezone: TimezoneName = "Europe/Athens"
     # The whole-building meter device; "{building}" is replaced by the building id.
     savings_energy_device: str = "{building}-main"
     # On-site generation (rooftop PV) added back to the main meter's net energy, so the baseline
@@ -166,15 +166,6 @@ class SavingsSettings(PolisSettings):
     savings_min_baseline_days: int = Field(default=365, ge=1)
     savings_min_coverage: float = Field(default=0.9, gt=0, le=1)
     savings_max_gap_days: int | None = Field(default=None, ge=1)
-
-    @field_validator("savings_timezone")
-    @classmethod
-    def _zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r}") from None
-        return value
 
     @field_validator("savings_tariff", "savings_emission_factor")
     @classmethod

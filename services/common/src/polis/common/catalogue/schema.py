@@ -11,15 +11,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Annotated
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from polis.common.catalogue.calendars import OccupancyCalendar
 from polis.common.catalogue.devices import DeviceConfig, PointConfig
 from polis.common.catalogue.ids import ID_PATTERN, point_id
 from polis.common.catalogue.loads import LoadConfig
 from polis.common.catalogue.tariffs import TariffConfig
+from polis.common.timezone import TimezoneName
 
 NonNegative = Annotated[float, Field(ge=0)]
 Positive = Annotated[float, Field(gt=0)]
@@ -82,20 +82,11 @@ class PointRef:
 class Catalogue(_Model):
     municipality: str = Field(pattern=ID_PATTERN)
     name: str = ""
-    timezone: str = "Europe/Athens"
+    timezone: TimezoneName = "Europe/Athens"
     tariffs: tuple[TariffConfig, ...] = ()
     calendars: tuple[OccupancyCalendar, ...] = ()
     neighbourhoods: tuple[Neighbourhood, ...] = ()
     buildings: tuple[Building, ...] = ()
-
-    @field_validator("timezone")
-    @classmethod
-    def _zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r}") from None
-        return value
 
     def building(self, building_id: str) -> Building:
         for building in self.buildings:
