@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from adapter.catalogues import one_bacnet_point
 from polis.adapter.buffer import BufferFull, DurableBuffer
-from polis.adapter.config import iter_points, parse_config
 from polis.adapter.journal import PendingJournal
 from polis.adapter.metrics import AdapterMetrics
 from polis.adapter.model import Quality, Reading
@@ -76,35 +76,15 @@ class FlakyWriter:
 
 
 def encoder_for_one_point() -> tuple[ReadingEncoder, str]:
-    site = parse_config(
+    ref = one_bacnet_point(
         {
-            "municipality": "larissa",
-            "buildings": [
-                {
-                    "id": "school",
-                    "neighbourhood": "kentro",
-                    "devices": [
-                        {
-                            "protocol": "bacnet",
-                            "id": "bms",
-                            "device_instance": 5,
-                            "address": "127.0.0.1:47809",
-                            "points": [
-                                {
-                                    "id": "temp",
-                                    "object": "analog-input,1",
-                                    "quantity": "temperature",
-                                    "unit": "degC",
-                                }
-                            ],
-                        }
-                    ],
-                }
-            ],
+            "id": "temp",
+            "object": "analog-input,1",
+            "quantity": "temperature",
+            "unit": "degC",
         }
     )
-    refs = list(iter_points(site))
-    return ReadingEncoder(refs, {refs[0].point_id: "degC"}), refs[0].point_id
+    return ReadingEncoder([ref], {ref.point_id: "degC"}), ref.point_id
 
 
 def test_encoder_writes_the_schema() -> None:

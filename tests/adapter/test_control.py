@@ -9,8 +9,8 @@ import grpc
 import pytest
 from google.protobuf.duration_pb2 import Duration
 
+from adapter.catalogues import one_bacnet_point
 from polis.adapter.audit import AuditLog
-from polis.adapter.config import iter_points, parse_config
 from polis.adapter.control import (
     CommandService,
     CommandTarget,
@@ -82,36 +82,17 @@ class FakeCommandDriver:
 
 
 def setpoint_ref() -> PointRef:
-    site = parse_config(
+    ref = one_bacnet_point(
         {
-            "municipality": "larissa",
-            "buildings": [
-                {
-                    "id": "school",
-                    "neighbourhood": "kentro",
-                    "devices": [
-                        {
-                            "protocol": "bacnet",
-                            "id": "bms",
-                            "device_instance": 5,
-                            "address": "127.0.0.1:47809",
-                            "points": [
-                                {
-                                    "id": "sp",
-                                    "object": "analog-value,1",
-                                    "quantity": "setpoint",
-                                    "unit": "degC",
-                                    "kind": "command",
-                                    "write": LIMITS.model_dump(),
-                                }
-                            ],
-                        }
-                    ],
-                }
-            ],
+            "id": "sp",
+            "object": "analog-value,1",
+            "quantity": "setpoint",
+            "unit": "degC",
+            "kind": "command",
+            "write": LIMITS.model_dump(),
         }
     )
-    return next(iter_points(site))
+    return ref
 
 
 def service(tmp_path: Path, driver: FakeCommandDriver, speed: float = 1.0) -> CommandService:
