@@ -176,6 +176,7 @@ def create_app(
         try:
             yield
         finally:
+            await worker.drain(settings.webhook_timeout_s)
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)

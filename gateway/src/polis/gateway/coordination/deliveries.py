@@ -153,6 +153,7 @@ class DeliveryWorker:
         self._hold_s = timeout_s * 2 + 10.0
         self._wake = asyncio.Event()
         self._tasks: set[asyncio.Task[None]] = set()
+        self._draining = False
 
     def wake(self) -> None:
         """Look for due deliveries now (called on the event loop, e.g. after events commit)."""
@@ -165,7 +166,7 @@ class DeliveryWorker:
                 self._wake.clear()
                 free = self._concurrency - len(self._tasks)
                 claimed: list[Claimed] = []
-                if free > 0:
+                if free > 0 and not self._draining:
                     try:
                         claimed = await anyio.to_thread.run_sync(
                             self._store.claim, free, self._hold_s
@@ -184,6 +185,13 @@ class DeliveryWorker:
             for task in list(self._tasks):
                 task.cancel()
             await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def drain(self, timeout_s: float) -> None:
+        """Claim nothing more and let the attempts under way finish (up to ``timeout_s``), so
+        a replica shutting down leaves no claim for another to wait out and repeat."""
+        self._draining = True
+        if self._tasks:
+            await asyncio.wait(set(self._tasks), timeout=timeout_s)
 
     def _done(self, task: asyncio.Task[None]) -> None:
         self._tasks.discard(task)

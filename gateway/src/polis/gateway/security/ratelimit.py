@@ -12,8 +12,11 @@ so the API keeps its limits (per replica) while the database is away.
 from __future__ import annotations
 
 import math
+import sqlite3
+import threading
 import time
 from dataclasses import dataclass
+from typing import cast
 
 from sqlalchemy import ColumnElement, Engine, Float, String, bindparam, case, delete
 from sqlalchemy.engine import Dialect
@@ -92,6 +95,56 @@ def take_statement(dialect: Dialect, now: ColumnElement[float]) -> ReturningInse
     ).returning(b.tokens, b.granted)
 
 
+Take = ReturningInsert[float, bool]
+
+
+class _Pooled:
+    """Takes through the engine's pool (PostgreSQL: row locks let takes of different keys
+    run in parallel, one connection each)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def run(self, statement: Take, params: dict[str, object]) -> tuple[float, bool]:
+        with self._engine.begin() as connection:
+            row = connection.execute(statement, params).one()
+        return float(row.tokens), bool(row.granted)
+
+
+class _SqliteWriter:
+    """Takes on SQLite through one connection of their own, with the statements compiled
+    once: about 35 µs a take instead of 100 µs through the pool. SQLite has one writer at a
+    time, and a writer that finds the file locked sleeps in steps of milliseconds, so this
+    process's takes queue on a lock instead."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._dialect = engine.dialect
+        proxy = engine.raw_connection()  # opened with the engine's pragmas (WAL, NORMAL)
+        proxy.detach()  # this limiter's own, for the process's lifetime
+        # The pysqlite driver's connection (SQLAlchemy types it as any DB-API connection).
+        connection = cast(sqlite3.Connection, proxy.dbapi_connection)
+        # Autocommit: the one upsert is its own transaction, with no BEGIN or COMMIT around it.
+        connection.isolation_level = None
+        self._connection = connection
+        self._lock = threading.Lock()
+        self._compiled: dict[int, tuple[str, tuple[str, ...], dict[str, object]]] = {}
+
+    def run(self, statement: Take, params: dict[str, object]) -> tuple[float, bool]:
+        sql, order, defaults = self._compile(statement)
+        values = [params[name] if name in params else defaults[name] for name in order]
+        with self._lock:
+            tokens, granted = self._connection.execute(sql, values).fetchone()
+        return float(tokens), bool(granted)
+
+    def _compile(self, statement: Take) -> tuple[str, tuple[str, ...], dict[str, object]]:
+        found = self._compiled.get(id(statement))
+        if found is None:
+            compiled = statement.compile(dialect=self._dialect)
+            found = (str(compiled), tuple(compiled.positiontup or ()), dict(compiled.params))
+            self._compiled[id(statement)] = found
+        return found
+
+
 class SharedTokenBuckets:
     """Token buckets in the ``rate_buckets`` table (blocking; call from a worker thread)."""
 
@@ -106,6 +159,9 @@ class SharedTokenBuckets:
         # Built once: on the request path only the parameters change.
         self._take_now = take_statement(engine.dialect, db_now_s())
         self._take_at = take_statement(engine.dialect, bindparam("now", type_=Float))
+        self._writer: _Pooled | _SqliteWriter = (
+            _SqliteWriter(engine) if engine.dialect.name == "sqlite" else _Pooled(engine)
+        )
 
     def take(self, key: str, rate: float | None = None, now: float | None = None) -> float:
         """Take a token; 0.0 when allowed, else the seconds until one is available.
@@ -115,7 +171,7 @@ class SharedTokenBuckets:
         per_s = rate or self.rate
         try:
             tokens, granted = self._take(key, per_s, now)
-        except SQLAlchemyError:
+        except (SQLAlchemyError, sqlite3.Error):
             if not self._degraded:
                 log.warning("rate limits unreachable in the database; limiting per replica")
                 self._degraded = True
@@ -130,9 +186,7 @@ class SharedTokenBuckets:
         statement = self._take_now
         if now is not None:
             statement, params["now"] = self._take_at, now
-        with self._engine.begin() as connection:
-            row = connection.execute(statement, params).one()
-        return float(row.tokens), bool(row.granted)
+        return self._writer.run(statement, params)
 
     def prune(self) -> int:
         """Delete buckets that have refilled completely (a fresh bucket is the same); returns
