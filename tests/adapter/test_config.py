@@ -72,8 +72,8 @@ def test_error_names_file_path_and_expectation() -> None:
     data = site()
     data["buildings"][0]["devices"][0]["port"] = 70000
     with pytest.raises(ConfigError) as info:
-        parse_config(data, "sites.yaml")
-    assert "sites.yaml: buildings[0].devices[0].port" in str(info.value)
+        parse_config(data, "catalogue.yaml")
+    assert "catalogue.yaml: buildings[0].devices[0].port" in str(info.value)
     assert "less than or equal to 65535" in str(info.value)
 
 
@@ -82,7 +82,7 @@ def test_every_error_is_reported() -> None:
     data["buildings"][0]["devices"][0]["profile"] = "no_such_meter"
     data["buildings"][0]["devices"][1]["points"][0]["unit"] = "kWh"
     with pytest.raises(ConfigError) as info:
-        parse_config(data, "sites.yaml")
+        parse_config(data, "catalogue.yaml")
     text = str(info.value)
     assert "buildings[0].devices[0]: unknown Modbus profile 'no_such_meter'" in text
     assert "buildings[0].devices[1].points[0]: unit 'kWh' does not measure temperature" in text
@@ -92,7 +92,7 @@ def test_command_point_needs_write_limits() -> None:
     data = site()
     del data["buildings"][0]["devices"][1]["points"][1]["write"]
     with pytest.raises(ConfigError, match=r"points\[1\]: command points need write limits"):
-        parse_config(data, "sites.yaml")
+        parse_config(data, "catalogue.yaml")
 
 
 def test_duplicate_point_ids_are_refused() -> None:
@@ -115,14 +115,18 @@ def test_unknown_register_names_the_profile() -> None:
 
 
 def test_load_config_reports_the_file_name(tmp_path: Path) -> None:
-    path = tmp_path / "sites.yaml"
+    path = tmp_path / "catalogue.yaml"
     data = site()
     data["buildings"][0]["devices"][1]["address"] = "not-an-address"
     path.write_text(yaml.safe_dump(data))
-    with pytest.raises(ConfigError, match=r"^sites.yaml:\d+: buildings\[0\].devices\[1\].address"):
+    with pytest.raises(
+        ConfigError, match=r"^catalogue.yaml:\d+: buildings\[0\].devices\[1\].address"
+    ):
         load_config(path)
     path.write_text("municipality: [unclosed")
-    with pytest.raises(ConfigError, match=r"sites\.yaml: not valid YAML"):
+    with pytest.raises(
+        ConfigError, match=r"catalogue\.yaml: not valid YAML: .* in \"catalogue\.yaml\", line 1"
+    ):
         load_config(path)
 
 

@@ -125,7 +125,7 @@ def wait_until_buffered(path: Path, at_least: int, proc: subprocess.Popen[bytes]
 
 
 def test_sigkill_loses_no_buffered_reading(simulator: dict[str, Any], tmp_path: Path) -> None:
-    sites, state = tmp_path / "sites.yaml", tmp_path / "state"
+    sites, state = tmp_path / "catalogue.yaml", tmp_path / "state"
     write_sites(simulator, state, sites)
     proc = start_adapter(sites, f"http://127.0.0.1:{closed_port()}")
     try:
@@ -169,7 +169,7 @@ def stored_times(
 
 
 def configured_points(data: dict[str, Any]) -> set[tuple[str, str]]:
-    return {(ref.device, ref.point_id) for ref in iter_points(parse_config(data, "sites.yaml"))}
+    return {(ref.device, ref.point_id) for ref in iter_points(parse_config(data, "catalogue.yaml"))}
 
 
 def largest_gap_s(times: list[int], start_us: int, stop_us: int) -> float:
@@ -230,7 +230,7 @@ def test_sigkill_mid_run_with_real_influx_loses_no_reading(
     Flushes are made rare on purpose (30 s, huge batches): everything the first process
     polled is still in memory when it is killed, so only the journal can save it.
     """
-    sites, state = tmp_path / "sites.yaml", tmp_path / "state"
+    sites, state = tmp_path / "catalogue.yaml", tmp_path / "state"
     data = write_sites(simulator, state, sites, flush_interval_s=30.0, batch_size=1_000_000)
     env = {"POLIS_INFLUX_BUCKET": influx_store.bucket}
     t0 = virtual_now(simulator)
@@ -289,7 +289,7 @@ def test_influx_stopped_for_a_minute_under_load_loses_no_reading(
     server = InfluxServer(binary=binary, data_dir=tmp_path / "influxdb").start()
     store = InfluxStore(server.url, server.token, server.org, server.bucket)
     metrics_port = closed_port()
-    sites, state = tmp_path / "sites.yaml", tmp_path / "state"
+    sites, state = tmp_path / "catalogue.yaml", tmp_path / "state"
     data = write_sites(simulator, state, sites, metrics_port=metrics_port, flush_interval_s=0.5)
     t0 = virtual_now(simulator)
     proc = start_adapter(sites, server.url, server.token)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -18,14 +19,21 @@ class CatalogueError(ValueError):
 def yaml_with_lines(text: str, source: str) -> tuple[Any, dict[Path_, int]]:
     """The YAML document and the 1-based line of every mapping value and list item."""
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        node = yaml.compose(_named(text, source), Loader=yaml.SafeLoader)
+        data = yaml.safe_load(_named(text, source))
     except yaml.YAMLError as error:
         raise CatalogueError(f"{source}: not valid YAML: {error}") from None
     lines: dict[Path_, int] = {}
     if node is not None:
         _walk(node, (), lines)
     return data, lines
+
+
+def _named(text: str, source: str) -> io.StringIO:
+    """The text as a stream with a name, so YAML's own messages name the file."""
+    stream = io.StringIO(text)
+    stream.name = source
+    return stream
 
 
 def _walk(node: yaml.Node, path: Path_, lines: dict[Path_, int]) -> None:
