@@ -124,10 +124,10 @@ def test_load_config_reports_the_file_name(tmp_path: Path) -> None:
     ):
         load_config(path)
     path.write_text("municipality: [unclosed")
-    with pytest.raises(
-        ConfigError, match=r"catalogue\.yaml: not valid YAML: .* in \"catalogue\.yaml\", line 1"
-    ):
+    with pytest.raises(ConfigError) as error:
         load_config(path)
+    assert str(error.value).startswith("catalogue.yaml: not valid YAML")
+    assert 'in "catalogue.yaml", line 1' in str(error.value)
 
 
 def test_runtime_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
