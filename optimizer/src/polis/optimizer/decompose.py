@@ -149,6 +149,101 @@ def _with_powers(building: Building, plan: Plan, powers: Mapping[str, list[float
     return dataclasses.replace(plan, loads=tuple(loads), grid_kw=tuple(grid), planned=figures)
 
 
+@dataclasses.dataclass
+class _Repair:
+    """The transformer flow per slot and the change of each building's grid, kept in step
+    with the batteries' power as the repair moves it."""
+
+    flow: list[float]
+    extra: dict[str, list[float]]
+
+    def shift(self, store: _Store, t: int, kw: float) -> None:
+        """Change the battery's power in slot ``t`` by ``kw`` (negative: discharge)."""
+        store.power[t] += kw
+        self.flow[t] += kw
+        self.extra[store.building.id][t] += kw
+
+
+def _battery_stores(by_id: Mapping[str, Building], plans: Mapping[str, Plan]) -> list[_Store]:
+    """Every battery of the planned buildings with its planned power, in plan and load order."""
+    return [
+        _Store(by_id[bid], load, list(plan.load(load.id).power_kw))
+        for bid, plan in plans.items()
+        for load in by_id[bid].loads
+        if isinstance(load, Battery)
+    ]
+
+
+def _discharge_slot(stores: list[_Store], t: int, limit: float, repair: _Repair) -> None:
+    """Discharge the batteries in turn until slot ``t`` meets ``limit`` with the margin."""
+    for store in stores:
+        excess = repair.flow[t] - (limit - REPAIR_MARGIN_KW)
+        if excess <= 0:
+            break
+        cut = min(excess, store.discharge_room(t))
+        if cut > 0:
+            repair.shift(store, t, -cut)
+
+
+def _discharge(hood: Neighbourhood, stores: list[_Store], repair: _Repair) -> bool:
+    """Discharge in every slot over its limit; ``False`` at the first slot that stays over."""
+    for t in range(len(repair.flow)):
+        limit = hood.limit_kw(t)
+        if limit is None:
+            continue
+        _discharge_slot(stores, t, limit, repair)
+        if abs(repair.flow[t]) > limit:
+            return False
+    return True
+
+
+def _headroom(
+    hood: Neighbourhood, plans: Mapping[str, Plan], building: Building, t: int, repair: _Repair
+) -> float:
+    """kW the building may add in slot ``t`` under the transformer limit and its own
+    contracted peak, both with the margin."""
+    limit = hood.limit_kw(t)
+    headroom = math.inf if limit is None else limit - REPAIR_MARGIN_KW - repair.flow[t]
+    contracted = building.tariff.contracted_peak_kw
+    if contracted is not None:
+        own = plans[building.id].grid_kw[t] + repair.extra[building.id][t]
+        headroom = min(headroom, contracted - REPAIR_MARGIN_KW - own)
+    return headroom
+
+
+def _recharge(
+    hood: Neighbourhood, plans: Mapping[str, Plan], store: _Store, repair: _Repair
+) -> bool:
+    """Recharge the battery in the cheapest slots with headroom until it ends with the charge
+    it must keep; ``False`` if it cannot."""
+    building, bat = store.building, store.battery
+    prices = building.tariff.import_eur_per_kwh
+    dt = building.horizon.dt_h
+    for t in sorted(range(len(repair.flow)), key=lambda s: prices[s]):
+        missing = store.missing_kwh()
+        if missing <= 1e-9:
+            break
+        # below zero power each kW stores charge_efficiency, above it less than 1/eff
+        wanted = missing / (bat.charge_efficiency * dt)
+        add = min(_headroom(hood, plans, building, t, repair), store.charge_room(t), wanted)
+        if add > 0:
+            repair.shift(store, t, add)
+    return store.missing_kwh() <= 1e-6
+
+
+def _with_battery_powers(
+    by_id: Mapping[str, Building], plans: Mapping[str, Plan], stores: list[_Store]
+) -> dict[str, Plan]:
+    """The plans with their batteries' repaired power; buildings without one unchanged."""
+    changed: dict[str, dict[str, list[float]]] = {}
+    for store in stores:
+        changed.setdefault(store.building.id, {})[store.battery.id] = store.power
+    return {
+        bid: _with_powers(by_id[bid], plan, changed[bid]) if bid in changed else plan
+        for bid, plan in plans.items()
+    }
+
+
 def shave_peaks(hood: Neighbourhood, plans: Mapping[str, Plan]) -> dict[str, Plan] | None:
     """Repair transformer overloads with the buildings' batteries; ``None`` if that fails.
 
@@ -158,60 +253,15 @@ def shave_peaks(hood: Neighbourhood, plans: Mapping[str, Plan]) -> dict[str, Pla
     charge it must keep. Recharging never creates a new overload or breaks a contracted peak.
     """
     by_id = {b.id: b for b in hood.buildings}
-    stores = [
-        _Store(by_id[bid], load, list(plan.load(load.id).power_kw))
-        for bid, plan in plans.items()
-        for load in by_id[bid].loads
-        if isinstance(load, Battery)
-    ]
+    stores = _battery_stores(by_id, plans)
     flow = flows(hood, plans)
-    slots = len(flow)
-    extra = {bid: [0.0] * slots for bid in plans}  # change of each building's grid
-    for t in range(slots):
-        limit = hood.limit_kw(t)
-        if limit is None:
-            continue
-        for store in stores:
-            excess = flow[t] - (limit - REPAIR_MARGIN_KW)
-            if excess <= 0:
-                break
-            cut = min(excess, store.discharge_room(t))
-            if cut > 0:
-                store.power[t] -= cut
-                flow[t] -= cut
-                extra[store.building.id][t] -= cut
-        if abs(flow[t]) > limit:
-            return None
+    repair = _Repair(flow, {bid: [0.0] * len(flow) for bid in plans})
+    if not _discharge(hood, stores, repair):
+        return None
     for store in stores:
-        building = store.building
-        prices = building.tariff.import_eur_per_kwh
-        contracted = building.tariff.contracted_peak_kw
-        for t in sorted(range(slots), key=lambda s: prices[s]):
-            missing = store.missing_kwh()
-            if missing <= 1e-9:
-                break
-            limit = hood.limit_kw(t)
-            headroom = math.inf if limit is None else limit - REPAIR_MARGIN_KW - flow[t]
-            if contracted is not None:
-                own = plans[building.id].grid_kw[t] + extra[building.id][t]
-                headroom = min(headroom, contracted - REPAIR_MARGIN_KW - own)
-            bat, dt = store.battery, building.horizon.dt_h
-            # below zero power each kW stores charge_efficiency, above it less than 1/eff
-            wanted = missing / (bat.charge_efficiency * dt)
-            add = min(headroom, store.charge_room(t), wanted)
-            if add > 0:
-                store.power[t] += add
-                flow[t] += add
-                extra[building.id][t] += add
-        if store.missing_kwh() > 1e-6:
+        if not _recharge(hood, plans, store, repair):
             return None
-    changed: dict[str, dict[str, list[float]]] = {}
-    for store in stores:
-        changed.setdefault(store.building.id, {})[store.battery.id] = store.power
-    return {
-        bid: _with_powers(by_id[bid], plan, changed[bid]) if bid in changed else plan
-        for bid, plan in plans.items()
-    }
+    return _with_battery_powers(by_id, plans, stores)
 
 
 def _flexible_kw(plan: Plan, t: int) -> float:

@@ -18,6 +18,7 @@ from polis.optimizer.domain import (
     Building,
     DeferrableLoad,
     EVSession,
+    Load,
     Neighbourhood,
     Plan,
     ThermalZone,
@@ -157,12 +158,25 @@ def check_battery(bat: Battery, power: Sequence[float], dt_h: float, report: Rep
         report.add(f"{bat.id}: ends at {soc:.3f} kWh, below {bat.terminal_kwh:g}")
 
 
-def validate_plan(building: Building, plan: Plan, report: Report | None = None) -> Report:
-    report = report or Report()
+def _check_load(
+    load: Load, power: Sequence[float], setpoints: Sequence[float], dt_h: float, report: Report
+) -> None:
+    """Re-simulate one load from its power series with the check of its kind."""
+    if isinstance(load, DeferrableLoad):
+        check_deferrable(load, power, report)
+    elif isinstance(load, ThermalZone):
+        check_zone(load, power, setpoints, dt_h, report)
+    elif isinstance(load, WaterTank):
+        check_tank(load, power, dt_h, report)
+    elif isinstance(load, EVSession):
+        check_ev(load, power, dt_h, report)
+    else:
+        check_battery(load, power, dt_h, report)
+
+
+def _check_loads(building: Building, plan: Plan, report: Report) -> list[float]:
+    """Check every load's schedule; the summed power per slot of those with a full series."""
     slots, dt_h = building.horizon.slots, building.horizon.dt_h
-    if len(plan.grid_kw) != slots:
-        report.add(f"{building.id}: grid series has {len(plan.grid_kw)} slots, expected {slots}")
-        return report
     scheduled = {s.load_id: s for s in plan.loads}
     total = [0.0] * slots
     for load in building.loads:
@@ -176,16 +190,13 @@ def validate_plan(building: Building, plan: Plan, report: Report | None = None) 
             continue
         for t in range(slots):
             total[t] += power[t]
-        if isinstance(load, DeferrableLoad):
-            check_deferrable(load, power, report)
-        elif isinstance(load, ThermalZone):
-            check_zone(load, power, schedule.setpoint_c, dt_h, report)
-        elif isinstance(load, WaterTank):
-            check_tank(load, power, dt_h, report)
-        elif isinstance(load, EVSession):
-            check_ev(load, power, dt_h, report)
-        else:
-            check_battery(load, power, dt_h, report)
+        _check_load(load, power, schedule.setpoint_c, dt_h, report)
+    return total
+
+
+def _check_balance(building: Building, plan: Plan, total: Sequence[float], report: Report) -> None:
+    """The grid series must be the base load less PV plus the loads, less any shared PV."""
+    slots = building.horizon.slots
     shared = plan.shared_pv_kw or (0.0,) * slots
     for t in range(slots):
         expected = building.base_load_kw[t] - building.pv_kw[t] + total[t] - shared[t]
@@ -193,11 +204,26 @@ def validate_plan(building: Building, plan: Plan, report: Report | None = None) 
             report.add(
                 f"{building.id}: slot {t} grid {plan.grid_kw[t]:g} kW, loads sum {expected:g}"
             )
+
+
+def _check_contracted_peak(building: Building, plan: Plan, report: Report) -> None:
     limit = building.tariff.contracted_peak_kw
-    if limit is not None:
-        worst = max(plan.grid_kw)
-        if worst > limit + POWER_TOL_KW * (len(building.loads) + 1):
-            report.add(f"{building.id}: import {worst:.2f} kW above contracted {limit:g} kW")
+    if limit is None:
+        return
+    worst = max(plan.grid_kw)
+    if worst > limit + POWER_TOL_KW * (len(building.loads) + 1):
+        report.add(f"{building.id}: import {worst:.2f} kW above contracted {limit:g} kW")
+
+
+def validate_plan(building: Building, plan: Plan, report: Report | None = None) -> Report:
+    report = report or Report()
+    slots = building.horizon.slots
+    if len(plan.grid_kw) != slots:
+        report.add(f"{building.id}: grid series has {len(plan.grid_kw)} slots, expected {slots}")
+        return report
+    total = _check_loads(building, plan, report)
+    _check_balance(building, plan, total, report)
+    _check_contracted_peak(building, plan, report)
     return report
 
 
