@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from polis.gateway.application.context import Services
 from polis.gateway.application.ports import PeerError
 from polis.gateway.db.models import AuditEntry
-from polis.gateway.security.roles import Principal
+from polis.gateway.security.roles import Principal, Role, can_report_all, require
 
 
 def record(
@@ -63,3 +64,24 @@ async def record_failure(
             detail=detail,
         )
     )
+
+
+def entries(
+    session: Session,
+    principal: Principal,
+    *,
+    building: str | None,
+    before_id: int | None,
+    limit: int,
+) -> list[AuditEntry]:
+    """The newest entries the caller may see (their buildings', or all for the department and
+    admins), optionally of one building and older than ``before_id``."""
+    require(principal.role is not Role.NEIGHBOURHOOD_SCHEME, "the audit log is per building")
+    query = select(AuditEntry)
+    if not can_report_all(principal):
+        query = query.where(AuditEntry.building.in_(sorted(principal.buildings)))
+    if building is not None:
+        query = query.where(AuditEntry.building == building)
+    if before_id is not None:
+        query = query.where(AuditEntry.id < before_id)
+    return list(session.scalars(query.order_by(AuditEntry.id.desc()).limit(limit)))

@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from polis.gateway.api.deps import CatalogueDep, PrincipalDep, StateDep
 from polis.gateway.api.problems import PEER_RESPONSES, Problem
 from polis.gateway.api.schemas import LastValue, ReadingOut, ReadingsPage
-from polis.gateway.application.access import check_building
+from polis.gateway.application.access import check_building, readable_points
 from polis.gateway.domain import flux_csv
 from polis.gateway.domain.catalogue import Catalogue
 from polis.gateway.domain.paging import (
@@ -29,7 +29,6 @@ from polis.gateway.domain.paging import (
     rfc3339,
 )
 from polis.gateway.readings import MAX_POINTS, After, Aggregate, ReadingsStore, Row
-from polis.gateway.security.roles import Principal, can_read_building, require
 from polis.gateway.state import GatewayState
 
 router = APIRouter(tags=["readings"], responses=PEER_RESPONSES)
@@ -48,27 +47,6 @@ class Format(StrEnum):
 
 def _paging_problem(error: PagingError) -> Problem:
     return Problem(422, "Invalid request", f"{error.field}: {error}", field=error.field)
-
-
-def resolve_points(
-    principal: Principal, catalogue: Catalogue, points: list[str], building: str | None
-) -> list[str]:
-    """The point ids asked for, each checked against the caller's buildings."""
-    if building:
-        check_building(principal, catalogue, building)
-        ids = [p.id for p in catalogue.points_of(building)]
-        wanted = set(points)
-        return [i for i in ids if i in wanted] if wanted else ids
-    if not points:
-        raise Problem(422, "Invalid request", "point: give point ids or a building", field="point")
-    for point_id in points:
-        info = catalogue.points.get(point_id)
-        if info is None:
-            # Unknown points are indistinguishable from forbidden ones for scoped roles.
-            require(can_read_building(principal, ""), f"no access to point {point_id}")
-            raise Problem(404, "Not found", f"no point {point_id}", field="point")
-        require(can_read_building(principal, info.building), f"no access to point {point_id}")
-    return sorted(set(points))
 
 
 def _out(row: Row) -> ReadingOut:
@@ -162,7 +140,7 @@ async def readings(
         raise Problem(
             422, "Invalid request", "window: too many windows for this range", field="window"
         )
-    ids = resolve_points(principal, catalogue, point, building)
+    ids = readable_points(principal, catalogue, point, building)
     if len(ids) > MAX_POINTS:
         raise Problem(
             422, "Invalid request", f"point: at most {MAX_POINTS} points per query", field="point"
@@ -244,7 +222,7 @@ async def last_values(
     point: Annotated[list[str], Query()] = [],  # noqa: B006
     building: str | None = None,
 ) -> Response:
-    ids = resolve_points(principal, catalogue, point, building)
+    ids = readable_points(principal, catalogue, point, building)
     return Response(await last_values_json(state, catalogue, ids), media_type="application/json")
 
 
