@@ -185,6 +185,7 @@ def create_app(
             close_store = getattr(store, "aclose", None)
             if close_store is not None:
                 await close_store()
+            state.limits.close()
             engine.dispose()
 
     app = FastAPI(

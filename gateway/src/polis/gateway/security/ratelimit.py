@@ -105,6 +105,9 @@ class _Pooled:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
 
+    def close(self) -> None:
+        pass  # the engine's pool is closed with the engine
+
     def run(self, statement: Take, params: dict[str, object]) -> tuple[float, bool]:
         with self._engine.begin() as connection:
             row = connection.execute(statement, params).one()
@@ -128,6 +131,10 @@ class _SqliteWriter:
         self._connection = connection
         self._lock = threading.Lock()
         self._compiled: dict[int, tuple[str, tuple[str, ...], dict[str, object]]] = {}
+
+    def close(self) -> None:
+        with self._lock:
+            self._connection.close()
 
     def run(self, statement: Take, params: dict[str, object]) -> tuple[float, bool]:
         sql, order, defaults = self._compile(statement)
@@ -187,6 +194,10 @@ class SharedTokenBuckets:
         if now is not None:
             statement, params["now"] = self._take_at, now
         return self._writer.run(statement, params)
+
+    def close(self) -> None:
+        """Close the limiter's own connection, if it has one (on shutdown)."""
+        self._writer.close()
 
     def prune(self) -> int:
         """Delete buckets that have refilled completely (a fresh bucket is the same); returns
