@@ -5,6 +5,10 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.integration
+
 
 def test_generated_code_is_up_to_date(repo_root: Path, tmp_path: Path) -> None:
     subprocess.run(["bash", "scripts/gen-protos.sh", str(tmp_path)], cwd=repo_root, check=True)

@@ -21,6 +21,8 @@ from polis.adapter.bacnet.codec import (
     encode_present_value_request,
 )
 
+pytestmark = pytest.mark.unit
+
 
 def test_request_decodes_with_bacpypes3() -> None:
     body = encode_present_value_request(["analog-input,1", "binary-value,4194302", "device,7"])

@@ -18,6 +18,8 @@ from polis.adapter.model import Quality, Reading
 from polis.adapter.sink import ReadingEncoder, ReadingSink
 from polis.common.influx import InfluxError
 
+pytestmark = pytest.mark.integration
+
 
 def test_buffer_keeps_order_and_depth(tmp_path: Path) -> None:
     buf = DurableBuffer(tmp_path / "b.sqlite", max_readings=10)

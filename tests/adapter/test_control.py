@@ -29,6 +29,8 @@ from polis.common.clock import Clock
 from polis.common.grpc_server import check_health, start_grpc_server
 from polis.control.v1 import control_pb2, control_pb2_grpc
 
+pytestmark = pytest.mark.integration
+
 LIMITS = WriteLimits(min=16, max=26, max_rate_per_min=2)
 
 

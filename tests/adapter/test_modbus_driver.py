@@ -14,6 +14,8 @@ from polis.adapter.normalise import PointNormaliser, QualityRules
 from polis.adapter.poller import DevicePoller
 from polis.common.catalogue.devices import ModbusDeviceConfig
 
+pytestmark = pytest.mark.integration
+
 
 def device(port: int, profile: str, unit_id: int = 1, **kw: object) -> ModbusDeviceConfig:
     return ModbusDeviceConfig.model_validate(

@@ -9,6 +9,8 @@ from hypothesis import strategies as st
 from polis.adapter.modbus.plan import encode_value, plan_reads
 from polis.common.catalogue.modbus_profiles import DataType, RegisterSpec, load_profile
 
+pytestmark = pytest.mark.unit
+
 
 def spec(address: int, data_type: str = "float32", **kw: object) -> RegisterSpec:
     return RegisterSpec.model_validate(

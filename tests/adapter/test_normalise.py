@@ -7,6 +7,8 @@ from polis.adapter.model import Quality
 from polis.adapter.normalise import NS, PointNormaliser, QualityRules, counter_delta
 from polis.common.catalogue.units import Quantity, UnitError, to_canonical
 
+pytestmark = pytest.mark.unit
+
 
 @pytest.mark.parametrize(
     ("value", "unit", "quantity", "expected", "canonical"),

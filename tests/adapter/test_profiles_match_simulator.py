@@ -9,6 +9,8 @@ from polis.common.catalogue.modbus_profiles import load_profile
 from polis.simulator.config import ModbusProfile
 from polis.simulator.registers import register_map
 
+pytestmark = pytest.mark.unit
+
 # names the adapter kept from before the maps were extended -> the simulator's names
 ALIASES = {
     "total_power": "power_total",

@@ -4,6 +4,8 @@ import pytest
 
 from polis.common.clock import Clock
 
+pytestmark = pytest.mark.unit
+
 ORIGIN = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 START = datetime(2026, 1, 12, 0, 0, tzinfo=UTC)
 

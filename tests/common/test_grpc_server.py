@@ -1,4 +1,8 @@
+import pytest
+
 from polis.common.grpc_server import check_health, start_grpc_server
+
+pytestmark = pytest.mark.integration
 
 
 async def test_health_reports_serving_then_not_serving() -> None:

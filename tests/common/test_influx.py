@@ -11,7 +11,7 @@ import pytest
 from polis.common.influx import Aggregate, InfluxError, InfluxStore, Row, Sample, to_ns
 from polis.common.influxd import PINNED_VERSION, InfluxServer
 
-pytestmark = pytest.mark.influx
+pytestmark = [pytest.mark.integration, pytest.mark.influx]
 
 T0 = datetime(2026, 1, 5, tzinfo=UTC)
 

@@ -7,6 +7,8 @@ from influxdb_client.domain.write_precision import WritePrecision
 
 from polis.common.lineprotocol import Sample, encode, to_ns
 
+pytestmark = pytest.mark.unit
+
 
 def test_to_ns_is_exact_at_microsecond_resolution() -> None:
     moment = datetime(2026, 3, 1, 12, 30, 15, 123456, tzinfo=UTC)

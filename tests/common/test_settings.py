@@ -10,6 +10,8 @@ from pydantic import Field
 
 from polis.common.settings import PolisSettings, SettingsError, load_settings
 
+pytestmark = pytest.mark.integration
+
 
 class _ServiceSettings(PolisSettings):
     demo_port: int = Field(default=50051, ge=0, le=65535)

@@ -7,8 +7,12 @@ import io
 from datetime import timedelta
 from typing import Any
 
+import pytest
+
 from .conftest import SAMPLES, STEP, T0, Env, power_value, pv_value
 from .fakes import BASELINE, HEATER_KW, HVAC_KW, MONTHS, PLANNED
+
+pytestmark = pytest.mark.integration
 
 API = "/api/v1"
 RANGE = {"start": T0.isoformat(), "end": (T0 + SAMPLES * STEP).isoformat()}

@@ -11,6 +11,8 @@ import pytest
 from .conftest import Env
 from .test_api import RANGE, report_params
 
+pytestmark = pytest.mark.integration
+
 API = "/api/v1"
 ROLES = ("admin", "energy_department", "facility_manager", "neighbourhood_scheme")
 # The facility manager owns town-hall; the scheme is centre's. "other" lies outside both scopes.

@@ -11,6 +11,8 @@ from polis.gateway.security import keys
 from polis.gateway.security.key_cache import KeyCache, KeyRecord, verify
 from polis.gateway.security.roles import Principal, Role
 
+pytestmark = pytest.mark.unit
+
 
 class FakeClock:
     def __init__(self) -> None:

@@ -8,9 +8,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
 from polis.gateway.security.keys import split_key
+
+pytestmark = pytest.mark.integration
 
 
 def cli(*args: str, db: Path, **env: str) -> subprocess.CompletedProcess[str]:

@@ -35,6 +35,8 @@ from .conftest import SAMPLES, STEP, T0, create_keys, reading_samples
 from .fakes import MONTHS, PeerServers
 from .server import Running, gateway_settings, run_gateway
 
+pytestmark = [pytest.mark.browser, pytest.mark.influx, pytest.mark.slow, pytest.mark.timeout(300)]
+
 sync_api = pytest.importorskip("playwright.sync_api")
 
 CHROMIUM = "/usr/bin/chromium"

@@ -29,6 +29,8 @@ from .fakes import OPERATOR_HOLDS, MemoryStore, PeerServers
 from .server import JWT_SECRET, gateway_settings, run_gateway
 from .test_webhooks_and_limits import Receiver
 
+pytestmark = pytest.mark.integration
+
 API = "/api/v1"
 
 

@@ -20,6 +20,8 @@ from polis.gateway.domain.flux_csv import (
 )
 from polis.gateway.readings import After
 
+pytestmark = pytest.mark.unit
+
 ROWS = [
     ("2026-03-01T00:00:00Z", "school-1/main-meter/power", 20.0),
     ("2026-03-01T00:00:00Z", "town-hall/main-meter/power", -2.5),

@@ -20,6 +20,8 @@ from .fakes import MemoryStore, PeerServers
 from .postgres import PostgresMissing, throwaway_cluster
 from .server import Running, gateway_settings, run_gateway
 
+pytestmark = pytest.mark.integration
+
 API = "/api/v1"
 
 

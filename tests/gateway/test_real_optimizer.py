@@ -24,6 +24,8 @@ from .conftest import create_keys
 from .fakes import MemoryStore, PeerServers
 from .server import Running, gateway_settings, run_gateway
 
+pytestmark = pytest.mark.integration
+
 optimizer = pytest.importorskip("polis.optimizer.grpc_service")
 from polis.optimizer.domain import (  # noqa: E402
     Building,

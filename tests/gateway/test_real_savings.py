@@ -30,6 +30,8 @@ from polis.savings.sites import Site, SiteDirectory
 from polis.savings.store import MemoryMeterStore
 from polis.savings.synthetic import SyntheticBuilding, synthetic_building
 
+pytestmark = pytest.mark.integration
+
 API = "/api/v1"
 START = datetime(2024, 12, 31, 22, tzinfo=UTC)
 SWITCH = datetime(2025, 12, 31, 22, tzinfo=UTC)

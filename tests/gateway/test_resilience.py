@@ -13,6 +13,8 @@ from .fakes import MemoryStore, PeerServers
 from .server import Running, gateway_settings, run_gateway
 from .test_api import RANGE, report_params
 
+pytestmark = pytest.mark.integration
+
 API = "/api/v1"
 
 

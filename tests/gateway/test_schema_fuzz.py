@@ -16,6 +16,8 @@ from .conftest import make_rows
 from .fakes import MemoryStore, PeerServers
 from .server import Running, gateway_settings, run_gateway
 
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
 schemathesis = pytest.importorskip("schemathesis")
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from schemathesis import GenerationMode  # noqa: E402

@@ -13,6 +13,8 @@ from polis.gateway.security.tokens import issue_token
 from .conftest import Env
 from .server import JWT_SECRET
 
+pytestmark = pytest.mark.integration
+
 API = "/api/v1"
 
 

@@ -28,6 +28,8 @@ from polis.gateway.security import keys
 from polis.gateway.security.ratelimit import TokenBuckets, retry_after_header
 from polis.gateway.settings import GatewaySettings
 
+pytestmark = pytest.mark.unit
+
 
 def test_key_round_trip_and_storage_is_a_hash() -> None:
     new = keys.generate_key()

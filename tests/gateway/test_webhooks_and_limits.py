@@ -17,6 +17,8 @@ from .conftest import Env, create_keys
 from .fakes import MemoryStore, PeerServers
 from .server import gateway_settings, run_gateway
 
+pytestmark = pytest.mark.integration
+
 API = "/api/v1"
 
 

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 
+import pytest
+
 from optimizer.helpers import building
 from polis.optimizer.commands import commands_for_slot, floating_setpoint
 from polis.optimizer.domain import ThermalMode, ThermalZone
 from polis.optimizer.solve import SolverParams, solve_building
+
+pytestmark = pytest.mark.unit
 
 SLOTS = 8
 

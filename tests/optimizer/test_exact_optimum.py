@@ -15,6 +15,8 @@ from polis.optimizer.relaxation import lp_relaxation
 from polis.optimizer.solve import SolverParams, solve_building
 from polis.optimizer.validator import validate_plan
 
+pytestmark = pytest.mark.unit
+
 EXACT = SolverParams(time_limit_s=20, relative_gap_limit=0.0, num_workers=2)
 DT = 0.25
 

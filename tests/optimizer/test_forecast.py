@@ -18,6 +18,8 @@ from polis.optimizer.forecast import (
     pv_forecast,
 )
 
+pytestmark = pytest.mark.unit
+
 START = datetime(2025, 1, 6, tzinfo=UTC)  # a Monday
 
 

@@ -17,6 +17,8 @@ from polis.optimizer.solve import SolverParams
 from polis.planning.v1 import planning_pb2 as pb
 from polis.planning.v1 import planning_pb2_grpc as pb_grpc
 
+pytestmark = pytest.mark.integration
+
 NOW = datetime(2025, 1, 15, 0, 7, tzinfo=UTC)
 
 

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
+
 from optimizer.helpers import building
 from polis.optimizer.domain import DeferrableLoad, EVSession, SolveStatus
 from polis.optimizer.solve import SolverParams, solve_building
+
+pytestmark = pytest.mark.unit
 
 
 def test_ev_energy_beyond_charger_and_contracted_peak_conflict() -> None:

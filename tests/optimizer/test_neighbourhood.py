@@ -15,6 +15,8 @@ from polis.optimizer.extract import baseline_plan
 from polis.optimizer.solve import SolverParams
 from polis.optimizer.validator import validate_neighbourhood
 
+pytestmark = pytest.mark.unit
+
 PRICES = [0.10, 0.20, 0.30, 0.30]
 EXACT = SolverParams(time_limit_s=10, relative_gap_limit=0.0, num_workers=2)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -19,6 +20,8 @@ from polis.optimizer.domain import (
 )
 from polis.optimizer.solve import SolverParams, solve_building
 from polis.optimizer.validator import validate_plan
+
+pytestmark = pytest.mark.unit
 
 SLOTS = 16
 FAST = SolverParams(time_limit_s=2.0, num_workers=1)

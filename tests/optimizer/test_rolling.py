@@ -20,6 +20,8 @@ from polis.optimizer.planner import Mode, Planner
 from polis.optimizer.rolling import RollingHorizon
 from polis.optimizer.solve import SolverParams
 
+pytestmark = pytest.mark.integration
+
 T0 = datetime(2025, 1, 15, 0, 0, tzinfo=UTC)
 
 

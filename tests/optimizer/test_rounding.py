@@ -19,6 +19,8 @@ from polis.optimizer.synthetic import DEFAULT_START, random_building
 from polis.optimizer.validator import validate_plan
 from polis.optimizer.zone_levels import cheapest_levels
 
+pytestmark = pytest.mark.unit
+
 DT = 0.25
 
 

@@ -5,6 +5,8 @@ import pytest
 from polis.savings.aggregate import combine_periods, plan_versus_measured
 from polis.savings.measurement import PeriodSavings
 
+pytestmark = pytest.mark.unit
+
 
 def _p(period: str, avoided: float, u90: float, baseline: float = 100.0) -> PeriodSavings:
     return PeriodSavings(

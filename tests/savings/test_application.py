@@ -13,6 +13,8 @@ from polis.savings.report_files import write_report
 from polis.savings.sites import Scope, ScopeKind, UnknownScope
 from polis.savings.store import MemoryMeterStore
 
+pytestmark = pytest.mark.unit
+
 
 def test_neighbourhood_report_sums_its_accepted_buildings(scenario: Any) -> None:
     app = SavingsApp(scenario.store, scenario.sites, MeasurementOptions())

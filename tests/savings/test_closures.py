@@ -22,6 +22,8 @@ from polis.savings.measurement import (
 )
 from polis.savings.synthetic import SyntheticBuilding, SyntheticData, synthetic_building
 
+pytestmark = pytest.mark.unit
+
 EPOCH = date(1970, 1, 1).toordinal()
 
 

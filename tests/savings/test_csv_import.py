@@ -8,6 +8,8 @@ from polis.savings.measurement import MeasurementOptions
 from polis.savings.sites import SiteDirectory
 from polis.savings.store import MemoryMeterStore
 
+pytestmark = pytest.mark.unit
+
 GOOD = """meter_id,timestamp,value,unit
 town-hall/main/energy,2026-01-01T00:00:00+02:00,1500,Wh
 town-hall/main/energy,2026-01-01T01:00:00+02:00,1.25,kWh

@@ -3,6 +3,8 @@ import pytest
 
 from polis.savings.daily_model import DailyModelOptions, fit_daily_model
 
+pytestmark = pytest.mark.unit
+
 GRID = tuple(float(v) for v in np.arange(8.0, 26.0, 0.5))
 
 

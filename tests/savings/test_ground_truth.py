@@ -8,6 +8,8 @@ import pytest
 from polis.savings.measurement import MeasurementOptions, ModelKind, Window, measure
 from polis.savings.synthetic import synthetic_building
 
+pytestmark = pytest.mark.unit
+
 START = datetime(2024, 12, 31, 22, tzinfo=UTC)  # local midnight, 1 Jan 2025 in Athens
 SWITCH = datetime(2025, 12, 31, 22, tzinfo=UTC)
 END = datetime(2026, 12, 31, 22, tzinfo=UTC)

@@ -11,6 +11,8 @@ from polis.savings.hourly_model import (
     three_month_weights,
 )
 
+pytestmark = pytest.mark.unit
+
 
 def test_temperature_components_sum_to_temperature() -> None:
     t = np.array([-5.0, 0.0, 7.0, 12.0, 40.0])

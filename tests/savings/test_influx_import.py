@@ -10,7 +10,7 @@ from polis.savings.measurement import MeasurementOptions
 from polis.savings.sites import Site, SiteDirectory
 from polis.savings.store import InfluxMeterStore
 
-pytestmark = pytest.mark.influx
+pytestmark = [pytest.mark.integration, pytest.mark.influx]
 
 SITES = SiteDirectory({"town-hall": Site("town-hall", "kentro", "larissa")})
 CSV = """meter_id,timestamp,value,unit

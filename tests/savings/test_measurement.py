@@ -9,6 +9,8 @@ from polis.savings.pricing import RateSchedule
 from polis.savings.sufficiency import SufficiencyRules
 from polis.savings.synthetic import synthetic_building
 
+pytestmark = pytest.mark.unit
+
 START = datetime(2024, 12, 31, 22, tzinfo=UTC)
 SWITCH = datetime(2025, 12, 31, 22, tzinfo=UTC)
 END = datetime(2026, 3, 31, 21, tzinfo=UTC)  # local midnight 1 April (summer time)

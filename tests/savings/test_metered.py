@@ -16,6 +16,8 @@ from polis.savings.metered import (
 )
 from polis.savings.store import InfluxMeterStore
 
+pytestmark = pytest.mark.integration
+
 H0 = datetime(2026, 1, 12, tzinfo=UTC)
 H = timedelta(hours=1)
 

@@ -12,6 +12,8 @@ from polis.savings.pricing import RateSchedule, RateStep, TouPeriod
 from polis.savings.settings import SavingsSettings
 from polis.savings.synthetic import synthetic_building
 
+pytestmark = pytest.mark.unit
+
 TZ = "Europe/Athens"
 WORKDAYS = frozenset(range(5))
 PEAK = TouPeriod(WORKDAYS, 7 * 60, 23 * 60, 0.30)  # weekdays 07:00-23:00 local

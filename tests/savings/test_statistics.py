@@ -16,6 +16,8 @@ from polis.savings.statistics import (
     savings_uncertainty,
 )
 
+pytestmark = pytest.mark.unit
+
 Y = np.array([10.0, 12.0, 9.0, 14.0, 11.0, 13.0])
 Y_HAT = np.array([11.0, 11.0, 10.0, 13.0, 11.0, 12.0])
 # residuals y - y_hat: -1, 1, -1, 1, 0, 1; sum = 1; sum of squares = 5; mean(y) = 11.5

@@ -4,6 +4,8 @@ import pytest
 
 from polis.savings.tdist import regularized_beta, t_cdf, t_critical, t_two_sided_p
 
+pytestmark = pytest.mark.unit
+
 
 @pytest.mark.parametrize(
     ("confidence", "df", "expected"),
