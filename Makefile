@@ -54,8 +54,9 @@ typecheck:
 deploy-check: tools
 	$(PY) python scripts/validate-deploy.py --kustomize $(GO_TOOLS)/kustomize --kubeconform $(GO_TOOLS)/kubeconform
 
+# The pure tier while editing (README.md, Tests); `make test` runs every tier.
 unit:
-	$(PY) pytest -q
+	$(PY) pytest -q -p no:cacheprovider -m "unit and not slow"
 
 test: setup influxd lint typecheck deploy-check
 	$(PY) pytest -q -p no:cacheprovider
