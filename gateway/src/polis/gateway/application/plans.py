@@ -126,11 +126,13 @@ async def set_mode(
     now = services.clock.now()
 
     def save(session: Session) -> None:
-        row = session.get(BuildingMode, building) or BuildingMode(building=building)
-        row.mode = mode.value
-        row.approved_by = principal.subject
-        row.updated_at = now
-        session.add(row)
+        # An upsert: two replicas may set the first mode of a building at once.
+        values = {"mode": mode.value, "approved_by": principal.subject, "updated_at": now}
+        session.execute(
+            insert_for(session.get_bind().dialect, BuildingMode)
+            .values(building=building, **values)
+            .on_conflict_do_update(index_elements=["building"], set_=values)
+        )
         audit.record(
             session, principal, "plan.mode", "ok", at=now, building=building, detail=detail
         )
