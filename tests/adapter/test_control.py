@@ -84,7 +84,7 @@ class FakeCommandDriver:
 
 
 def setpoint_ref() -> PointRef:
-    ref = one_bacnet_point(
+    ref: PointRef = one_bacnet_point(
         {
             "id": "sp",
             "object": "analog-value,1",
