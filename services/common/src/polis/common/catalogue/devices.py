@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -159,4 +160,107 @@ class BacnetDeviceConfig(_Model):
         return list(self.points)
 
 
-DeviceConfig = Annotated[ModbusDeviceConfig | BacnetDeviceConfig, Field(discriminator="protocol")]
+class OcppVersion(StrEnum):
+    V16 = "1.6"  # OCPP 1.6J
+    V201 = "2.0.1"
+
+
+class OcppLimitProfile(StrEnum):
+    """Which charging profile carries the charging limit."""
+
+    # ChargePointMaxProfile (1.6) / ChargingStationMaxProfile (2.0.1): the charger's total
+    CHARGER_MAX = "charger_max"
+    # TxDefaultProfile on every connector, the limit shared evenly: for chargers that do not
+    # take a maximum profile from a central system
+    TX_DEFAULT = "tx_default"
+
+
+CHARGING_LIMIT_POINT = "charging-limit"
+# OCPP charge point identities travel in the WebSocket URL (OCPP 2.0.1 part 4, identifierString)
+OCPP_IDENTITY_PATTERN = r"^[A-Za-z0-9*_=:+|@.-]{1,48}$"
+
+
+def connector_point_id(connector: int, what: str) -> str:
+    """``connector-2-energy``: the id of one connector's point."""
+    return f"connector-{connector}-{what}"
+
+
+class OcppDeviceConfig(_Model):
+    """An EV charger speaking OCPP to the adapter's central system.
+
+    Its points follow from its connectors (:meth:`all_points`); with ``charging_limit`` it
+    also has the command point ``charging-limit`` (kW, the charger's total).
+    """
+
+    protocol: Literal["ocpp"]
+    id: str = Field(pattern=ID_PATTERN)
+    # the identity the charger is configured with (the last part of its URL); default: id
+    identity: str | None = Field(default=None, pattern=OCPP_IDENTITY_PATTERN)
+    version: OcppVersion
+    connectors: int = Field(default=1, ge=1, le=32)
+    # how often the latest values the charger reported are stored (wall seconds)
+    poll_interval_s: float = Field(default=10.0, gt=0)
+    limit_profile: OcppLimitProfile = OcppLimitProfile.CHARGER_MAX
+    charging_limit: WriteLimits | None = None
+
+    @model_validator(mode="after")
+    def _limits_in_kw(self) -> OcppDeviceConfig:
+        limits = self.charging_limit
+        if limits is not None and limits.min < 0:
+            raise ValueError(f"charging_limit.min must not be negative (got {limits.min})")
+        if limits is not None and limits.restore_value is not None:
+            raise ValueError("charging_limit takes no restore_value: relinquish clears the profile")
+        return self
+
+    @property
+    def charge_point_identity(self) -> str:
+        return self.identity or self.id
+
+    def all_points(self) -> list[PointConfig]:
+        points = []
+        for n in range(1, self.connectors + 1):
+            points += [
+                PointConfig(
+                    id=connector_point_id(n, "energy"),
+                    quantity=Quantity.ACTIVE_ENERGY,
+                    unit="kWh",
+                    kind=PointKind.CUMULATIVE,
+                    description=f"connector {n}: energy delivered (meter register)",
+                ),
+                PointConfig(
+                    id=connector_point_id(n, "power"),
+                    quantity=Quantity.ACTIVE_POWER,
+                    unit="kW",
+                    description=f"connector {n}: charging power",
+                ),
+                PointConfig(
+                    id=connector_point_id(n, "session-energy"),
+                    quantity=Quantity.ACTIVE_ENERGY,
+                    unit="kWh",
+                    description=f"connector {n}: energy of the session under way (0: none)",
+                ),
+                PointConfig(
+                    id=connector_point_id(n, "status"),
+                    quantity=Quantity.STATUS,
+                    unit="1",
+                    kind=PointKind.STATE,
+                    description=f"connector {n}: status code (docs/adapter.md, OCPP chargers)",
+                ),
+            ]
+        if self.charging_limit is not None:
+            points.append(
+                PointConfig(
+                    id=CHARGING_LIMIT_POINT,
+                    quantity=Quantity.SETPOINT,
+                    unit="kW",
+                    kind=PointKind.COMMAND,
+                    description="the charger's total charging power limit",
+                    write=self.charging_limit,
+                )
+            )
+        return points
+
+
+DeviceConfig = Annotated[
+    ModbusDeviceConfig | BacnetDeviceConfig | OcppDeviceConfig, Field(discriminator="protocol")
+]

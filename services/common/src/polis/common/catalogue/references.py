@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from polis.common.catalogue.devices import PointConfig
+from polis.common.catalogue.devices import OcppDeviceConfig, PointConfig
 from polis.common.catalogue.ids import resolve_point_ref, split_point_id
 from polis.common.catalogue.points import PointKind
 from polis.common.catalogue.schema import Building, Catalogue
@@ -44,6 +44,17 @@ def _unique(cat: Catalogue) -> Iterator[Problem]:
         ("calendars", "calendar", [c.id for c in cat.calendars]),
         # device ids are unique across the municipality: the adapter addresses them alone
         ("buildings", "device", [d.id for b in cat.buildings for d in b.devices]),
+        # one central system serves every charger: an identity names one connection
+        (
+            "buildings",
+            "OCPP charge point identity",
+            [
+                d.charge_point_identity
+                for b in cat.buildings
+                for d in b.devices
+                if isinstance(d, OcppDeviceConfig)
+            ],
+        ),
     ):
         for dup in _duplicates(ids):
             yield Problem((section,), f"duplicate {name} id {dup!r}")
