@@ -5,8 +5,14 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from polis.common.catalogue.bacnet_address import (
+    IP_PORT_PATTERN,
+    check_ip_address,
+    normalise_mac,
+    station,
+)
 from polis.common.catalogue.ids import ID_PATTERN
 from polis.common.catalogue.modbus_profiles import ProfileError, RegisterSpec, load_profile
 from polis.common.catalogue.points import PointKind
@@ -144,10 +150,16 @@ class ModbusDeviceConfig(_Model):
 
 
 class BacnetDeviceConfig(_Model):
+    """A BACnet device: at ``address`` on a BACnet/IP network, or behind the BACnet router at
+    ``address`` as station ``mac`` of network ``network`` (see :mod:`.bacnet_address`)."""
+
     protocol: Literal["bacnet"]
     id: str = Field(pattern=ID_PATTERN)
     device_instance: int = Field(ge=0, le=4194302)
-    address: str = Field(pattern=r"^\d{1,3}(\.\d{1,3}){3}(:\d{1,5})?$")
+    address: str = Field(pattern=IP_PORT_PATTERN)
+    # 0 means "the local network" and 65535 "every network": neither names a remote one
+    network: int | None = Field(default=None, ge=1, le=65534)
+    mac: str | None = None  # written as a number (MS/TP) or a string
     poll_interval_s: float = Field(default=30.0, gt=0)
     timeout_s: float = Field(default=3.0, gt=0)
     # 80 present values fit one unsegmented BACnet/IP APDU (1476 bytes); a device that
@@ -155,6 +167,32 @@ class BacnetDeviceConfig(_Model):
     max_properties_per_request: int = Field(default=80, ge=1, le=500)
     cov_lifetime_s: int = Field(default=300, ge=10)
     points: tuple[BacnetPointConfig, ...] = ()
+
+    @field_validator("address", mode="before")
+    @classmethod
+    def _address_mistakes(cls, value: object) -> object:
+        return check_ip_address(value)
+
+    @field_validator("mac", mode="before")
+    @classmethod
+    def _mac_notation(cls, value: object) -> str | None:
+        return None if value is None else normalise_mac(value)
+
+    @model_validator(mode="after")
+    def _routed_pair(self) -> BacnetDeviceConfig:
+        if self.network is not None and self.mac is None:
+            raise ValueError(f"network {self.network}: a routed device needs its mac too")
+        if self.mac is not None and self.network is None:
+            raise ValueError(
+                f"mac {self.mac!r}: a mac is the address behind a BACnet router and needs "
+                "the network number too"
+            )
+        return self
+
+    @property
+    def station(self) -> str:
+        """Where requests go: ``ip:port``, or ``network:mac`` through the router at address."""
+        return station(self.address, self.network, self.mac)
 
     def all_points(self) -> list[PointConfig]:
         return list(self.points)
