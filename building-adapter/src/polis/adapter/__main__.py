@@ -3,6 +3,7 @@
 python -m polis.adapter run [--catalogue catalogue.yaml]   (default: POLIS_CATALOGUE)
 python -m polis.adapter config-from-manifest MANIFEST.yaml [--no-discover] > draft.yaml
 python -m polis.adapter discover --address 127.0.0.1:47809 [--instance 1001] > draft.yaml
+python -m polis.adapter discover --broadcast [--bbmd 10.20.0.5:47808] --local IP:PORT > draft.yaml
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ from typing import Any
 
 import yaml
 
-from polis.adapter.bacnet.client import BacnetClient, BacnetError
-from polis.adapter.bacnet.discovery import discover_device
+from polis.adapter.bacnet.client import BacnetClient, BacnetError, ForeignDevice
+from polis.adapter.bacnet.discovery import discover_device, discover_network
 from polis.adapter.config import ConfigError, load_config
 from polis.adapter.manifest import config_from_manifest
 from polis.adapter.service import Adapter
@@ -48,13 +49,22 @@ async def _run(
     return 0
 
 
-async def _discover_many(local: str, targets: list[tuple[str, int | None]]) -> list[dict[str, Any]]:
-    client = BacnetClient(local)
+async def _discover_many(
+    local: str,
+    targets: list[tuple[str, int | None]],
+    foreign: ForeignDevice | None = None,
+    broadcast: bool = False,
+    instance: int | None = None,
+) -> list[dict[str, Any]]:
+    client = BacnetClient(local, foreign=foreign)
     client.start()
     try:
-        return [await discover_device(client, address, instance) for address, instance in targets]
+        drafts = [await discover_device(client, address, i) for address, i in targets]
+        if broadcast:
+            drafts += await discover_network(client, instance, instance)
+        return drafts
     finally:
-        client.close()
+        await client.aclose()
 
 
 def _dump(data: Any) -> None:
@@ -74,9 +84,15 @@ def main(argv: list[str] | None = None) -> int:
     gen.add_argument("--no-discover", action="store_true", help="leave BACnet point lists empty")
     gen.add_argument("--local", default="127.0.0.1:47991", help="local BACnet address:port")
     disc = sub.add_parser("discover", help="draft BACnet point list of devices")
-    disc.add_argument("--address", action="append", required=True, help="ip:port, repeatable")
+    disc.add_argument("--address", action="append", default=[], help="ip:port, repeatable")
+    disc.add_argument(
+        "--broadcast", action="store_true", help="a global Who-Is (through the BBMD, if any)"
+    )
     disc.add_argument("--instance", type=int, default=None)
     disc.add_argument("--local", default="127.0.0.1:47991", help="local BACnet address:port")
+    disc.add_argument(
+        "--bbmd", help="register with this BBMD (default POLIS_ADAPTER_BACNET_BBMD_ADDRESS)"
+    )
     if argv and argv[0].startswith("--"):
         argv = ["run", *argv]
     args = parser.parse_args(argv)
@@ -109,8 +125,15 @@ def main(argv: list[str] | None = None) -> int:
             _dump(asyncio.run(generate()))
             return 0
         if args.command == "discover":
+            if not args.address and not args.broadcast:
+                parser.error("discover needs --address or --broadcast")
             targets = [(a, args.instance) for a in args.address]
-            _dump({"devices": asyncio.run(_discover_many(args.local, targets))})
+            bbmd = args.bbmd or adapter_settings.bacnet_bbmd_address
+            foreign = ForeignDevice(bbmd, adapter_settings.bacnet_bbmd_ttl_s) if bbmd else None
+            drafts = asyncio.run(
+                _discover_many(args.local, targets, foreign, args.broadcast, args.instance)
+            )
+            _dump({"devices": drafts})
             return 0
     except (ConfigError, SettingsError) as error:
         print(error, file=sys.stderr)

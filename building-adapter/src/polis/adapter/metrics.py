@@ -48,6 +48,18 @@ class AdapterMetrics:
             ["outcome"],
             registry=self.registry,
         )
+        self.bacnet_foreign_registered = Gauge(
+            "polis_adapter_bacnet_foreign_registered",
+            "1 while the BBMD holds the adapter's foreign-device registration",
+            ["bbmd"],
+            registry=self.registry,
+        )
+        self.bacnet_foreign_failures = Counter(
+            "polis_adapter_bacnet_foreign_registration_failures",
+            "Failed foreign-device registrations by reason (timeout, nak, lost, error)",
+            ["bbmd", "reason"],
+            registry=self.registry,
+        )
 
     def serve(self, port: int, host: str = "127.0.0.1") -> int:
         """Expose /metrics over HTTP; returns the bound port (0 picks a free one)."""

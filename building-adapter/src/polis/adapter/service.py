@@ -9,10 +9,11 @@ from dataclasses import dataclass, field
 import grpc
 
 from polis.adapter.audit import AuditLog
-from polis.adapter.bacnet.client import BacnetClient
+from polis.adapter.bacnet.client import BacnetClient, ForeignDevice
 from polis.adapter.bacnet.driver import BacnetDriver
+from polis.adapter.bacnet.registration import RegistrationOutcome
 from polis.adapter.buffer import DurableBuffer
-from polis.adapter.config import SiteConfig, iter_points
+from polis.adapter.config import ConfigError, SiteConfig, iter_points
 from polis.adapter.control import CommandService, CommandTarget
 from polis.adapter.driver import Driver
 from polis.adapter.grpc_api import SERVICE_NAME, AdapterControlServicer
@@ -23,6 +24,7 @@ from polis.adapter.modbus.driver import ModbusDriver
 from polis.adapter.model import Reading
 from polis.adapter.normalise import PointNormaliser, QualityRules
 from polis.adapter.poller import DevicePoller, LatestReadings
+from polis.adapter.settings import AdapterSettings
 from polis.adapter.sink import LineWriter, ReadingEncoder, ReadingSink
 from polis.common.catalogue import PointRef
 from polis.common.catalogue.devices import BacnetDeviceConfig, ModbusDeviceConfig
@@ -46,6 +48,43 @@ def build_normaliser(ref: PointRef) -> PointNormaliser:
     return PointNormaliser(ref.point_id, p.unit, p.quantity, rules)
 
 
+def bacnet_client(settings: AdapterSettings, metrics: AdapterMetrics | None = None) -> BacnetClient:
+    """The adapter's BACnet/IP port as its settings say: a plain node, a foreign device of
+    a BBMD (registration outcomes counted in ``metrics``), or a BBMD itself."""
+    foreign = None
+    bbmd = settings.bacnet_bbmd_address
+    if bbmd:
+        on_outcome = None
+        if metrics is not None:
+            registered = metrics.bacnet_foreign_registered.labels(bbmd)
+            registered.set(0)
+            failures = metrics.bacnet_foreign_failures
+
+            def on_outcome(outcome: RegistrationOutcome) -> None:
+                registered.set(1 if outcome.registered else 0)
+                if not outcome.ok:
+                    failures.labels(bbmd, outcome.reason or "error").inc()
+
+        foreign = ForeignDevice(bbmd, settings.bacnet_bbmd_ttl_s, on_outcome)
+    bdt = settings.bacnet_bdt_peers if settings.bacnet_bbmd_mode else None
+    return BacnetClient(settings.bacnet_address, foreign=foreign, bdt=bdt)
+
+
+def bacnet_routes(devices: Sequence[BacnetDeviceConfig]) -> dict[int, str]:
+    """The router of each network that routed devices are on; one router per network."""
+    routes: dict[int, tuple[str, str]] = {}
+    for device in devices:
+        if device.network is None:
+            continue
+        router, first = routes.setdefault(device.network, (device.address, device.id))
+        if router != device.address:
+            raise ConfigError(
+                f"devices {first} and {device.id} reach BACnet network {device.network} "
+                f"through different routers ({router}, {device.address})"
+            )
+    return {network: router for network, (router, _) in routes.items()}
+
+
 @dataclass
 class Adapter:
     """A running adapter; build with :func:`build_adapter`, then ``await start()``."""
@@ -61,6 +100,9 @@ class Adapter:
 
     def __post_init__(self) -> None:
         settings = self.site.adapter
+        self._bacnet_routes = bacnet_routes(
+            [d for b in self.site.buildings for d in b.devices if isinstance(d, BacnetDeviceConfig)]
+        )
         self.points = list(iter_points(self.site))
         self.normalisers = {ref.point_id: build_normaliser(ref) for ref in self.points}
         self.units = {pid: n.unit for pid, n in self.normalisers.items()}
@@ -95,7 +137,7 @@ class Adapter:
                 else:
                     assert isinstance(device, BacnetDeviceConfig)
                     if self._bacnet is None:
-                        self._bacnet = BacnetClient(settings.bacnet_address)
+                        self._bacnet = bacnet_client(settings, self.metrics)
                     driver = BacnetDriver(device, self._bacnet)
                 self.drivers.append(driver)
                 norms = {}
@@ -131,6 +173,8 @@ class Adapter:
         settings = self.site.adapter
         if self._bacnet is not None:
             self._bacnet.start()
+            for network, router in self._bacnet_routes.items():
+                await self._bacnet.add_route(network, router)
         self._sink_task = asyncio.create_task(self.sink.run(), name="sink")
         for poller in self.pollers:
             poller.start()
@@ -171,7 +215,7 @@ class Adapter:
             await driver.close()
         self._pool.close()
         if self._bacnet is not None:
-            self._bacnet.close()
+            await self._bacnet.aclose()
         self.journal.close()
         self.buffer.close()
         log.info("adapter stopped")

@@ -6,12 +6,34 @@ catalogue (``POLIS_CATALOGUE``); these say how this process runs.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from polis.common.settings import PolisSettings
+
+_BIP = re.compile(r"^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})(?:/(\d{1,2}))?(?::(\d{1,5}))?$")
+
+
+def _split(value: str) -> list[str]:
+    return [entry.strip() for entry in value.split(",") if entry.strip()]
+
+
+def _check_bip(value: str, form: str) -> str:
+    """A BACnet/IP address ``ip[/prefix][:port]`` with its numbers in range."""
+    match = _BIP.match(value.strip())
+    if match is None:
+        raise ValueError(f"{value!r} is not {form}")
+    octets, prefix, port = match.groups()[:4], match.group(5), match.group(6)
+    if any(int(o) > 255 for o in octets):
+        raise ValueError(f"{value!r}: an IPv4 octet is above 255")
+    if prefix is not None and not 1 <= int(prefix) <= 32:
+        raise ValueError(f"{value!r}: prefix /{prefix} is not 1..32")
+    if port is not None and not 1 <= int(port) <= 65535:
+        raise ValueError(f"{value!r}: port {port} is not 1..65535")
+    return value.strip()
 
 
 class AdapterSettings(BaseSettings):
@@ -23,12 +45,65 @@ class AdapterSettings(BaseSettings):
     grpc_host: str = "127.0.0.1"
     grpc_port: int = Field(default=50051, ge=0, le=65535)
     metrics_port: int = Field(default=9161, ge=0, le=65535)
+    # ip[/prefix][:port]; the prefix gives the subnet's broadcast address (needed in BBMD mode)
     bacnet_address: str = "127.0.0.1:47990"
+    # foreign-device registration with the BBMD of another subnet (docs/adapter.md)
+    bacnet_bbmd_address: str | None = None
+    bacnet_bbmd_ttl_s: int = Field(default=300, ge=10, le=65535)
+    # the adapter as its own subnet's BBMD, with the peer BBMDs of its broadcast
+    # distribution table (comma-separated ip[/prefix][:port]; its own entry is implied)
+    bacnet_bbmd_mode: bool = False
+    bacnet_bdt: str = ""
     state_dir: Path = Path("var/adapter")
     batch_size: int = Field(default=5000, ge=1)
     flush_interval_s: float = Field(default=1.0, gt=0)
     buffer_max_readings: int = Field(default=5_000_000, ge=1000)
     buffer_warn_fraction: float = Field(default=0.8, gt=0, lt=1)
+
+    @field_validator("bacnet_address")
+    @classmethod
+    def _local_address(cls, value: str) -> str:
+        return _check_bip(value, "ip[/prefix][:port], e.g. 192.0.2.10/24:47808")
+
+    @field_validator("bacnet_bbmd_address")
+    @classmethod
+    def _bbmd_address(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        if "/" in value:
+            raise ValueError(f"{value!r}: a BBMD is addressed as ip[:port], without a prefix")
+        return _check_bip(value, "ip[:port], e.g. 10.20.0.5:47808")
+
+    @field_validator("bacnet_bdt")
+    @classmethod
+    def _bdt_entries(cls, value: str) -> str:
+        entries = _split(value)
+        for entry in entries:
+            _check_bip(entry, "comma-separated ip[/prefix][:port] of peer BBMDs")
+        return ",".join(entries)
+
+    @model_validator(mode="after")
+    def _one_bacnet_ip_mode(self) -> AdapterSettings:
+        if self.bacnet_bbmd_mode and self.bacnet_bbmd_address:
+            raise ValueError(
+                "POLIS_ADAPTER_BACNET_BBMD_MODE and POLIS_ADAPTER_BACNET_BBMD_ADDRESS exclude "
+                "each other: a BBMD does not register as a foreign device"
+            )
+        if self.bacnet_bdt and not self.bacnet_bbmd_mode:
+            raise ValueError(
+                "POLIS_ADAPTER_BACNET_BDT is the table of a BBMD: set "
+                "POLIS_ADAPTER_BACNET_BBMD_MODE=true with it"
+            )
+        if self.bacnet_bbmd_mode and "/" not in self.bacnet_address:
+            raise ValueError(
+                f"POLIS_ADAPTER_BACNET_ADDRESS {self.bacnet_address!r}: in BBMD mode it needs "
+                "the subnet prefix for the broadcast address, e.g. 192.0.2.10/24:47808"
+            )
+        return self
+
+    @property
+    def bacnet_bdt_peers(self) -> tuple[str, ...]:
+        return tuple(_split(self.bacnet_bdt))
 
 
 class AdapterProcessSettings(PolisSettings):

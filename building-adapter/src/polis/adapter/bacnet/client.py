@@ -2,11 +2,17 @@
 
 Everything above it deals in plain strings (``"analog-input,1"``, ``"present-value"``) and
 floats; errors surface as :class:`BacnetError` with a kind the driver can act on.
+
+On its BACnet/IP port the client is a plain node, a foreign device registered with the BBMD
+of another subnet (:mod:`polis.adapter.bacnet.registration` keeps the registration), or a
+BBMD itself with a broadcast distribution table. Devices behind BACnet routers are
+addressed ``network:mac``; :meth:`BacnetClient.add_route` names the router of a network.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -22,7 +28,10 @@ from bacpypes3.app import Application
 from bacpypes3.argparse import SimpleArgumentParser
 from bacpypes3.basetypes import PriorityValue, PropertyIdentifier, PropertyReference
 from bacpypes3.comm import ServiceAccessPoint
-from bacpypes3.pdu import Address
+from bacpypes3.ipv4.bvll import DeleteForeignDeviceTableEntry, RegisterForeignDevice, Result
+from bacpypes3.ipv4.link import ForeignLinkLayer
+from bacpypes3.local.device import DeviceObject
+from bacpypes3.pdu import Address, IPv4Address
 from bacpypes3.primitivedata import Enumerated, Null, ObjectIdentifier, Real, Unsigned
 
 from polis.adapter.bacnet.codec import (
@@ -32,6 +41,11 @@ from polis.adapter.bacnet.codec import (
     PropertyError,
     decode_read_property_multiple_ack,
     encode_present_value_request,
+)
+from polis.adapter.bacnet.registration import (
+    RESULT_DISTRIBUTE_NAK,
+    ForeignRegistration,
+    RegistrationOutcome,
 )
 
 
@@ -45,8 +59,68 @@ class BacnetError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class DiscoveredDevice:
+    """``address`` is where requests go: ``ip:port``, or ``network:mac`` for a device
+    behind a router, whose BACnet/IP address is then ``router``."""
+
     instance: int
     address: str
+    network: int | None = None
+    mac: str | None = None
+    router: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ForeignDevice:
+    """Register with the BBMD at ``bbmd`` (ip:port) for ``ttl_s`` seconds at a time."""
+
+    bbmd: str
+    ttl_s: int = 300
+    on_outcome: Callable[[RegistrationOutcome], None] | None = None
+
+
+class _ForeignLink(ForeignLinkLayer):  # type: ignore[misc]
+    """bacpypes3's foreign-device link layer, its registration run by
+    :class:`ForeignRegistration` instead of bacpypes3's timers, which renew only once the
+    TTL has run out, ignore the BBMD's answers after a NAK and stop for good once a
+    registration has lapsed."""
+
+    def __init__(self, local: IPv4Address, bbmd: IPv4Address) -> None:
+        super().__init__(local)
+        self.bbmdAddress = bbmd
+        self.on_lost: Callable[[], None] = lambda: None
+        self._answer: asyncio.Future[int] | None = None
+
+    async def send_registration(self, ttl_s: int, timeout_s: float) -> int:
+        self.bbmdTimeToLive = ttl_s
+        answer = self._answer = asyncio.get_running_loop().create_future()
+        try:
+            await self.request(RegisterForeignDevice(ttl_s, destination=self.bbmdAddress))
+            return await asyncio.wait_for(answer, timeout_s)
+        finally:
+            self._answer = None
+
+    def set_registered(self, registered: bool) -> None:
+        # what bacpypes3's broadcast path reads: 0 sends through the BBMD, -1 waits
+        # briefly for a registration under way and then drops the broadcast
+        self.bbmdRegistrationStatus = 0 if registered else -1
+        if registered:
+            self._registration_event.set()
+        else:
+            self._registration_event.clear()
+
+    async def send_deletion(self) -> None:
+        local = IPv4Address(self.server.local_address)
+        await self.request(DeleteForeignDeviceTableEntry(local, destination=self.bbmdAddress))
+
+    async def confirmation(self, lpdu: Any) -> None:
+        if isinstance(lpdu, Result) and lpdu.pduSource == self.bbmdAddress:
+            code = int(lpdu.bvlciResultCode)
+            if code == RESULT_DISTRIBUTE_NAK:
+                self.on_lost()
+            elif self._answer is not None and not self._answer.done():
+                self._answer.set_result(code)
+            return
+        await super().confirmation(lpdu)
 
 
 _SEGMENTATION_REASONS = ("segmentation-not-supported", "buffer-overflow", "apdu-too-long")
@@ -81,6 +155,15 @@ def to_float(value: Any) -> float | None:
         return None
 
 
+def _with_own_entry(local_address: str, peers: Sequence[str]) -> list[str]:
+    """The broadcast distribution table: the peers and this BBMD itself, which forwards
+    what its peers send it onto its own subnet only when it finds itself in the table."""
+    own = Address(local_address)
+    if any(Address(peer) == own for peer in peers):
+        return list(peers)
+    return [local_address, *peers]
+
+
 def _priority_in_force(array: Sequence[PriorityValue]) -> int:
     for index, slot in enumerate(array):
         contents = slot.dict_contents() if hasattr(slot, "dict_contents") else {}
@@ -90,9 +173,26 @@ def _priority_in_force(array: Sequence[PriorityValue]) -> int:
 
 
 class BacnetClient:
-    def __init__(self, local_address: str, device_instance: int = 4194300) -> None:
+    """``local_address`` is ``ip[/prefix][:port]`` (the prefix gives the broadcast address);
+    ``foreign`` registers with a BBMD, ``bdt`` makes the client a BBMD with these peers."""
+
+    def __init__(
+        self,
+        local_address: str,
+        device_instance: int = 4194300,
+        *,
+        foreign: ForeignDevice | None = None,
+        bdt: Sequence[str] | None = None,
+    ) -> None:
+        if foreign is not None and bdt is not None:
+            raise ValueError("a BBMD does not register as a foreign device")
         self.local_address = local_address
         self.device_instance = device_instance
+        self.foreign = foreign
+        self.bdt = None if bdt is None else _with_own_entry(local_address, bdt)
+        self.registration: ForeignRegistration | None = None
+        self._registration_task: asyncio.Task[None] | None = None
+        self._link: _ForeignLink | None = None
         self._app: Application | None = None
         # parsed identifiers, reused: parsing them costs more than the request itself
         self._objids: dict[str, ObjectIdentifier] = {}
@@ -105,18 +205,39 @@ class BacnetClient:
         self._raw: set[tuple[Any, int]] = set()
 
     def start(self) -> None:
-        args = SimpleArgumentParser().parse_args(
-            [
-                "--address",
-                self.local_address,
-                "--instance",
-                str(self.device_instance),
-                "--name",
-                "polis-adapter",
-            ]
-        )
-        self._app = Application.from_args(args)
+        """Open the UDP port (in a running event loop); a foreign device starts registering."""
+        if self.foreign is not None:
+            self._app = self._start_foreign(self.foreign)
+        else:
+            argv = ["--address", self.local_address, "--instance", str(self.device_instance)]
+            if self.bdt is not None:
+                argv += ["--bbmd", *self.bdt]
+            self._app = Application.from_args(
+                SimpleArgumentParser().parse_args([*argv, "--name", "polis-adapter"])
+            )
         self._pass_raw_acks(self._app)
+
+    def _start_foreign(self, foreign: ForeignDevice) -> Application:
+        # bacpypes3 builds a foreign port with its own registration timers: the link layer
+        # is bound by hand instead, with no network-port object
+        device = DeviceObject(
+            objectIdentifier=("device", self.device_instance),
+            objectName="polis-adapter",
+            vendorIdentifier=999,
+        )
+        app = Application.from_object_list([device])
+        local = IPv4Address(self.local_address)
+        link = self._link = _ForeignLink(local, IPv4Address(foreign.bbmd))
+        app.link_layers["polis-foreign-port"] = link  # closed with the application
+        app.nsap.bind(link, address=local)
+        self.registration = ForeignRegistration(
+            link, foreign.bbmd, foreign.ttl_s, foreign.on_outcome
+        )
+        link.on_lost = self.registration.lost
+        self._registration_task = asyncio.get_running_loop().create_task(
+            self.registration.run(), name="bacnet-foreign-registration"
+        )
+        return app
 
     def _pass_raw_acks(self, app: Application) -> None:
         """Hand the ACKs of present-value polls to :mod:`polis.adapter.bacnet.codec`
@@ -140,9 +261,40 @@ class BacnetClient:
         return self._app
 
     def close(self) -> None:
+        if self._registration_task is not None:
+            self._registration_task.cancel()
+            self._registration_task = None
         if self._app is not None:
             self._app.close()
             self._app = None
+
+    async def aclose(self) -> None:
+        """Close, first asking the BBMD to drop our entry so that it stops forwarding
+        broadcasts to a port nobody reads (best effort: it expires anyway)."""
+        if self._registration_task is not None:
+            self._registration_task.cancel()
+            await asyncio.gather(self._registration_task, return_exceptions=True)
+            self._registration_task = None
+        if self._link is not None and self.registration is not None:
+            if self.registration.registered:
+                with contextlib.suppress(OSError, RuntimeError):
+                    await self._link.send_deletion()
+            self._link = None
+        self.close()
+
+    async def add_route(self, network: int, router: str) -> None:
+        """Reach BACnet network ``network`` through the router at ``router`` (ip:port),
+        without asking the network who routes to it."""
+        nsap = self.app.nsap
+        await nsap.update_router_references(
+            nsap.local_adapter.adapterNet, Address(router), [network]
+        )
+
+    async def route_to(self, network: int) -> str | None:
+        """The BACnet/IP address of the router to ``network``, if known."""
+        nsap = self.app.nsap
+        info = await nsap.router_info_cache.get_path_info(nsap.local_adapter.adapterNet, network)
+        return None if info is None else str(info[0])
 
     async def _call(self, coro: Any, timeout_s: float) -> Any:
         try:
@@ -158,12 +310,39 @@ class BacnetClient:
         return result
 
     async def who_is(
-        self, address: str, low: int | None, high: int | None, timeout_s: float
+        self, address: str | None, low: int | None, high: int | None, timeout_s: float
     ) -> list[DiscoveredDevice]:
-        found = await self.app.who_is(low, high, Address(address), timeout=timeout_s)
-        return [
-            DiscoveredDevice(int(iam.iAmDeviceIdentifier[1]), str(iam.pduSource)) for iam in found
-        ]
+        """Who-Is to ``address``, or to every network (``None``: a global broadcast, which
+        a foreign device hands its BBMD to distribute); the devices that answered."""
+        if address is None:
+            await self._can_broadcast(timeout_s)
+        target = None if address is None else Address(address)
+        found = await self.app.who_is(low, high, target, timeout=timeout_s)
+        return [await self._discovered(iam) for iam in found]
+
+    async def _can_broadcast(self, timeout_s: float) -> None:
+        if self.registration is not None:
+            if not await self.registration.wait_registered(timeout_s):
+                raise BacnetError(
+                    "not registered as a foreign device, broadcasts would be dropped: "
+                    f"{self.registration.last_error or 'no answer yet'}",
+                    "timeout",
+                )
+        elif "/" not in self.local_address:
+            raise BacnetError(
+                f"no broadcast address: give the local address {self.local_address} its "
+                "subnet prefix (ip/24:port), or register with a BBMD",
+                "error",
+            )
+
+    async def _discovered(self, iam: Any) -> DiscoveredDevice:
+        instance = int(iam.iAmDeviceIdentifier[1])
+        source = iam.pduSource
+        if source.addrNet is None:
+            return DiscoveredDevice(instance, str(source))
+        network = int(source.addrNet)
+        mac = str(source).partition(":")[2]
+        return DiscoveredDevice(instance, str(source), network, mac, await self.route_to(network))
 
     async def read(self, address: str, objid: str, prop: str, timeout_s: float) -> Any:
         return await self._call(self.app.read_property(address, objid, prop), timeout_s)

@@ -40,7 +40,7 @@ class BacnetDriver:
             p = self._points[key]
             requests.setdefault(p.object, []).append(p.property)
         rows = await self._client.read_multiple(
-            self.config.address, list(requests.items()), self.config.timeout_s
+            self.config.station, list(requests.items()), self.config.timeout_s
         )
         out: dict[str, float | None] = {}
         for key in keys:
@@ -53,7 +53,7 @@ class BacnetDriver:
         p = self._points[key]
         try:
             value = await self._client.read(
-                self.config.address, p.object, p.property, self.config.timeout_s
+                self.config.station, p.object, p.property, self.config.timeout_s
             )
         except BacnetError as error:
             if error.kind == "timeout":
@@ -112,7 +112,7 @@ class BacnetDriver:
         while True:
             try:
                 await self._client.subscribe(
-                    self.config.address, point.object, self.config.cov_lifetime_s, on_value
+                    self.config.station, point.object, self.config.cov_lifetime_s, on_value
                 )
             except BacnetError as error:
                 log.warning(
@@ -133,7 +133,7 @@ class BacnetDriver:
         p = self._command(key)
         try:
             await self._client.write(
-                self.config.address, p.object, value, priority, self.config.timeout_s
+                self.config.station, p.object, value, priority, self.config.timeout_s
             )
         except BacnetError as error:
             raise DriverError(f"{self.device_id}/{key}: write refused: {error}") from error
@@ -142,10 +142,10 @@ class BacnetDriver:
         p = self._command(key)
         try:
             value = await self._client.read(
-                self.config.address, p.object, "present-value", self.config.timeout_s
+                self.config.station, p.object, "present-value", self.config.timeout_s
             )
             active = await self._client.priority_in_force(
-                self.config.address, p.object, self.config.timeout_s
+                self.config.station, p.object, self.config.timeout_s
             )
         except BacnetError as error:
             raise DriverError(f"{self.device_id}/{key}: read-back failed: {error}") from error
@@ -158,7 +158,7 @@ class BacnetDriver:
         p = self._command(key)
         try:
             await self._client.write(
-                self.config.address, p.object, None, priority, self.config.timeout_s
+                self.config.station, p.object, None, priority, self.config.timeout_s
             )
         except BacnetError as error:
             raise DriverError(f"{self.device_id}/{key}: relinquish refused: {error}") from error
