@@ -128,7 +128,7 @@ async def test_discovery_drafts_a_valid_point_list(
             ],
         }
     )
-    assert len(site.buildings[0].devices[0].points or ()) == 2
+    assert len(site.buildings[0].devices[0].all_points()) == 2
     assert to_canonical(21.5, "degF", Quantity.TEMPERATURE)[0] == pytest.approx(-5.8333, abs=1e-3)
 
 

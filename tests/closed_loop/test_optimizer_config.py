@@ -37,7 +37,7 @@ def _zone(building_id: str, zone_id: str) -> tuple[ZoneConfig, Zone]:
     return load, z
 
 
-def test_every_zone_tank_and_pump_is_commanded_through_its_adapter_point() -> None:
+def test_every_zone_tank_pump_and_charger_is_commanded_through_its_adapter_point() -> None:
     points = OPT.command_points()
     assert points["town-hall"]["offices"] == (
         "larissa/town-hall/town-hall-bms/zone-offices-heating-setpoint"
@@ -46,9 +46,12 @@ def test_every_zone_tank_and_pump_is_commanded_through_its_adapter_point() -> No
         "larissa/sports-hall/sports-hall-bms/pool-pump-enable"
     )
     assert points["school"]["dhw"] == "larissa/school/school-bms/dhw-heater-enable"
+    assert points["depot"]["ev-depot-cp2"] == "larissa/depot/depot-cp2/charging-limit"
     zones = sum(len(b.zones) for b in SIM.buildings)
     tanks = sum(b.hot_water is not None for b in SIM.buildings)
-    assert sum(len(p) for p in points.values()) == zones + tanks + 1  # + the pool pump
+    charge_points = sum(len(b.ev_chargers.charge_points) for b in SIM.buildings if b.ev_chargers)
+    # + the pool pump
+    assert sum(len(p) for p in points.values()) == zones + tanks + 1 + charge_points
     assert OPT.on_off_loads() == {"dhw"}
 
 

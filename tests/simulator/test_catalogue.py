@@ -134,7 +134,11 @@ def test_loads_name_points_of_their_own_controller() -> None:
         "temperature_point": "town-hall-bms/dhw-tank-temperature",
     }
     kinds = [load.kind for load in CAT.building("depot").loads]
-    assert kinds == ["hvac", "hvac", "ev_charger", "battery"]
+    assert kinds == ["hvac", "hvac", "ev_charger", "ev_charger", "battery"]
+    # the EV chargers are commanded through their OCPP charge points' charging limits
+    chargers = {load.id: load.point_refs() for load in CAT.building("depot").loads}
+    assert chargers["ev-depot-cp1"] == {"command_point": "depot-cp1/charging-limit"}
+    assert chargers["ev-depot-cp2"] == {"command_point": "depot-cp2/charging-limit"}
 
 
 def test_calendars_carry_occupied_hours_and_school_holidays() -> None:

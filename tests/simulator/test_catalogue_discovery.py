@@ -121,7 +121,11 @@ def _discovered(manifest: Path) -> dict[str, Any]:
 
 
 def _devices(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return {d["id"]: d for b in document["buildings"] for d in b["devices"]}
+    """The BACnet and Modbus devices (OCPP chargers connect by themselves: nothing to
+    discover)."""
+    return {
+        d["id"]: d for b in document["buildings"] for d in b["devices"] if d["protocol"] != "ocpp"
+    }
 
 
 def _drafted(point: dict[str, Any]) -> tuple[str, ...]:

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from polis.adapter.audit import AuditLog
-from polis.adapter.driver import CommandState, Driver, DriverError
+from polis.adapter.driver import CommandState, Driver, DriverError, ExpiringWrites
 from polis.common.catalogue import PointRef
 from polis.common.catalogue.devices import WriteLimits
 from polis.common.catalogue.points import PointKind
@@ -197,7 +197,10 @@ class CommandService:
             raise
         duration = request.duration_s or limits.default_duration_s
         expires_at = now + timedelta(seconds=duration)
-        await target.driver.write(target.key, request.value, priority)
+        if isinstance(target.driver, ExpiringWrites):
+            await target.driver.write_until(target.key, request.value, priority, expires_at)
+        else:
+            await target.driver.write(target.key, request.value, priority)
         state = await target.driver.read_command(target.key)
         status = classify(
             request.value, state, priority, tolerance=1e-3 * max(1.0, abs(request.value))

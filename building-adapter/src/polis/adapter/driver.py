@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from datetime import datetime
+from typing import Protocol, runtime_checkable
 
 
 class DriverError(Exception):
@@ -60,3 +61,11 @@ class Driver(Protocol):
     async def relinquish(self, key: str, priority: int) -> None: ...
 
     async def close(self) -> None: ...
+
+
+@runtime_checkable
+class ExpiringWrites(Protocol):
+    """A driver whose device can be told how long a command holds (OCPP charging profiles
+    carry a validity), so the device drops it by itself if the adapter is gone."""
+
+    async def write_until(self, key: str, value: float, priority: int, until: datetime) -> None: ...

@@ -23,11 +23,17 @@ from polis.adapter.modbus.client import EndpointPool
 from polis.adapter.modbus.driver import ModbusDriver
 from polis.adapter.model import Reading
 from polis.adapter.normalise import PointNormaliser, QualityRules
+from polis.adapter.ocpp.central import CentralSystem
+from polis.adapter.ocpp.driver import OcppDriver
 from polis.adapter.poller import DevicePoller, LatestReadings
 from polis.adapter.settings import AdapterSettings
 from polis.adapter.sink import LineWriter, ReadingEncoder, ReadingSink
 from polis.common.catalogue import PointRef
-from polis.common.catalogue.devices import BacnetDeviceConfig, ModbusDeviceConfig
+from polis.common.catalogue.devices import (
+    BacnetDeviceConfig,
+    ModbusDeviceConfig,
+    OcppDeviceConfig,
+)
 from polis.common.clock import Clock
 from polis.common.grpc_server import GrpcServer, start_grpc_server
 from polis.common.lineprotocol import to_ns
@@ -125,6 +131,10 @@ class Adapter:
         self.audit = AuditLog(settings.state_dir / "audit.jsonl")
         self._pool = EndpointPool()
         self._bacnet: BacnetClient | None = None
+        chargers = [
+            d for b in self.site.buildings for d in b.devices if isinstance(d, OcppDeviceConfig)
+        ]
+        self.ocpp = CentralSystem(chargers, settings, self.clock) if chargers else None
         self.drivers: list[Driver] = []
         targets: dict[str, CommandTarget] = {}
         refs = {(ref.building, ref.device, ref.point.id): ref for ref in self.points}
@@ -134,6 +144,9 @@ class Adapter:
                 if isinstance(device, ModbusDeviceConfig):
                     endpoint = self._pool.get(device.host, device.port, device.timeout_s)
                     driver = ModbusDriver(device, endpoint)
+                elif isinstance(device, OcppDeviceConfig):
+                    assert self.ocpp is not None
+                    driver = OcppDriver(device, self.ocpp, self.clock)
                 else:
                     assert isinstance(device, BacnetDeviceConfig)
                     if self._bacnet is None:
@@ -175,6 +188,8 @@ class Adapter:
             self._bacnet.start()
             for network, router in self._bacnet_routes.items():
                 await self._bacnet.add_route(network, router)
+        if self.ocpp is not None:
+            await self.ocpp.start()
         self._sink_task = asyncio.create_task(self.sink.run(), name="sink")
         for poller in self.pollers:
             poller.start()
@@ -205,6 +220,8 @@ class Adapter:
         for poller in self.pollers:
             await poller.stop()
         await self.commands.relinquish_all("shutdown")
+        if self.ocpp is not None:  # after relinquishing: clearing profiles needs the links
+            await self.ocpp.stop()
         if self._sink_task is not None:
             await self.sink.stop()
             self._sink_task.cancel()

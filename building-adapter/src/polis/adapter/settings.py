@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from polis.common.settings import PolisSettings
@@ -59,6 +59,20 @@ class AdapterSettings(BaseSettings):
     flush_interval_s: float = Field(default=1.0, gt=0)
     buffer_max_readings: int = Field(default=5_000_000, ge=1000)
     buffer_warn_fraction: float = Field(default=0.8, gt=0, lt=1)
+    # OCPP central system, started when the catalogue has OCPP chargers (docs/adapter.md)
+    ocpp_host: str = "127.0.0.1"
+    ocpp_port: int = Field(default=9000, ge=0, le=65535)
+    # 0: plain ws, no authentication (loopback tests only); 1: HTTP basic auth over ws;
+    # 2: basic auth over TLS (wss), the default
+    ocpp_security_profile: int = Field(default=2, ge=0, le=2)
+    ocpp_tls_cert: Path | None = None
+    ocpp_tls_key: Path | None = None
+    # one ``identity:password`` line per charger; a secret file, never the catalogue
+    ocpp_passwords_file: Path | None = None
+    # key of the id tag pseudonyms; default: a random key kept in state_dir
+    ocpp_id_tag_key: SecretStr | None = None
+    ocpp_heartbeat_s: int = Field(default=300, ge=1)
+    ocpp_response_timeout_s: float = Field(default=10.0, gt=0)
 
     @field_validator("bacnet_address")
     @classmethod
@@ -104,6 +118,24 @@ class AdapterSettings(BaseSettings):
     @property
     def bacnet_bdt_peers(self) -> tuple[str, ...]:
         return tuple(_split(self.bacnet_bdt))
+
+
+def ocpp_settings_problems(settings: AdapterSettings) -> list[str]:
+    """What the chosen OCPP security profile still needs, naming the variables."""
+    problems = []
+    if settings.ocpp_security_profile >= 1 and settings.ocpp_passwords_file is None:
+        problems.append(
+            "POLIS_ADAPTER_OCPP_PASSWORDS_FILE: security profile "
+            f"{settings.ocpp_security_profile} needs the chargers' basic-auth passwords"
+        )
+    if settings.ocpp_security_profile == 2:
+        for name, value in (("CERT", settings.ocpp_tls_cert), ("KEY", settings.ocpp_tls_key)):
+            if value is None:
+                problems.append(
+                    f"POLIS_ADAPTER_OCPP_TLS_{name}: security profile 2 (TLS) needs it; "
+                    "POLIS_ADAPTER_OCPP_SECURITY_PROFILE=0 serves plain ws for loopback tests"
+                )
+    return problems
 
 
 class AdapterProcessSettings(PolisSettings):

@@ -33,6 +33,7 @@ from polis.simulator.catalogue import catalogue
 from polis.simulator.config import ConfigError, MunicipalityConfig, load_config
 from polis.simulator.endpoints import Endpoints, endpoint_layout
 from polis.simulator.export import INTERVALS, parse_day, write_history
+from polis.simulator.ocpp_chargers import link_from
 from polis.simulator.settings import SimulatorSettings
 from polis.simulator.site import Site
 
@@ -70,6 +71,11 @@ def _parser() -> argparse.ArgumentParser:
     _endpoint_options(parser, None)
     parser.add_argument("--manifest", type=Path, help="write the endpoint manifest here")
     parser.add_argument("--catalogue", type=Path, help="write the municipality catalogue here")
+    parser.add_argument(
+        "--ocpp-url",
+        help="the OCPP central system the chargers connect to, ws[s]://host:port "
+        "(default: POLIS_SIMULATOR_OCPP_URL; unset: no OCPP)",
+    )
     sub = parser.add_subparsers(dest="command")
     cat = sub.add_parser("catalogue", help="print the catalogue of the fixed port layout")
     _endpoint_options(cat, argparse.SUPPRESS)
@@ -122,6 +128,12 @@ async def _serve(
     logging.getLogger("pymodbus").setLevel(logging.WARNING)  # one "listening" line per port
     base_port = args.base_port or settings.simulator_base_port
     site = Site(config, settings.clock(), settings.simulator_host, base_port)
+    site.ocpp = link_from(
+        args.ocpp_url or settings.simulator_ocpp_url,
+        settings.simulator_ocpp_passwords_file,
+        settings.simulator_ocpp_ca_file,
+        settings.simulator_ocpp_meter_interval_s,
+    )
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, site.stop)

@@ -215,7 +215,7 @@ class BuildingController:
                 sp.currentCommandPriority is not None and sp.currentCommandPriority.null is None
             )
             setpoints[zone_id] = float(sp.presentValue) if commanded else None
-        flags = {e.field: _is_active(e.obj.presentValue) for e in self.enables}
+        flags: dict[str, Any] = {e.field: _is_active(e.obj.presentValue) for e in self.enables}
         return Commands(heating_setpoints_c=setpoints, **flags)
 
     def close(self) -> None:

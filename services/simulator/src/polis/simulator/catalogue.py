@@ -39,6 +39,7 @@ from polis.simulator.loads import (
     hhmm,
     schedule_value,
 )
+from polis.simulator.ocpp_chargers import charge_point_id
 from polis.simulator.tariff import TARIFF_ID, tariff
 
 SETPOINT_LIMITS = {"min": 8.0, "max": 30.0, "max_rate_per_min": 10.0, "default_duration_s": 3600}
@@ -105,6 +106,29 @@ def meters(building: Building) -> dict[str, Any]:
     return out
 
 
+def ocpp_devices(building: Building, poll_s: float) -> list[dict[str, Any]]:
+    """The building's OCPP charge points: one connector per charger, the charging limit
+    within what its chargers can draw, for one quarter hour unless a write says otherwise."""
+    ev = building.ev_chargers
+    if ev is None:
+        return []
+    return [
+        {
+            "protocol": "ocpp",
+            "id": charge_point_id(building, k),
+            "version": cp.version.value,
+            "connectors": cp.connectors,
+            "poll_interval_s": poll_s,
+            "charging_limit": {
+                "min": 0.0,
+                "max": cp.connectors * ev.power_kw,
+                "default_duration_s": 900,
+            },
+        }
+        for k, cp in enumerate(ev.charge_points)
+    ]
+
+
 def devices(
     building: Building, endpoints: Endpoints, modbus_poll_s: float, bacnet_poll_s: float
 ) -> list[dict[str, Any]]:
@@ -132,7 +156,8 @@ def devices(
             "points": controller_points(building),
         }
     )
-    return out
+    # OCPP chargers are stored at the meters' interval
+    return out + ocpp_devices(building, modbus_poll_s)
 
 
 def building_entry(

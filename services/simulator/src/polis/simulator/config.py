@@ -118,6 +118,18 @@ class Pool(_Model):
     schedule: WeeklySchedule = Field(description="1 = pump runs, 0 = off")
 
 
+class OcppVersion(StrEnum):
+    V16 = "1.6"
+    V201 = "2.0.1"
+
+
+class ChargePoint(_Model):
+    """An OCPP charge point serving some of the chargers (one connector each)."""
+
+    version: OcppVersion
+    connectors: int = Field(ge=1, le=32)
+
+
 class EvChargers(_Model):
     count: int = Field(ge=1, le=64)
     power_kw: float = Field(gt=0, description="charger power limit")
@@ -128,12 +140,23 @@ class EvChargers(_Model):
     energy_kwh_max: float = Field(default=40.0, gt=0)
     days: list[Weekday] = Field(default_factory=lambda: list(WORKDAYS))
     probability: float = Field(default=0.85, ge=0, le=1, description="a session on a given day")
+    # chargers served over OCPP, in charger order; none: the chargers have no OCPP link
+    charge_points: list[ChargePoint] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _energy_range(self) -> EvChargers:
         if self.energy_kwh_max < self.energy_kwh_min:
             raise ValueError("energy_kwh_max must be >= energy_kwh_min")
+        served = sum(cp.connectors for cp in self.charge_points)
+        if self.charge_points and served != self.count:
+            raise ValueError(
+                f"charge_points serve {served} chargers, not the {self.count} there are"
+            )
         return self
+
+    def charge_point_of(self) -> list[int]:
+        """Per charger, the index of its charge point."""
+        return [i for i, cp in enumerate(self.charge_points) for _ in range(cp.connectors)]
 
 
 class Photovoltaic(_Model):

@@ -21,10 +21,11 @@ of :mod:`polis.common.catalogue.loads`:
   water, between 52 °C and the thermostat cut-out; the command point is the heater enable.
 - **Pool pumps** become ``pump`` loads inside the pump's schedule (the simulator cannot run
   the pump outside it), commanded through the pump enable.
-- **EV chargers** become one ``ev_charger`` load with the mean session of the fleet, and the
-  **battery** a ``battery`` load. Neither has a command point: the simulated chargers charge
-  at their limit once enabled and the battery runs its own self-consumption control, so the
-  optimizer plans around them without commanding them.
+- **EV chargers** become one ``ev_charger`` load per OCPP charge point with the mean session
+  of its chargers, commanded through the charge point's ``charging-limit`` (kW); chargers
+  without an OCPP charge point are one load of the fleet, planned but not commanded. The
+  **battery** is a ``battery`` load without a command point: it runs its own
+  self-consumption control, and the optimizer plans around it.
 - The non-flexible **base load** (lighting, plug loads) per building: :func:`base_load_kw`.
 
 Point references are relative to the building, ``<building>-bms/<object name>``
@@ -40,6 +41,7 @@ from typing import Any
 
 import numpy as np
 
+from polis.common.catalogue.devices import CHARGING_LIMIT_POINT
 from polis.simulator.bacnet_points import (
     DHW_ENABLE,
     POOL_PUMP_ENABLE,
@@ -47,9 +49,10 @@ from polis.simulator.bacnet_points import (
     zone_setpoint_name,
     zone_temperature_name,
 )
-from polis.simulator.config import Building, Period, WeeklySchedule, Zone
+from polis.simulator.config import Building, EvChargers, Period, WeeklySchedule, Zone
 from polis.simulator.drivers import DHW_FULL_DAY_SECONDS, heat_pump_curves
 from polis.simulator.endpoints import bacnet_device_name
+from polis.simulator.ocpp_chargers import charge_point_id
 from polis.simulator.plant import ROOM_C, WATER_J_PER_L_K
 
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -268,20 +271,19 @@ def pump_load(building: Building) -> dict[str, Any]:
     }
 
 
-def ev_load(building: Building) -> dict[str, Any]:
-    ev = building.ev_chargers
-    assert ev is not None
+def _ev_entry(ev: EvChargers, load_id: str, chargers: int) -> dict[str, Any]:
+    """The mean session of ``chargers`` of the fleet."""
     arrival = ev.arrival_hour_mean
     departure = min(arrival + ev.stay_hours_mean, 23.75)
-    energy = ev.count * ev.probability * (ev.energy_kwh_min + ev.energy_kwh_max) / 2.0
+    energy = chargers * ev.probability * (ev.energy_kwh_min + ev.energy_kwh_max) / 2.0
 
     def quarter(hours: float) -> str:
         return hhmm(round(hours * 4) * 15)
 
     return {
         "kind": "ev_charger",
-        "id": "ev-chargers",
-        "max_kw": ev.count * ev.power_kw,
+        "id": load_id,
+        "max_kw": chargers * ev.power_kw,
         "efficiency": 1.0,
         "sessions": [
             {
@@ -292,6 +294,22 @@ def ev_load(building: Building) -> dict[str, Any]:
             }
         ],
     }
+
+
+def ev_loads(building: Building) -> list[dict[str, Any]]:
+    """One load per OCPP charge point, commanded through its charging limit; without charge
+    points one load of the whole fleet, not commanded."""
+    ev = building.ev_chargers
+    assert ev is not None
+    if not ev.charge_points:
+        return [_ev_entry(ev, "ev-chargers", ev.count)]
+    return [
+        {
+            **_ev_entry(ev, f"ev-{charge_point_id(building, k)}", cp.connectors),
+            "command_point": f"{charge_point_id(building, k)}/{CHARGING_LIMIT_POINT}",
+        }
+        for k, cp in enumerate(ev.charge_points)
+    ]
 
 
 def battery_load(building: Building) -> dict[str, Any]:
@@ -328,7 +346,7 @@ def building_loads(building: Building) -> list[dict[str, Any]]:
     if building.pool is not None:
         loads.append(pump_load(building))
     if building.ev_chargers is not None:
-        loads.append(ev_load(building))
+        loads.extend(ev_loads(building))
     if building.battery is not None:
         loads.append(battery_load(building))
     return loads

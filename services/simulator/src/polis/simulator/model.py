@@ -40,6 +40,16 @@ class ZonePlant:
 
 
 @dataclass(frozen=True)
+class ChargerReading:
+    """One EV charger after the last step, as its OCPP charge point reports it."""
+
+    session: int  # -1: no car; a new value: a new car
+    remaining_kwh: float  # what the car still takes
+    power_kw: float
+    energy_kwh: float  # the charger's meter register
+
+
+@dataclass(frozen=True)
 class PlantReading:
     """Further values of the last simulated step, exposed for the building controller's
     objects; nothing here feeds back into the physics."""
@@ -57,6 +67,7 @@ class PlantReading:
     heater_on: bool
     ev_connected: int  # chargers with a car plugged in
     zones: dict[str, ZonePlant]
+    chargers: tuple[ChargerReading, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -224,4 +235,20 @@ def _plant_reading(
             )
             for z, curves in zip(building.zones, drivers.heat_pumps, strict=True)
         },
+        chargers=_charger_readings(state, trace),
+    )
+
+
+def _charger_readings(state: BuildingState, trace: Trace) -> tuple[ChargerReading, ...]:
+    powers = trace.ev_charger_w
+    if powers is None or powers.shape[0] == 0:
+        return ()
+    return tuple(
+        ChargerReading(
+            session=state.ev_session[c],
+            remaining_kwh=max(state.ev_remaining_wh[c], 0.0) / 1000.0,
+            power_kw=float(powers[c, -1]) / 1000.0,
+            energy_kwh=state.ev_energy_wh[c] / 1000.0,
+        )
+        for c in range(powers.shape[0])
     )

@@ -31,6 +31,14 @@ ROOM_C = 20.0
 
 
 @dataclass(frozen=True)
+class EvLimit:
+    """A charge point's charging profile in force: its total and each connector's (W)."""
+
+    station_w: float | None = None
+    connector_w: float | None = None
+
+
+@dataclass(frozen=True)
 class Commands:
     """What the control side asks for; ``None`` setpoint = the building's own schedule."""
 
@@ -39,6 +47,8 @@ class Commands:
     dhw_enabled: bool = True
     pool_pump_enabled: bool = True
     ev_enabled: bool = True
+    # per OCPP charge point of the building, in order; missing ones have no limit
+    ev_limits: tuple[EvLimit, ...] = ()
 
 
 @dataclass
@@ -52,6 +62,7 @@ class BuildingState:
     battery_soc_wh: float
     import_wh: dict[MeterRole, float]
     export_wh: dict[MeterRole, float]
+    ev_energy_wh: list[float] = field(default_factory=list)  # per charger, its meter register
 
     @classmethod
     def initial(cls, building: Building, time: float) -> BuildingState:
@@ -67,6 +78,7 @@ class BuildingState:
             battery_soc_wh=battery.capacity_kwh * 1000.0 * battery.initial_soc if battery else 0.0,
             import_wh={m.role: m.initial_import_kwh * 1000.0 for m in building.meters},
             export_wh={m.role: 0.0 for m in building.meters},
+            ev_energy_wh=[0.0] * chargers,
         )
 
 
@@ -81,6 +93,7 @@ class Trace:
     channels_w: dict[MeterRole, FloatArray]
     tank_temperature_c: FloatArray
     outdoor_c: FloatArray
+    ev_charger_w: FloatArray | None = None  # (chargers, steps)
 
     @property
     def steps(self) -> int:
@@ -175,7 +188,7 @@ def run(building: Building, state: BuildingState, drivers: Drivers, commands: Co
         if building.pool and commands.pool_pump_enabled
         else np.zeros(n)
     )
-    ev_w = _run_ev(building, state, drivers, commands.ev_enabled)
+    ev_w, ev_charger_w = _run_ev(building, state, drivers, commands)
     pv_w = drivers.pv_w
     base = hvac_w + drivers.lighting_w + drivers.plug_w + dhw_w + pool_w + ev_w
     battery_w = _run_battery(building, state, base, pv_w, dt)
@@ -195,6 +208,7 @@ def run(building: Building, state: BuildingState, drivers: Drivers, commands: Co
         channels_w=channels,
         tank_temperature_c=tank,
         outdoor_c=drivers.outdoor_c,
+        ev_charger_w=ev_charger_w,
     )
 
 
@@ -234,39 +248,73 @@ def _run_hot_water(
     return np.asarray(power), np.asarray(temps)
 
 
+def _station_groups(
+    building: Building, limits: tuple[EvLimit, ...]
+) -> list[tuple[list[int], EvLimit]]:
+    """The chargers of each charge point with the limit in force there."""
+    ev = building.ev_chargers
+    assert ev is not None
+    if not ev.charge_points:
+        return [(list(range(ev.count)), EvLimit())]
+    groups: list[tuple[list[int], EvLimit]] = [
+        ([], limits[i] if i < len(limits) else EvLimit()) for i in range(len(ev.charge_points))
+    ]
+    for charger, station in enumerate(ev.charge_point_of()):
+        groups[station][0].append(charger)
+    return groups
+
+
+def share(demands: list[tuple[int, float]], total_w: float | None) -> list[tuple[int, float]]:
+    """A charge point's total limit shared among its charging cars: equal shares, and what
+    a car cannot take goes to the others (water-filling)."""
+    if total_w is None or sum(d for _, d in demands) <= total_w:
+        return demands
+    out = []
+    budget = max(total_w, 0.0)
+    ordered = sorted(demands, key=lambda d: d[1])
+    for k, (charger, demand) in enumerate(ordered):
+        p = min(demand, budget / (len(ordered) - k))
+        budget -= p
+        out.append((charger, p))
+    return out
+
+
 def _run_ev(
-    building: Building, state: BuildingState, drivers: Drivers, enabled: bool
-) -> FloatArray:
+    building: Building, state: BuildingState, drivers: Drivers, commands: Commands
+) -> tuple[FloatArray, FloatArray]:
+    """Total EV power per step, and each charger's (chargers, steps)."""
     n = drivers.steps
-    total = np.zeros(n)
-    if building.ev_chargers is None or drivers.ev is None:
-        return total
+    ev = building.ev_chargers
+    if ev is None or drivers.ev is None:
+        return np.zeros(n), np.zeros((0, n))
+    per = np.zeros((ev.count, n))
+    if all(s == -1 for s in state.ev_session) and not (drivers.ev.key >= 0).any():
+        return per.sum(axis=0), per
     dt = drivers.step_seconds
-    limit = building.ev_chargers.power_kw * 1000.0
-    for c in range(building.ev_chargers.count):
-        keys = drivers.ev.key[c]
-        if state.ev_session[c] == -1 and not (keys >= 0).any():
-            continue
-        energy = drivers.ev.energy_wh[c].tolist()
-        key_list = keys.tolist()
-        session = state.ev_session[c]
-        remaining = state.ev_remaining_wh[c]
-        power: list[float] = [0.0] * n
-        for i in range(n):
-            key = key_list[i]
-            if key != session:
-                session = key
-                remaining = energy[i]
-            if key >= 0 and enabled and remaining > 0.0:
-                p = remaining * 3600.0 / dt
-                if p > limit:
-                    p = limit
-                remaining -= p * dt / 3600.0
-                power[i] = p
-        state.ev_session[c] = session
-        state.ev_remaining_wh[c] = remaining
-        total += np.asarray(power)
-    return total
+    limit = ev.power_kw * 1000.0
+    keys = drivers.ev.key.tolist()
+    energy = drivers.ev.energy_wh.tolist()
+    session, remaining = state.ev_session, state.ev_remaining_wh
+    groups = _station_groups(building, commands.ev_limits)
+    for i in range(n):
+        for chargers, cap in groups:
+            demands = []
+            for c in chargers:
+                key = keys[c][i]
+                if key != session[c]:
+                    session[c] = key
+                    remaining[c] = energy[c][i]
+                if key >= 0 and commands.ev_enabled and remaining[c] > 0.0:
+                    p = min(remaining[c] * 3600.0 / dt, limit)
+                    if cap.connector_w is not None:
+                        p = min(p, max(cap.connector_w, 0.0))
+                    demands.append((c, p))
+            for c, p in share(demands, cap.station_w):
+                remaining[c] -= p * dt / 3600.0
+                per[c, i] = p
+    for c in range(ev.count):
+        state.ev_energy_wh[c] += float(per[c].sum()) * dt / 3600.0
+    return per.sum(axis=0), per
 
 
 def _run_battery(

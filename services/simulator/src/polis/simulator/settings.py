@@ -17,3 +17,11 @@ class SimulatorSettings(PolisSettings):
     simulator_config: Path | None = None
     simulator_host: str = "127.0.0.1"
     simulator_base_port: int | None = Field(default=None, ge=1, le=65535)
+    # the OCPP central system (the adapter) the chargers connect to, ws[s]://host:port;
+    # unset: the chargers have no OCPP link
+    simulator_ocpp_url: str | None = None
+    # ``identity:password`` lines for basic auth (OCPP security profiles 1 and 2)
+    simulator_ocpp_passwords_file: Path | None = None
+    # the certificate (or CA) the chargers trust for wss
+    simulator_ocpp_ca_file: Path | None = None
+    simulator_ocpp_meter_interval_s: float = Field(default=1.0, gt=0)

@@ -28,6 +28,8 @@ from polis.simulator.endpoints import (
 )
 from polis.simulator.modbus_server import MeterImage, ModbusEndpoint
 from polis.simulator.model import Simulation
+from polis.simulator.ocpp_chargers import OcppLink, SimulatedChargePoint, charge_points
+from polis.simulator.plant import Commands
 from polis.simulator.registers import encode, register_map
 from polis.simulator.schedules import evaluate, local_calendar
 
@@ -57,6 +59,7 @@ class Site:
         clock: Clock,
         host: str = "127.0.0.1",
         base_port: int | None = None,
+        ocpp: OcppLink | None = None,
     ) -> None:
         self.config = config
         self.clock = clock
@@ -72,6 +75,10 @@ class Site:
         self.controllers: dict[str, BuildingController] = {}
         self._controller_specs: list[ControllerSpec] = []
         self._stopping = asyncio.Event()
+        # the depot's chargers as OCPP charge points of the central system at ``ocpp``
+        self.ocpp = ocpp
+        self.charge_points: dict[str, list[SimulatedChargePoint]] = {}
+        self._ocpp_tasks: list[asyncio.Task[None]] = []
 
     async def start(self) -> None:
         """Open every endpoint of the layout and publish the first readings."""
@@ -93,7 +100,20 @@ class Site:
             self.controllers[c.building] = BuildingController(
                 buildings[c.building], c.device, c.host, c.port
             )
+        if self.ocpp is not None:
+            self._start_charge_points(self.ocpp)
         self.tick()
+
+    def _start_charge_points(self, link: OcppLink) -> None:
+        for building in self.config.buildings:
+            points = charge_points(building, link, self.clock)
+            if points:
+                self.charge_points[building.id] = points
+        self._ocpp_tasks = [
+            asyncio.create_task(point.run(), name=f"ocpp:{point.identity}")
+            for points in self.charge_points.values()
+            for point in points
+        ]
 
     def served(self) -> Endpoints:
         """The endpoints as they listen, every port known (once started)."""
@@ -112,6 +132,10 @@ class Site:
     def step(self, steps: int) -> int:
         """Apply the commanded values, simulate ``steps`` steps, publish the readings."""
         commands = {bid: c.commands() for bid, c in self.controllers.items()}
+        now = self.simulation.time
+        for bid, points in self.charge_points.items():  # the charging profiles in force
+            limits = tuple(point.limit_at(now) for point in points)
+            commands[bid] = replace(commands.get(bid, Commands()), ev_limits=limits)
         for _ in self.simulation.advance(steps, commands):
             pass
         self.publish()
@@ -126,6 +150,8 @@ class Site:
                 spec, image = self.meters[device_id(building, meter.role)]
                 values = meter_quantities(spec.role, reading.meters[spec.role], now.timestamp())
                 image.words = encode(image.regmap, values)
+            for point in self.charge_points.get(building.id, ()):
+                point.observe(reading.plant.chargers if reading.plant else (), now)
             controller = self.controllers.get(building.id)
             if controller is not None:
                 schedule = float(evaluate(building.heating_setpoint, calendar)[0])
@@ -148,6 +174,10 @@ class Site:
         self._stopping.set()
 
     async def close(self) -> None:
+        for points in self.charge_points.values():
+            for point in points:
+                await point.stop()
+        await asyncio.gather(*self._ocpp_tasks, return_exceptions=True)
         for endpoint in self.endpoints:
             await endpoint.stop()
         for controller in self.controllers.values():
