@@ -3,8 +3,9 @@
 A plan maps to commands per load: thermal zones get their planned temperature as setpoint
 where the plan heats (cools) them, and otherwise a setpoint at which their own controller
 stays idle while they float as planned; other loads get their planned power (kW; on/off
-loads 1/0). Each write carries a deadline and a duration of one slot, so the device falls
-back to its own schedule if the optimizer stops.
+loads 1/0). An EV charger's sessions share its command point (an OCPP charger's charging
+limit): it gets their planned power together. Each write carries a deadline and a duration
+of one slot, so the device falls back to its own schedule if the optimizer stops.
 An unreachable adapter is logged and skipped: planning goes on.
 """
 
@@ -56,10 +57,15 @@ def commands_for_slot(
     if building is not None:
         zones = {z.id: z for z in building.loads if isinstance(z, ThermalZone)}
     out = []
+    charging: dict[str, tuple[float, str]] = {}  # EV command point -> planned kW, reason
     for schedule in plan.loads:
         load_id = schedule.load_id.split("@", 1)[0]
         point = points.get(load_id)
         if point is None:
+            continue
+        if schedule.kind is LoadKind.EV_CHARGER:
+            kw, reason = charging.get(point, (0.0, ""))
+            charging[point] = (kw + schedule.power_kw[slot], reason or schedule.explanation)
             continue
         if schedule.kind is LoadKind.HVAC and schedule.setpoint_c:
             value = round(_zone_setpoint(schedule, slot, zones.get(schedule.load_id)), 1)
@@ -68,6 +74,8 @@ def commands_for_slot(
         else:
             value = round(schedule.power_kw[slot], 2)
         out.append(Command(point, value, schedule.explanation[:200]))
+    for point, (kw, reason) in charging.items():
+        out.append(Command(point, round(kw, 2), reason[:200]))
     return out
 
 
