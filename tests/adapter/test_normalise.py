@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import pytest
 
-from polis.common.catalogue.points import PointKind
 from polis.adapter.model import Quality
 from polis.adapter.normalise import NS, PointNormaliser, QualityRules, counter_delta
+from polis.common.catalogue.points import PointKind
 from polis.common.catalogue.units import Quantity, UnitError, to_canonical
 
 pytestmark = pytest.mark.unit
