@@ -28,6 +28,7 @@ from polis.common.catalogue.loads import (
     ZoneControllerConfig,
 )
 from polis.common.catalogue.periods import DAYS, Period
+from polis.common.catalogue.schema import by_id
 from polis.common.catalogue.tariffs import PricePeriod, TariffConfig
 from polis.optimizer.domain import (
     Battery,
@@ -120,13 +121,10 @@ class OptimizerConfig(_Model):
         return self
 
     def building(self, building_id: str) -> BuildingConfig:
-        for b in self.buildings:
-            if b.id == building_id:
-                return b
-        raise KeyError(building_id)
+        return by_id(self.buildings, building_id)
 
     def tariff(self, tariff_id: str) -> TariffConfig:
-        return next(t for t in self.tariffs if t.id == tariff_id)
+        return by_id(self.tariffs, tariff_id)
 
     def command_points(self) -> dict[str, dict[str, str]]:
         """building -> load id -> the adapter point receiving the load's command."""

@@ -5,7 +5,14 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from polis.common.catalogue.bacnet_address import (
     IP_PORT_PATTERN,
@@ -16,7 +23,7 @@ from polis.common.catalogue.bacnet_address import (
 from polis.common.catalogue.ids import ID_PATTERN
 from polis.common.catalogue.modbus_profiles import ProfileError, RegisterSpec, load_profile
 from polis.common.catalogue.points import PointKind
-from polis.common.catalogue.units import Quantity, UnitError, conversion
+from polis.common.catalogue.units import Quantity, require_unit_of
 
 
 class _Model(BaseModel):
@@ -66,10 +73,7 @@ class PointConfig(_Model):
 
     @model_validator(mode="after")
     def _consistent(self) -> PointConfig:
-        try:
-            conversion(self.unit, self.quantity)
-        except UnitError as error:
-            raise ValueError(str(error)) from None
+        require_unit_of(self.unit, self.quantity)
         if self.kind is PointKind.COMMAND and self.write is None:
             raise ValueError("command points need write limits (write: {min, max})")
         if self.write is not None and self.kind is not PointKind.COMMAND:
@@ -89,23 +93,109 @@ class BacnetPointConfig(PointConfig):
     cov: bool = False
 
 
+ModbusTransport = Literal["tcp", "rtu_over_tcp", "rtu"]
+TCP_TRANSPORTS: tuple[ModbusTransport, ...] = ("tcp", "rtu_over_tcp")
+# the rates serial Modbus devices offer; anything else is almost surely a typing slip
+Baudrate = Literal[1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200]
+
+
+class SerialLine(_Model):
+    """The serial port of a Modbus RTU bus (RS-485, or RS-232 to a single device) and the line
+    settings every device on it is configured with. Defaults: the Modbus serial line
+    specification's 19200 baud, even parity, one stop bit."""
+
+    port: str = Field(min_length=1, description="e.g. /dev/ttyUSB0, /dev/serial/by-id/...")
+    baudrate: Baudrate = 19200
+    parity: Literal["N", "E", "O"] = "E"
+    stopbits: Literal[1, 2] = 1
+    bytesize: int = 8
+    # silence kept on the bus before each request; None: 3.5 character times (t3.5)
+    inter_frame_ms: float | None = Field(default=None, ge=0, le=1000)
+
+    @field_validator("bytesize")
+    @classmethod
+    def _eight_bits(cls, bytesize: int) -> int:
+        if bytesize != 8:
+            raise ValueError("Modbus RTU frames carry 8 data bits (7 is Modbus ASCII)")
+        return bytesize
+
+    @property
+    def inter_frame_s(self) -> float:
+        """The silent interval before a request: as configured, else 3.5 character times,
+        and the specification's fixed 1.75 ms above 19200 baud."""
+        if self.inter_frame_ms is not None:
+            return self.inter_frame_ms / 1000
+        if self.baudrate > 19200:
+            return 0.00175
+        bits = 1 + self.bytesize + (self.parity != "N") + self.stopbits  # start, data, parity, stop
+        return 3.5 * bits / self.baudrate
+
+
 def profile_point_id(register: str) -> str:
     """The id a profile register gets when a device lists no points of its own."""
     return register.replace("_", "-")
 
 
 class ModbusDeviceConfig(_Model):
+    """A Modbus unit: a meter on Modbus TCP, behind a gateway (``unit_id``), or on a serial
+    RTU bus. Devices with the same serial port, or the same host and port, share one bus."""
+
     protocol: Literal["modbus"]
     id: str = Field(pattern=ID_PATTERN)
-    host: str
+    # the fields after transport are checked against it (validators see earlier fields only)
+    transport: ModbusTransport = "tcp"
+    host: str | None = Field(default=None, validate_default=True)
     port: int = Field(default=502, ge=1, le=65535)
     unit_id: int = Field(default=1, ge=0, le=255)
+    serial: SerialLine | None = Field(default=None, validate_default=True)
     profile: str
     poll_interval_s: float = Field(default=10.0, gt=0)
     timeout_s: float = Field(default=2.0, gt=0)
     retries: int = Field(default=2, ge=0, le=10)
     max_gap: int = Field(default=16, ge=0, le=124)
     points: tuple[ModbusPointConfig, ...] | None = None  # None: every register of the profile
+
+    @field_validator("host")
+    @classmethod
+    def _host_for_tcp(cls, host: str | None, info: ValidationInfo) -> str | None:
+        transport = info.data.get("transport")
+        if transport == "rtu" and host is not None:
+            raise ValueError("not used by transport rtu: its bus is serial.port")
+        if transport in TCP_TRANSPORTS and not host:
+            raise ValueError(f"transport {transport} needs the host of the meter or gateway")
+        return host
+
+    @field_validator("port")
+    @classmethod
+    def _port_for_tcp(cls, port: int, info: ValidationInfo) -> int:
+        # runs only when a port is written: the default 502 is harmless on a serial bus
+        if info.data.get("transport") == "rtu":
+            raise ValueError("not used by transport rtu: its bus is serial.port")
+        return port
+
+    @field_validator("unit_id")
+    @classmethod
+    def _unit_on_a_serial_bus(cls, unit_id: int, info: ValidationInfo) -> int:
+        # on a serial line 0 is broadcast (nobody answers) and 248..255 are reserved
+        if info.data.get("transport") in ("rtu", "rtu_over_tcp") and not 1 <= unit_id <= 247:
+            raise ValueError("a unit on a serial bus has an address in 1..247; 0 is broadcast")
+        return unit_id
+
+    @field_validator("serial")
+    @classmethod
+    def _serial_for_rtu(cls, serial: SerialLine | None, info: ValidationInfo) -> SerialLine | None:
+        transport = info.data.get("transport")
+        if transport == "rtu" and serial is None:
+            raise ValueError("transport rtu needs serial: {port, baudrate, parity, stopbits}")
+        if transport in TCP_TRANSPORTS and serial is not None:
+            raise ValueError(f"only for transport rtu; transport {transport} uses host and port")
+        return serial
+
+    def bus(self) -> str:
+        """Where the unit is reached; units with the same bus share one line (and one owner)."""
+        if self.serial is not None:
+            return self.serial.port
+        return f"{self.host}:{self.port}"
 
     @model_validator(mode="after")
     def _known_profile_and_registers(self) -> ModbusDeviceConfig:

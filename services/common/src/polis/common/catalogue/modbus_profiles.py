@@ -11,7 +11,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from polis.common.catalogue.points import PointKind
-from polis.common.catalogue.units import Quantity, UnitError, conversion
+from polis.common.catalogue.units import Quantity, require_unit_of
 
 
 class RegisterType(StrEnum):
@@ -63,10 +63,7 @@ class RegisterSpec(BaseModel):
 
     @model_validator(mode="after")
     def _unit_matches_quantity(self) -> RegisterSpec:
-        try:
-            conversion(self.unit, self.quantity)
-        except UnitError as error:
-            raise ValueError(str(error)) from None
+        require_unit_of(self.unit, self.quantity)
         if self.writable and self.register_type is not RegisterType.HOLDING:
             raise ValueError("only holding registers can be writable")
         return self

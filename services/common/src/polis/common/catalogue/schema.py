@@ -8,9 +8,9 @@ building's tariff exists, …).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -27,6 +27,22 @@ Positive = Annotated[float, Field(gt=0)]
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class _HasId(Protocol):
+    @property
+    def id(self) -> str: ...
+
+
+Entry = TypeVar("Entry", bound=_HasId)
+
+
+def by_id(entries: Iterable[Entry], key: str) -> Entry:
+    """The entry with id ``key`` (KeyError naming it when there is none)."""
+    for entry in entries:
+        if entry.id == key:
+            return entry
+    raise KeyError(key)
 
 
 class Meters(_Model):
@@ -53,10 +69,7 @@ class Building(_Model):
     loads: tuple[LoadConfig, ...] = ()
 
     def device(self, device_id: str) -> DeviceConfig:
-        for device in self.devices:
-            if device.id == device_id:
-                return device
-        raise KeyError(device_id)
+        return by_id(self.devices, device_id)
 
 
 class Neighbourhood(_Model):
@@ -89,28 +102,16 @@ class Catalogue(_Model):
     buildings: tuple[Building, ...] = ()
 
     def building(self, building_id: str) -> Building:
-        for building in self.buildings:
-            if building.id == building_id:
-                return building
-        raise KeyError(building_id)
+        return by_id(self.buildings, building_id)
 
     def tariff(self, tariff_id: str) -> TariffConfig:
-        for tariff in self.tariffs:
-            if tariff.id == tariff_id:
-                return tariff
-        raise KeyError(tariff_id)
+        return by_id(self.tariffs, tariff_id)
 
     def calendar(self, calendar_id: str) -> OccupancyCalendar:
-        for calendar in self.calendars:
-            if calendar.id == calendar_id:
-                return calendar
-        raise KeyError(calendar_id)
+        return by_id(self.calendars, calendar_id)
 
     def neighbourhood(self, hood_id: str) -> Neighbourhood:
-        for hood in self.neighbourhoods:
-            if hood.id == hood_id:
-                return hood
-        raise KeyError(hood_id)
+        return by_id(self.neighbourhoods, hood_id)
 
     def points(self) -> Iterator[PointRef]:
         """Every point of every device, Modbus profile registers included."""

@@ -133,6 +133,14 @@ def conversion(unit: str, quantity: Quantity) -> Conversion:
     return Conversion(canonical, scale, offset)
 
 
+def require_unit_of(unit: str, quantity: Quantity) -> None:
+    """For validators: a ValueError saying why ``unit`` does not measure ``quantity``."""
+    try:
+        conversion(unit, quantity)
+    except UnitError as error:
+        raise ValueError(str(error)) from None
+
+
 def to_canonical(value: float, unit: str, quantity: Quantity) -> tuple[float, str]:
     conv = conversion(unit, quantity)
     return conv.apply(value), conv.unit
