@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -24,7 +23,8 @@ from polis.adapter.manifest import config_from_manifest
 from polis.adapter.service import Adapter
 from polis.adapter.settings import AdapterProcessSettings, AdapterSettings
 from polis.common.influx import InfluxStore
-from polis.common.logging import configure_logging, get_logger
+from polis.common.logging import get_logger
+from polis.common.service import service_settings, stop_on_signals
 from polis.common.settings import SettingsError, catalogue_path, load_settings
 
 log = get_logger("polis.adapter")
@@ -37,10 +37,7 @@ async def _run(
     clock = settings.clock()
     store = InfluxStore.from_settings(settings)
     adapter = Adapter(site=site, writer=store, clock=clock)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
+    stop = stop_on_signals()
     await adapter.start()
     await stop.wait()
     log.info("shutting down")
@@ -97,12 +94,11 @@ def main(argv: list[str] | None = None) -> int:
         argv = ["run", *argv]
     args = parser.parse_args(argv)
     try:
-        settings = load_settings(AdapterProcessSettings)
+        settings = service_settings(AdapterProcessSettings, "adapter")
         adapter_settings = load_settings(AdapterSettings)
     except SettingsError as error:
         print(error, file=sys.stderr)
         return 2
-    configure_logging("adapter", settings.log_level, settings.log_format)
     try:
         if args.command == "run":
             catalogue = args.catalogue or catalogue_path(settings)

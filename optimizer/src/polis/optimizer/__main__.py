@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-import signal
 import sys
 
 import httpx
 
 from polis.common.catalogue import CatalogueError, load_catalogue
 from polis.common.grpc_server import start_grpc_server
-from polis.common.logging import configure_logging, get_logger
-from polis.common.settings import SettingsError, catalogue_path, load_settings
+from polis.common.logging import get_logger
+from polis.common.service import service_settings, stop_on_signals
+from polis.common.settings import SettingsError, catalogue_path
 from polis.optimizer.actuals import ActualsFeed, state_points
 from polis.optimizer.commands import AdapterClient
 from polis.optimizer.config import ConfigError, optimizer_view
@@ -83,11 +83,8 @@ async def serve(settings: OptimizerSettings) -> None:
         on_off=config.on_off_loads(),
         command_slots=settings.optimizer_command_slots,
     )
-    stop = asyncio.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        asyncio.get_running_loop().add_signal_handler(sig, stop.set)
     try:
-        await loop.run(stop)
+        await loop.run(stop_on_signals())
     finally:
         await server.stop(2.0)
         await adapter.close()
@@ -100,13 +97,7 @@ async def serve(settings: OptimizerSettings) -> None:
 
 def main() -> int:
     try:
-        settings = load_settings(OptimizerSettings)
-    except SettingsError as error:
-        print(error, file=sys.stderr)
-        return 2
-    configure_logging("optimizer", settings.log_level, settings.log_format)
-    try:
-        asyncio.run(serve(settings))
+        asyncio.run(serve(service_settings(OptimizerSettings, "optimizer")))
     except (ConfigError, CatalogueError, SettingsError) as error:
         print(error, file=sys.stderr)
         return 2

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import signal
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -22,8 +21,9 @@ from zoneinfo import ZoneInfo
 
 from polis.common.grpc_server import start_grpc_server
 from polis.common.influx import InfluxStore
-from polis.common.logging import configure_logging, get_logger
-from polis.common.settings import SettingsError, load_settings
+from polis.common.logging import get_logger
+from polis.common.service import service_settings, stop_on_signals
+from polis.common.settings import SettingsError
 from polis.mv.v1 import savings_pb2_grpc
 from polis.savings.application import BuildingClosure, Exclusion, SavingsApp
 from polis.savings.charts import write_charts
@@ -147,11 +147,7 @@ async def _serve(settings: SavingsSettings) -> int:
         port=settings.savings_grpc_port,
     )
     log.info("savings service listening", host=settings.savings_grpc_host, port=server.port)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
+    await stop_on_signals().wait()
     await server.stop()
     influx.close()
     return 0
@@ -160,11 +156,10 @@ async def _serve(settings: SavingsSettings) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        settings = load_settings(SavingsSettings)
+        settings = service_settings(SavingsSettings, "savings")
     except SettingsError as error:
         print(error, file=sys.stderr)
         return 2
-    configure_logging("savings", settings.log_level, settings.log_format)
     if args.command == "import":
         return _import(settings, args)
     if args.command == "report":
