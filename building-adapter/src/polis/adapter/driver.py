@@ -18,12 +18,21 @@ class DriverError(Exception):
 class PartialScrape(DriverError):
     """Some requests failed; ``values`` holds what was read (``None`` elsewhere).
 
-    ``timeout`` is true when the device did not answer at all (rather than refusing)."""
+    ``timeout`` is true when the device did not answer at all (rather than refusing);
+    ``reason`` names why for the device error metric (default: timeout or exception)."""
 
-    def __init__(self, values: dict[str, float | None], message: str, *, timeout: bool) -> None:
+    def __init__(
+        self,
+        values: dict[str, float | None],
+        message: str,
+        *,
+        timeout: bool,
+        reason: str | None = None,
+    ) -> None:
         super().__init__(message)
         self.values = values
         self.timeout = timeout
+        self.reason = reason or ("timeout" if timeout else "exception")
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,6 +8,19 @@ from typing import Any
 BacnetDiscover = Callable[[str, int], Awaitable[dict[str, Any]]]
 
 
+def _modbus_device(m: dict[str, Any]) -> dict[str, Any]:
+    device: dict[str, Any] = {"protocol": "modbus", "id": m["device"]}
+    transport = m.get("transport", "tcp")
+    if transport != "tcp":
+        device["transport"] = transport
+    if transport == "rtu":
+        device["serial"] = dict(m["serial"])  # port and line settings
+    else:
+        device.update(host=m["host"], port=int(m["port"]))
+    device.update(unit_id=int(m.get("unit_id", 1)), profile=m["profile"])
+    return device
+
+
 async def config_from_manifest(
     manifest: dict[str, Any], discover: BacnetDiscover | None = None
 ) -> dict[str, Any]:
@@ -17,16 +30,7 @@ async def config_from_manifest(
     for b in manifest.get("buildings", []):
         devices: list[dict[str, Any]] = []
         for m in b.get("modbus", []) or []:
-            devices.append(
-                {
-                    "protocol": "modbus",
-                    "id": m["device"],
-                    "host": m["host"],
-                    "port": int(m["port"]),
-                    "unit_id": int(m.get("unit_id", 1)),
-                    "profile": m["profile"],
-                }
-            )
+            devices.append(_modbus_device(m))
         for d in b.get("bacnet", []) or []:
             entry: dict[str, Any] = {
                 "protocol": "bacnet",

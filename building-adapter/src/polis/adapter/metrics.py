@@ -32,6 +32,12 @@ class AdapterMetrics:
             ["device", "reason"],
             registry=self.registry,
         )
+        self.device_up = Gauge(
+            "polis_adapter_device_up",
+            "1 when the device answered its last poll; 0 when silent or unreachable",
+            ["device"],
+            registry=self.registry,
+        )
         self.buffer_depth = Gauge(
             "polis_adapter_buffer_depth",
             "Readings waiting in the durable buffer for InfluxDB",

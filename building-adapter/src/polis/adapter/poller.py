@@ -55,6 +55,7 @@ class DevicePoller:
         # labelled children resolved once: labels() costs more than the increment itself
         protocol = driver.protocol
         self._latency = metrics.poll_latency.labels(protocol)
+        self._up = metrics.device_up.labels(driver.device_id)
         self._read = {q: metrics.points_read.labels(protocol, q.value) for q in Quality}
 
     def start(self) -> None:
@@ -92,9 +93,7 @@ class DevicePoller:
         except PartialScrape as partial:
             values = partial.values
             answered = not partial.timeout
-            self._metrics.device_errors.labels(
-                self.driver.device_id, "timeout" if partial.timeout else "exception"
-            ).inc()
+            self._metrics.device_errors.labels(self.driver.device_id, partial.reason).inc()
             log.warning("poll incomplete", device=self.driver.device_id, error=str(partial))
         except DriverError as error:
             values = {}
@@ -102,6 +101,7 @@ class DevicePoller:
             self._metrics.device_errors.labels(self.driver.device_id, "error").inc()
             log.warning("poll failed", device=self.driver.device_id, error=str(error))
         self._latency.observe(time.perf_counter() - started)
+        self._up.set(1 if answered else 0)
         t = self._now_ns()
         normalisers = self._normalisers
         get = values.get
@@ -124,6 +124,8 @@ class DevicePoller:
         while not self._stopping:
             readings, answered = await self.poll_once(group)
             self._consume(readings)
+            if answered and failures:
+                log.info("device answering again", device=self.driver.device_id, after=failures)
             failures = 0 if answered else failures + 1
             # a silent device is retried less often (exponential back-off); the missing
             # readings still mark every skipped round's gap when it is polled again

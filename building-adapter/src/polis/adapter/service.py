@@ -142,8 +142,7 @@ class Adapter:
             for device in building.devices:
                 driver: Driver
                 if isinstance(device, ModbusDeviceConfig):
-                    endpoint = self._pool.get(device.host, device.port, device.timeout_s)
-                    driver = ModbusDriver(device, endpoint)
+                    driver = ModbusDriver(device, self._pool.for_device(device))
                 elif isinstance(device, OcppDeviceConfig):
                     assert self.ocpp is not None
                     driver = OcppDriver(device, self.ocpp, self.clock)

@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Sequence
 
 from polis.adapter.driver import CommandState, DriverError, PartialScrape, ScanGroup
-from polis.adapter.modbus.client import ModbusEndpoint, ModbusError, ModbusExceptionReply
+from polis.adapter.modbus.client import ModbusBus, ModbusError, ModbusExceptionReply
 from polis.adapter.modbus.plan import ReadBlock, encode_value, plan_reads
 from polis.common.catalogue.devices import ModbusDeviceConfig
 from polis.common.catalogue.modbus_profiles import RegisterSpec
@@ -21,7 +21,7 @@ class ModbusDriver:
     def __init__(
         self,
         config: ModbusDeviceConfig,
-        endpoint: ModbusEndpoint,
+        endpoint: ModbusBus,
         *,
         backoff_base_s: float = 0.05,
     ) -> None:
@@ -52,10 +52,16 @@ class ModbusDriver:
         while True:
             try:
                 return await self._endpoint.read(
-                    block.register_type, block.address, block.count, self.config.unit_id
+                    block.register_type,
+                    block.address,
+                    block.count,
+                    self.config.unit_id,
+                    self.config.timeout_s,
                 )
             except ModbusExceptionReply:
-                raise  # the device answered: retrying will not change its mind
+                # the device answered, or its gateway after waiting for it: retrying will not
+                # change their minds
+                raise
             except ModbusError:
                 if attempt >= self.config.retries:
                     raise
@@ -64,10 +70,12 @@ class ModbusDriver:
 
     async def scrape(self, group: ScanGroup) -> dict[str, float | None]:
         """Read every block of the group. An exception reply spoils only its block; a device
-        that does not answer spoils the rest of the round (it would time out again)."""
+        that does not answer, or that its gateway cannot reach (0x0A, 0x0B), spoils the rest
+        of the round: it would keep its bus waiting again."""
         out: dict[str, float | None] = {}
         errors: list[str] = []
         silent = False
+        reason = "exception"
         for block in self._plans[group.index]:
             values: Sequence[float | None]
             if silent:
@@ -78,14 +86,16 @@ class ModbusDriver:
                 except ModbusExceptionReply as error:
                     errors.append(f"block {block.address}+{block.count}: {error}")
                     values = [None] * len(block.values)
+                    if error.unreachable:
+                        silent, reason = True, "gateway"
                 except ModbusError as error:
                     errors.append(str(error))
-                    silent = True
+                    silent, reason = True, "timeout"
                     values = [None] * len(block.values)
             for planned, value in zip(block.values, values, strict=True):
                 out[planned.key] = value
         if errors:
-            raise PartialScrape(out, "; ".join(errors), timeout=silent)
+            raise PartialScrape(out, "; ".join(errors), timeout=silent, reason=reason)
         return out
 
     def _writable(self, key: str) -> RegisterSpec:
@@ -99,7 +109,9 @@ class ModbusDriver:
         if key not in self._restore:
             self._restore[key] = (await self.read_command(key)).present_value
         try:
-            await self._endpoint.write(spec.address, encode_value(spec, value), self.config.unit_id)
+            await self._endpoint.write(
+                spec.address, encode_value(spec, value), self.config.unit_id, self.config.timeout_s
+            )
         except ModbusError as error:
             raise DriverError(f"{self.device_id}/{key}: {error}") from error
 
@@ -121,7 +133,10 @@ class ModbusDriver:
             return  # never written by the adapter: nothing to give back
         try:
             await self._endpoint.write(
-                spec.address, encode_value(spec, restore), self.config.unit_id
+                spec.address,
+                encode_value(spec, restore),
+                self.config.unit_id,
+                self.config.timeout_s,
             )
         except ModbusError as error:
             raise DriverError(f"{self.device_id}/{key}: {error}") from error

@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from polis.common.catalogue.devices import OcppDeviceConfig, PointConfig
+from polis.common.catalogue.devices import ModbusDeviceConfig, OcppDeviceConfig, PointConfig
 from polis.common.catalogue.ids import resolve_point_ref, split_point_id
 from polis.common.catalogue.points import PointKind
 from polis.common.catalogue.schema import Building, Catalogue
@@ -113,8 +113,52 @@ def _building_refs(cat: Catalogue, i: int, b: Building) -> Iterator[Problem]:
     yield from _load_refs(cat, i, b)
 
 
+def _bus_mismatch(device: ModbusDeviceConfig, first: ModbusDeviceConfig) -> Problem | None:
+    """What a unit says about its bus that the bus's first unit contradicts (path relative
+    to the device)."""
+    if device.transport != first.transport:
+        return Problem(
+            ("transport",),
+            f"{device.bus()} is reached by transport {first.transport} "
+            f"(device {first.id}), not {device.transport}",
+        )
+    if device.serial is not None and first.serial is not None and device.serial != first.serial:
+        differ = [
+            f"{name} {getattr(device.serial, name)} against {getattr(first.serial, name)}"
+            for name in type(device.serial).model_fields
+            if getattr(device.serial, name) != getattr(first.serial, name)
+        ]
+        return Problem(
+            ("serial",),
+            f"every unit on {device.bus()} has the line settings of device {first.id}: "
+            + ", ".join(differ),
+        )
+    return None
+
+
+def _buses(cat: Catalogue) -> Iterator[Problem]:
+    """Units on one bus (a serial port, or a TCP host and port) agree on how it is reached
+    and each has an address of its own: the adapter opens one line per bus."""
+    firsts: dict[str, ModbusDeviceConfig] = {}
+    units: dict[tuple[str, int], str] = {}
+    for i, b in enumerate(cat.buildings):
+        for j, d in enumerate(b.devices):
+            if not isinstance(d, ModbusDeviceConfig):
+                continue
+            here: Path_ = ("buildings", i, "devices", j)
+            mismatch = _bus_mismatch(d, firsts.setdefault(d.bus(), d))
+            if mismatch is not None:
+                yield Problem((*here, *mismatch.path), mismatch.message)
+            owner = units.setdefault((d.bus(), d.unit_id), d.id)
+            if owner != d.id:
+                yield Problem(
+                    (*here, "unit_id"), f"unit {d.unit_id} on {d.bus()} is already device {owner}"
+                )
+
+
 def reference_problems(cat: Catalogue) -> list[Problem]:
     problems = list(_unique(cat))
+    problems.extend(_buses(cat))
     for i, building in enumerate(cat.buildings):
         problems.extend(_building_refs(cat, i, building))
     return problems
