@@ -2,7 +2,8 @@
 export its history.
 
     python -m polis.simulator [--config PATH] [--copies N] [--manifest PATH] \
-        [--catalogue PATH] [--base-port P] [--modbus-poll-s S] [--bacnet-poll-s S]
+        [--catalogue PATH] [--base-port P] [--modbus-poll-s S] [--bacnet-poll-s S] \
+        [--gateway-transport tcp|rtu_over_tcp|rtu]
     python -m polis.simulator catalogue [--host H] [--base-port P] [--modbus-poll-s S] \
         [--bacnet-poll-s S] [--config PATH] [--copies N] > catalogue.yaml
     python -m polis.simulator export --start 2025-01-01 --end 2026-01-01 --out history.csv \
@@ -12,6 +13,10 @@ Serving writes the catalogue of the endpoints as they listen (``--catalogue``) a
 endpoint manifest (``--manifest``), each atomically, once every endpoint listens. The
 ``catalogue`` command prints the catalogue of the fixed port layout (``--base-port`` or
 ``POLIS_SIMULATOR_BASE_PORT``) without serving, for deployment files.
+
+``--gateway-transport`` serves the meters behind each building's gateway in Modbus TCP (the
+default), in RTU frames over TCP, or as Modbus RTU on a serial line of their own: a
+pseudo-terminal pair whose far end (``/dev/pts/N``) the catalogue names as the serial port.
 """
 
 from __future__ import annotations
@@ -76,6 +81,12 @@ def _parser() -> argparse.ArgumentParser:
         help="the OCPP central system the chargers connect to, ws[s]://host:port "
         "(default: POLIS_SIMULATOR_OCPP_URL; unset: no OCPP)",
     )
+    parser.add_argument(
+        "--gateway-transport",
+        choices=["tcp", "rtu_over_tcp", "rtu"],
+        default="tcp",
+        help="how the meters behind a building's gateway are served (default: tcp)",
+    )
     sub = parser.add_subparsers(dest="command")
     cat = sub.add_parser("catalogue", help="print the catalogue of the fixed port layout")
     _endpoint_options(cat, argparse.SUPPRESS)
@@ -127,7 +138,9 @@ async def _serve(
     log = get_logger("polis.simulator")
     logging.getLogger("pymodbus").setLevel(logging.WARNING)  # one "listening" line per port
     base_port = args.base_port or settings.simulator_base_port
-    site = Site(config, settings.clock(), settings.simulator_host, base_port)
+    site = Site(
+        config, settings.clock(), settings.simulator_host, base_port, args.gateway_transport
+    )
     site.ocpp = link_from(
         args.ocpp_url or settings.simulator_ocpp_url,
         settings.simulator_ocpp_passwords_file,
@@ -147,7 +160,7 @@ async def _serve(
         modbus_points, bacnet_points = site.point_counts()
         print(
             f"polis-simulator ready: {len(site.meters)} Modbus devices on "
-            f"{len(site.endpoints)} ports, {len(site.controllers)} BACnet devices, "
+            f"{len(site.endpoints)} buses, {len(site.controllers)} BACnet devices, "
             f"{modbus_points + bacnet_points} points, "
             f"virtual time {site.simulation.time.isoformat()}",
             file=sys.stderr,

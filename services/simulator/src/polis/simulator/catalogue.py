@@ -24,12 +24,19 @@ Poll intervals are wall seconds, so an accelerated clock wants them short.
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 from polis.common.catalogue.drafting import bacnet_units, draft_point
 from polis.simulator.bacnet_points import ObjectSpec, controller_object_specs
 from polis.simulator.config import Building, MeterRole, MunicipalityConfig
-from polis.simulator.endpoints import Endpoints, device_id
+from polis.simulator.endpoints import (
+    SERIAL_LINE,
+    Endpoints,
+    MeterSpec,
+    ModbusEndpointSpec,
+    device_id,
+)
 from polis.simulator.loads import (
     DAY_NAMES,
     OCCUPIED_FRACTION,
@@ -106,6 +113,19 @@ def meters(building: Building) -> dict[str, Any]:
     return out
 
 
+def modbus_device(meter: MeterSpec, endpoint: ModbusEndpointSpec, poll_s: float) -> dict[str, Any]:
+    """A meter where its bus is served: a TCP endpoint, or a serial line's far end."""
+    device: dict[str, Any] = {"protocol": "modbus", "id": meter.device}
+    if endpoint.transport != "tcp":
+        device["transport"] = endpoint.transport
+    if endpoint.transport == "rtu":
+        device["serial"] = {"port": endpoint.serial_port, **asdict(SERIAL_LINE)}
+    else:
+        device.update(host=endpoint.host, port=endpoint.port)
+    device.update(unit_id=meter.unit_id, profile=meter.profile.value, poll_interval_s=poll_s)
+    return device
+
+
 def ocpp_devices(building: Building, poll_s: float) -> list[dict[str, Any]]:
     """The building's OCPP charge points: one connector per charger, the charging limit
     within what its chargers can draw, for one quarter hour unless a write says otherwise."""
@@ -134,15 +154,7 @@ def devices(
 ) -> list[dict[str, Any]]:
     """The building's Modbus meters (every profile register), then its controller."""
     out: list[dict[str, Any]] = [
-        {
-            "protocol": "modbus",
-            "id": meter.device,
-            "host": endpoint.host,
-            "port": endpoint.port,
-            "unit_id": meter.unit_id,
-            "profile": meter.profile.value,
-            "poll_interval_s": modbus_poll_s,
-        }
+        modbus_device(meter, endpoint, modbus_poll_s)
         for meter, endpoint in endpoints.meters_of(building.id)
     ]
     controller = endpoints.controller_of(building.id)

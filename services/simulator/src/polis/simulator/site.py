@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from dataclasses import replace
+from dataclasses import asdict, replace
 from datetime import datetime
 from typing import Any
 
@@ -20,18 +20,22 @@ from polis.simulator.bacnet_devices import BuildingController
 from polis.simulator.config import MunicipalityConfig
 from polis.simulator.electrical import meter_quantities
 from polis.simulator.endpoints import (
+    SERIAL_LINE,
     ControllerSpec,
     Endpoints,
     MeterSpec,
+    ModbusEndpointSpec,
+    ModbusTransport,
     device_id,
     endpoint_layout,
 )
-from polis.simulator.modbus_server import MeterImage, ModbusEndpoint
+from polis.simulator.modbus_server import MeterImage, ModbusEndpoint, ModbusSerialEndpoint
 from polis.simulator.model import Simulation
 from polis.simulator.ocpp_chargers import OcppLink, SimulatedChargePoint, charge_points
 from polis.simulator.plant import Commands
 from polis.simulator.registers import encode, register_map
 from polis.simulator.schedules import evaluate, local_calendar
+from polis.simulator.serial_line import NullModem
 
 
 def free_udp_port(host: str, port: int = 0) -> int:
@@ -48,10 +52,27 @@ def _iso(instant: datetime) -> str:
     return instant.isoformat().replace("+00:00", "Z")
 
 
+def _manifest_meter(meter: MeterSpec, endpoint: ModbusEndpointSpec) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "device": meter.device,
+        "role": meter.role.value,
+        "host": endpoint.host,
+        "port": endpoint.port,
+        "unit_id": meter.unit_id,
+        "profile": meter.profile.value,
+    }
+    if endpoint.transport != "tcp":
+        entry["transport"] = endpoint.transport
+    if endpoint.serial_port is not None:
+        entry["serial"] = {"port": endpoint.serial_port, **asdict(SERIAL_LINE)}
+    return entry
+
+
 class Site:
     """The simulated municipality served on ``host``: on the fixed port layout from
     ``base_port`` (see :func:`~polis.simulator.endpoints.endpoint_layout`), else on free
-    ports."""
+    ports; the meters behind a gateway by ``gateway_transport`` (``rtu``: each gateway's
+    meters on a serial line of their own, a pseudo-terminal pair)."""
 
     def __init__(
         self,
@@ -59,19 +80,22 @@ class Site:
         clock: Clock,
         host: str = "127.0.0.1",
         base_port: int | None = None,
+        gateway_transport: ModbusTransport = "tcp",
         ocpp: OcppLink | None = None,
     ) -> None:
         self.config = config
         self.clock = clock
         self.host = host
-        self.layout = endpoint_layout(config, host, base_port)
+        self.layout = endpoint_layout(config, host, base_port, gateway_transport)
         start = clock.now()
         # start one step early so the first published values are a simulated step, not zeros
         self.simulation = Simulation(
             config, datetime.fromtimestamp(start.timestamp() - config.step_seconds, tz=start.tzinfo)
         )
         self.meters: dict[str, tuple[MeterSpec, MeterImage]] = {}
-        self.endpoints: list[ModbusEndpoint] = []
+        self.endpoints: list[ModbusEndpoint | ModbusSerialEndpoint] = []
+        self.lines: list[NullModem] = []
+        self._served_modbus: list[ModbusEndpointSpec] = []
         self.controllers: dict[str, BuildingController] = {}
         self._controller_specs: list[ControllerSpec] = []
         self._stopping = asyncio.Event()
@@ -88,9 +112,7 @@ class Site:
                 image = MeterImage(register_map(meter.profile))
                 self.meters[meter.device] = (meter, image)
                 units[meter.unit_id] = image
-            endpoint = ModbusEndpoint(spec.host, spec.port, units)
-            await endpoint.start()
-            self.endpoints.append(endpoint)
+            self._served_modbus.append(await self._serve_modbus(spec, units))
         # bacpypes3 binds in the background and only logs a failure: check every port first
         self._controller_specs = [
             replace(c, port=free_udp_port(c.host, c.port)) for c in self.layout.bacnet
@@ -103,6 +125,31 @@ class Site:
         if self.ocpp is not None:
             self._start_charge_points(self.ocpp)
         self.tick()
+
+    async def _serve_modbus(
+        self, spec: ModbusEndpointSpec, units: dict[int, MeterImage]
+    ) -> ModbusEndpointSpec:
+        """Serve one bus; its spec as served (the port listening, the line's far end)."""
+        if spec.transport == "rtu":
+            line = NullModem()
+            line.start()
+            self.lines.append(line)
+            serial = ModbusSerialEndpoint(
+                line.near,
+                units,
+                baudrate=SERIAL_LINE.baudrate,
+                parity=SERIAL_LINE.parity,
+                stopbits=SERIAL_LINE.stopbits,
+            )
+            await serial.start()
+            self.endpoints.append(serial)
+            return replace(spec, serial_port=line.far)
+        endpoint = ModbusEndpoint(
+            spec.host, spec.port, units, "rtu" if spec.transport == "rtu_over_tcp" else "socket"
+        )
+        await endpoint.start()
+        self.endpoints.append(endpoint)
+        return replace(spec, port=endpoint.port)
 
     def _start_charge_points(self, link: OcppLink) -> None:
         for building in self.config.buildings:
@@ -117,13 +164,7 @@ class Site:
 
     def served(self) -> Endpoints:
         """The endpoints as they listen, every port known (once started)."""
-        return Endpoints(
-            modbus=tuple(
-                replace(spec, port=endpoint.port)
-                for spec, endpoint in zip(self.layout.modbus, self.endpoints, strict=True)
-            ),
-            bacnet=tuple(self._controller_specs),
-        )
+        return Endpoints(modbus=tuple(self._served_modbus), bacnet=tuple(self._controller_specs))
 
     def tick(self) -> int:
         """Catch the physics up with the clock's virtual now. Returns the steps simulated."""
@@ -132,8 +173,9 @@ class Site:
     def step(self, steps: int) -> int:
         """Apply the commanded values, simulate ``steps`` steps, publish the readings."""
         commands = {bid: c.commands() for bid, c in self.controllers.items()}
-        now = self.simulation.time
-        for bid, points in self.charge_points.items():  # the charging profiles in force
+        # the charging profiles in force now, as the priority arrays' commands are
+        now = self.clock.now()
+        for bid, points in self.charge_points.items():
             limits = tuple(point.limit_at(now) for point in points)
             commands[bid] = replace(commands.get(bid, Commands()), ev_limits=limits)
         for _ in self.simulation.advance(steps, commands):
@@ -180,6 +222,8 @@ class Site:
         await asyncio.gather(*self._ocpp_tasks, return_exceptions=True)
         for endpoint in self.endpoints:
             await endpoint.stop()
+        for line in self.lines:
+            line.close()
         for controller in self.controllers.values():
             controller.close()
 
@@ -201,14 +245,7 @@ class Site:
                     "neighbourhood": building.neighbourhood,
                     "name": building.name,
                     "modbus": [
-                        {
-                            "device": meter.device,
-                            "role": meter.role.value,
-                            "host": endpoint.host,
-                            "port": endpoint.port,
-                            "unit_id": meter.unit_id,
-                            "profile": meter.profile.value,
-                        }
+                        _manifest_meter(meter, endpoint)
                         for meter, endpoint in served.meters_of(building.id)
                     ],
                     "bacnet": [
