@@ -13,13 +13,13 @@ the way InfluxStore builds it: every caller value is bound in a ``params`` recor
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 import httpx
 
-from polis.common.influx import READING, Aggregate, InfluxError, InfluxStore, Row, bind
+from polis.common.influx import READING, InfluxError, InfluxStore, bind
 from polis.common.settings import PolisSettings
 from polis.gateway.domain.flux_csv import after_position
 from polis.gateway.domain.paging import parse_rfc3339
@@ -101,6 +101,9 @@ class InfluxReadings:
         self._timeout_s = timeout_s
         self._client: httpx.AsyncClient | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        # Windows and last values are InfluxStore's own queries, served as they are.
+        self.query_window = store.query_window
+        self.last = store.last
 
     @classmethod
     def from_settings(cls, settings: PolisSettings) -> InfluxReadings:
@@ -151,22 +154,3 @@ class InfluxReadings:
                 f"{response.text[:200]}"
             )
         return response.text if after is None else after_position(response.text, after)
-
-    def query_window(
-        self,
-        start: datetime,
-        stop: datetime,
-        tags: Mapping[str, str | Sequence[str]],
-        every: timedelta,
-        fn: Aggregate = Aggregate.MEAN,
-    ) -> list[Row]:
-        return self.store.query_window(start, stop, tags, every, fn)
-
-    def last(
-        self,
-        tags: Mapping[str, str | Sequence[str]],
-        *,
-        since: timedelta = timedelta(days=30),
-        now: datetime | None = None,
-    ) -> list[Row]:
-        return self.store.last(tags, since=since, now=now)
