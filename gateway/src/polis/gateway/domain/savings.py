@@ -6,22 +6,10 @@ The savings service's protobuf messages are translated into these types in
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import asdict, dataclass, fields
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
-
-PERIOD_FIELDS = (
-    "period",
-    "baseline_kwh",
-    "actual_kwh",
-    "avoided_kwh",
-    "avoided_eur",
-    "avoided_co2_kg",
-    "fractional_savings",
-    "uncertainty_68_kwh",
-    "uncertainty_90_kwh",
-)
 
 
 class Scope(StrEnum):
@@ -61,6 +49,10 @@ class PeriodSavings:
     fractional_savings: float
     uncertainty_68_kwh: float
     uncertainty_90_kwh: float
+
+
+# The columns of a period in the API's CSV, in this order.
+PERIOD_FIELDS = tuple(f.name for f in fields(PeriodSavings))
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,14 +96,6 @@ class ImportResult:
     errors: tuple[RowError, ...] = ()  # non-empty: nothing was written
 
 
-def period_dict(p: PeriodSavings) -> dict[str, Any]:
-    return {name: getattr(p, name) for name in PERIOD_FIELDS}
-
-
-def _statistics_dict(s: Statistics) -> dict[str, Any]:
-    return {f.name: getattr(s, f.name) for f in fields(s)}
-
-
 def report_dict(
     report: SavingsReport, scope: str, scope_id: str, *, per_building: bool
 ) -> dict[str, Any]:
@@ -120,8 +104,8 @@ def report_dict(
             "building": b.building,
             "neighbourhood": b.neighbourhood,
             "model": b.model,
-            "statistics": _statistics_dict(b.statistics),
-            "periods": [period_dict(p) for p in b.periods],
+            "statistics": asdict(b.statistics),
+            "periods": [asdict(p) for p in b.periods],
         }
         for b in (report.buildings if per_building else ())
     ]
@@ -129,7 +113,7 @@ def report_dict(
         "scope": scope,
         "scope_id": scope_id,
         "method": report.method,
-        "total": [period_dict(p) for p in report.total],
+        "total": [asdict(p) for p in report.total],
         "buildings": buildings,
     }
 

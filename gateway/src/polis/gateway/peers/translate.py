@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING, TypeVar
 
 from google.protobuf.duration_pb2 import Duration
+from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from polis.control.v1 import control_pb2
 from polis.gateway.domain import control, plans, savings
 from polis.mv.v1 import savings_pb2
 from polis.planning.v1 import planning_pb2
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+D = TypeVar("D", bound="DataclassInstance")
 
 _MODES = {
     plans.Mode.DRY_RUN: planning_pb2.MODE_DRY_RUN,
@@ -27,6 +35,11 @@ _OUTCOMES = {
     planning_pb2.FlexibilityResponse.OUTCOME_PARTIAL: "partial",
     planning_pb2.FlexibilityResponse.OUTCOME_REJECTED: "rejected",
 }
+
+
+def _copied(cls: type[D], message: Message) -> D:
+    """A domain type whose every field is the message's field of the same name, unchanged."""
+    return cls(**{f.name: getattr(message, f.name) for f in fields(cls)})
 
 
 def timestamp(value: datetime) -> Timestamp:
@@ -50,12 +63,6 @@ def solve_status(status: int) -> str:
     return planning_pb2.SolveStatus.Name(status).removeprefix("SOLVE_STATUS_").lower()
 
 
-def _figures(f: planning_pb2.Figures) -> plans.Figures:
-    return plans.Figures(
-        energy_kwh=f.energy_kwh, cost_eur=f.cost_eur, peak_kw=f.peak_kw, co2_kg=f.co2_kg
-    )
-
-
 def plan(p: planning_pb2.Plan) -> plans.Plan:
     return plans.Plan(
         building=p.building,
@@ -72,8 +79,8 @@ def plan(p: planning_pb2.Plan) -> plans.Plan:
             )
             for load in p.loads
         ),
-        planned=_figures(p.planned),
-        baseline=_figures(p.baseline),
+        planned=_copied(plans.Figures, p.planned),
+        baseline=_copied(plans.Figures, p.baseline),
         status=solve_status(p.status),
         gap=p.gap,
         mode=_MODE_NAMES.get(p.mode, plans.Mode.UNSPECIFIED),
@@ -145,9 +152,7 @@ def relinquish_request(request: control.RelinquishRequest) -> control_pb2.Relinq
 
 
 def relinquish_result(response: control_pb2.RelinquishResponse) -> control.RelinquishResult:
-    return control.RelinquishResult(
-        present_value=response.present_value, audit_id=response.audit_id
-    )
+    return _copied(control.RelinquishResult, response)
 
 
 def report_request(query: savings.ReportQuery) -> savings_pb2.ReportRequest:
@@ -162,29 +167,7 @@ def report_request(query: savings.ReportQuery) -> savings_pb2.ReportRequest:
 
 
 def _period(p: savings_pb2.PeriodSavings) -> savings.PeriodSavings:
-    return savings.PeriodSavings(
-        period=p.period,
-        baseline_kwh=p.baseline_kwh,
-        actual_kwh=p.actual_kwh,
-        avoided_kwh=p.avoided_kwh,
-        avoided_eur=p.avoided_eur,
-        avoided_co2_kg=p.avoided_co2_kg,
-        fractional_savings=p.fractional_savings,
-        uncertainty_68_kwh=p.uncertainty_68_kwh,
-        uncertainty_90_kwh=p.uncertainty_90_kwh,
-    )
-
-
-def _statistics(s: savings_pb2.Statistics) -> savings.Statistics:
-    return savings.Statistics(
-        r_squared=s.r_squared,
-        cv_rmse=s.cv_rmse,
-        nmbe=s.nmbe,
-        n=s.n,
-        parameters=s.parameters,
-        accepted=s.accepted,
-        reason=s.reason,
-    )
+    return _copied(savings.PeriodSavings, p)
 
 
 def savings_report(report: savings_pb2.SavingsReport) -> savings.SavingsReport:
@@ -194,7 +177,7 @@ def savings_report(report: savings_pb2.SavingsReport) -> savings.SavingsReport:
                 building=b.building,
                 neighbourhood=b.neighbourhood,
                 model=b.model,
-                statistics=_statistics(b.statistics),
+                statistics=_copied(savings.Statistics, b.statistics),
                 periods=tuple(_period(p) for p in b.periods),
             )
             for b in report.buildings
@@ -208,7 +191,5 @@ def import_result(response: savings_pb2.ImportCsvResponse) -> savings.ImportResu
     return savings.ImportResult(
         rows=response.rows,
         points_written=response.points_written,
-        errors=tuple(
-            savings.RowError(line=e.line, field=e.field, reason=e.reason) for e in response.errors
-        ),
+        errors=tuple(_copied(savings.RowError, e) for e in response.errors),
     )
