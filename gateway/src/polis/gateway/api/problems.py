@@ -53,27 +53,20 @@ class Problem(Exception):
         self.extra = extra or {}
 
 
-def problem_response(
-    request: Request,
-    status: int,
-    title: str,
-    detail: str,
-    *,
-    field: str | None = None,
-    headers: dict[str, str] | None = None,
-    extra: dict[str, Any] | None = None,
-) -> JSONResponse:
+def problem_response(request: Request, problem: Problem) -> JSONResponse:
     body: dict[str, Any] = {
-        "type": f"https://polis.example/problems/{title.lower().replace(' ', '-')}",
-        "title": title,
-        "status": status,
-        "detail": detail,
+        "type": f"https://polis.example/problems/{problem.title.lower().replace(' ', '-')}",
+        "title": problem.title,
+        "status": problem.status,
+        "detail": problem.detail,
         "instance": request.url.path,
     }
-    if field is not None:
-        body["field"] = field
-    body.update(extra or {})
-    return JSONResponse(body, status_code=status, headers=headers, media_type=MEDIA_TYPE)
+    if problem.field is not None:
+        body["field"] = problem.field
+    body.update(problem.extra)
+    return JSONResponse(
+        body, status_code=problem.status, headers=problem.headers, media_type=MEDIA_TYPE
+    )
 
 
 def field_name(loc: Sequence[Any]) -> str:
@@ -100,21 +93,21 @@ def use_case_problem(request: Request, exc: UseCaseError) -> JSONResponse:
         extra["errors"] = [
             {"line": e.line, "field": e.field, "message": e.message} for e in exc.errors
         ]
-    return problem_response(request, status, title, exc.detail, field=exc.field, extra=extra)
+    return problem_response(
+        request, Problem(status, title, exc.detail, field=exc.field, extra=extra)
+    )
 
 
 def install(app: FastAPI, retry_after_s: int) -> None:
+    def unavailable(detail: str, service: str) -> Problem:
+        headers = {"Retry-After": str(retry_after_s)}
+        return Problem(
+            503, "Service unavailable", detail, headers=headers, extra={"service": service}
+        )
+
     @app.exception_handler(Problem)
     async def _problem(request: Request, exc: Problem) -> JSONResponse:
-        return problem_response(
-            request,
-            exc.status,
-            exc.title,
-            exc.detail,
-            field=exc.field,
-            headers=exc.headers,
-            extra=exc.extra,
-        )
+        return problem_response(request, exc)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -125,18 +118,21 @@ def install(app: FastAPI, retry_after_s: int) -> None:
         first = errors[0] if errors else {"field": "body", "message": "invalid"}
         return problem_response(
             request,
-            422,
-            "Invalid request",
-            f"{first['field']}: {first['message']}",
-            field=first["field"],
-            extra={"errors": errors},
+            Problem(
+                422,
+                "Invalid request",
+                f"{first['field']}: {first['message']}",
+                field=first["field"],
+                extra={"errors": errors},
+            ),
         )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         title = {404: "Not found", 405: "Method not allowed"}.get(exc.status_code, "Error")
         return problem_response(
-            request, exc.status_code, title, str(exc.detail), headers=dict(exc.headers or {})
+            request,
+            Problem(exc.status_code, title, str(exc.detail), headers=dict(exc.headers or {})),
         )
 
     @app.exception_handler(UseCaseError)
@@ -145,45 +141,33 @@ def install(app: FastAPI, retry_after_s: int) -> None:
 
     @app.exception_handler(Forbidden)
     async def _forbidden(request: Request, exc: Forbidden) -> JSONResponse:
-        return problem_response(request, 403, "Forbidden", str(exc))
+        return problem_response(request, Problem(403, "Forbidden", str(exc)))
 
     @app.exception_handler(PeerUnavailable)
     async def _unavailable(request: Request, exc: PeerUnavailable) -> JSONResponse:
         log.warning("peer unavailable", service=exc.service, path=request.url.path)
-        return problem_response(
-            request,
-            503,
-            "Service unavailable",
-            exc.message,
-            headers={"Retry-After": str(retry_after_s)},
-            extra={"service": exc.service},
-        )
+        return problem_response(request, unavailable(exc.message, exc.service))
 
     @app.exception_handler(InfluxError)
     async def _influx(request: Request, exc: InfluxError) -> JSONResponse:
         log.warning("readings store unavailable", path=request.url.path)
         return problem_response(
-            request,
-            503,
-            "Service unavailable",
-            "the readings store is unavailable",
-            headers={"Retry-After": str(retry_after_s)},
-            extra={"service": "influxdb"},
+            request, unavailable("the readings store is unavailable", "influxdb")
         )
 
     @app.exception_handler(PeerRejected)
     async def _rejected(request: Request, exc: PeerRejected) -> JSONResponse:
         return problem_response(
-            request, 422, "Rejected", f"{exc.service}: {exc.message}", field=exc.field
+            request, Problem(422, "Rejected", f"{exc.service}: {exc.message}", field=exc.field)
         )
 
     @app.exception_handler(PeerNotFound)
     async def _not_found(request: Request, exc: PeerNotFound) -> JSONResponse:
-        return problem_response(request, 404, "Not found", f"{exc.service}: {exc.message}")
+        return problem_response(request, Problem(404, "Not found", f"{exc.service}: {exc.message}"))
 
     @app.exception_handler(PeerConflict)
     async def _conflict(request: Request, exc: PeerConflict) -> JSONResponse:
-        return problem_response(request, 409, "Conflict", f"{exc.service}: {exc.message}")
+        return problem_response(request, Problem(409, "Conflict", f"{exc.service}: {exc.message}"))
 
 
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
