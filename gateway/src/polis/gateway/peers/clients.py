@@ -7,7 +7,7 @@ answers cross this boundary as domain types, translated in ``polis.gateway.peers
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import grpc
 
@@ -36,9 +36,12 @@ from polis.points.v1 import points_pb2
 T = TypeVar("T")
 
 
-async def _call(service: str, call: Callable[[], Awaitable[T]]) -> T:
+async def _call(
+    service: str, method: Callable[..., Awaitable[T]], request: Any, deadline_s: float
+) -> T:
+    """One unary call with its deadline; gRPC failures become the use cases' peer errors."""
     try:
-        return await call()
+        return await method(request, timeout=deadline_s)
     except grpc.aio.AioRpcError as error:
         raise translate_error(service, error) from None
 
@@ -74,31 +77,23 @@ class Peers:
     # adapter ---------------------------------------------------------------------------
     async def list_points(self, building: str = "") -> list[points_pb2.Point]:
         request = control_pb2.ListPointsRequest(building=building)
-        response = await _call(
-            "adapter", lambda: self.adapter.ListPoints(request, timeout=self.deadline_s)
-        )
+        response = await _call("adapter", self.adapter.ListPoints, request, self.deadline_s)
         return list(response.points)
 
     async def write_command(self, request: CommandRequest) -> CommandResult:
         message = translate.command_request(request)
-        response = await _call(
-            "adapter", lambda: self.adapter.WriteCommand(message, timeout=self.deadline_s)
-        )
+        response = await _call("adapter", self.adapter.WriteCommand, message, self.deadline_s)
         return translate.command_result(response)
 
     async def relinquish(self, request: RelinquishRequest) -> RelinquishResult:
         message = translate.relinquish_request(request)
-        response = await _call(
-            "adapter", lambda: self.adapter.Relinquish(message, timeout=self.deadline_s)
-        )
+        response = await _call("adapter", self.adapter.Relinquish, message, self.deadline_s)
         return translate.relinquish_result(response)
 
     # optimizer -------------------------------------------------------------------------
     async def current_plan(self, building: str) -> Plan:
         request = planning_pb2.GetCurrentPlanRequest(building=building)
-        response = await _call(
-            "optimizer", lambda: self.optimizer.GetCurrentPlan(request, timeout=self.deadline_s)
-        )
+        response = await _call("optimizer", self.optimizer.GetCurrentPlan, request, self.deadline_s)
         return translate.plan(response)
 
     async def solve(self, building: str, horizon_slots: int, time_limit_s: float) -> SolveResult:
@@ -107,34 +102,29 @@ class Peers:
         )
         # The solver may use its whole time limit: the deadline covers it plus the usual margin.
         timeout = time_limit_s + self.deadline_s
-        response = await _call("optimizer", lambda: self.optimizer.Solve(request, timeout=timeout))
+        response = await _call("optimizer", self.optimizer.Solve, request, timeout)
         return translate.solve_result(response)
 
     async def set_mode(self, building: str, mode: Mode) -> None:
         request = planning_pb2.SetModeRequest(building=building, mode=translate.mode_number(mode))
-        await _call("optimizer", lambda: self.optimizer.SetMode(request, timeout=self.deadline_s))
+        await _call("optimizer", self.optimizer.SetMode, request, self.deadline_s)
 
     async def request_flexibility(self, request: FlexibilityRequest) -> FlexibilityResult:
         message = translate.flexibility_request(request)
         response = await _call(
-            "optimizer",
-            lambda: self.optimizer.RequestFlexibility(message, timeout=self.deadline_s),
+            "optimizer", self.optimizer.RequestFlexibility, message, self.deadline_s
         )
         return translate.flexibility_result(response)
 
     # savings ---------------------------------------------------------------------------
     async def savings_report(self, query: ReportQuery) -> SavingsReport:
         request = translate.report_request(query)
-        response = await _call(
-            "savings", lambda: self.savings.Report(request, timeout=self.report_deadline_s)
-        )
+        response = await _call("savings", self.savings.Report, request, self.report_deadline_s)
         return translate.savings_report(response)
 
     async def import_csv(self, csv: bytes, source: str) -> ImportResult:
         request = savings_pb2.ImportCsvRequest(csv=csv, source=source)
-        response = await _call(
-            "savings", lambda: self.savings.ImportCsv(request, timeout=self.report_deadline_s)
-        )
+        response = await _call("savings", self.savings.ImportCsv, request, self.report_deadline_s)
         return translate.import_result(response)
 
 
