@@ -161,12 +161,12 @@ def _excluded(utc_seconds: NDArray[np.int64], exclusions: Sequence[Window]) -> N
 def _summarise(
     label: str,
     rows: NDArray[np.bool_],
-    baseline: NDArray[np.float64],
-    actual: NDArray[np.float64],
+    intervals: IntervalSeries,
     eur_rate: NDArray[np.float64],
     co2_rate: NDArray[np.float64],
     stats: FitStatistics,
 ) -> PeriodSavings:
+    baseline, actual = intervals.baseline_kwh, intervals.actual_kwh
     b = float(baseline[rows].sum())
     a = float(actual[rows].sum())
     avoided = baseline[rows] - actual[rows]
@@ -188,25 +188,49 @@ def _summarise(
     )
 
 
-def _periods(
+def _reported(
     starts: NDArray[np.int64],
-    months: NDArray[np.int64],
-    baseline: NDArray[np.float64],
+    predicted: NDArray[np.float64],
     actual: NDArray[np.float64],
-    used: NDArray[np.bool_],
+    excluded: NDArray[np.bool_],
+) -> IntervalSeries:
+    """The reporting intervals; one counts where both energies are known and none excludes it."""
+    used = np.isfinite(predicted) & np.isfinite(actual) & ~excluded
+    return IntervalSeries(starts, predicted, actual, used)
+
+
+def _measured(
+    building: str,
+    kind: ModelKind,
+    sufficiency: Sufficiency,
+    model: DailyModel | HourlyModel,
     stats: FitStatistics,
+    intervals: IntervalSeries,
+    months: NDArray[np.int64],
     eur: NDArray[np.float64],
     co2: NDArray[np.float64],
-) -> tuple[tuple[PeriodSavings, ...], tuple[PeriodSavings, ...]]:
-    """Monthly and running totals; ``eur`` and ``co2`` are each interval's rates."""
+) -> BuildingMeasurement:
+    """Monthly and running totals of a fitted model's reporting intervals (``months``: local
+    month of each); ``eur`` and ``co2`` are each interval's rates."""
+    used = intervals.used
     monthly: list[PeriodSavings] = []
     running: list[PeriodSavings] = []
     for m in np.unique(months).tolist():
         label = month_label(m)
-        monthly.append(_summarise(label, used & (months == m), baseline, actual, eur, co2, stats))
-        running.append(_summarise(label, used & (months <= m), baseline, actual, eur, co2, stats))
-    monthly.append(_summarise(TOTAL, used, baseline, actual, eur, co2, stats))
-    return tuple(monthly), tuple(running)
+        monthly.append(_summarise(label, used & (months == m), intervals, eur, co2, stats))
+        running.append(_summarise(label, used & (months <= m), intervals, eur, co2, stats))
+    monthly.append(_summarise(TOTAL, used, intervals, eur, co2, stats))
+    return BuildingMeasurement(
+        building,
+        kind,
+        model.label,
+        sufficiency,
+        stats,
+        model,
+        tuple(monthly),
+        tuple(running),
+        intervals,
+    )
 
 
 def measure_daily(
@@ -251,25 +275,13 @@ def measure_daily(
     rep = reporting.contains(daily.start_utc_seconds)
     starts = daily.start_utc_seconds[rep]
     predicted = model.predict(daily.temperature_c[rep], of(rep))
-    actual = daily.energy_kwh[rep]
-    used = np.isfinite(predicted) & np.isfinite(actual) & ~excluded[rep]
+    intervals = _reported(starts, predicted, daily.energy_kwh[rep], excluded[rep])
     # a daily model has no hourly shape: a day is valued at the mean rate of its hours
     hours, tz = daily.hours[rep], options.timezone
     eur = options.tariff.mean_over_hours(starts, hours, tz)
     co2 = options.emission_factor.mean_over_hours(starts, hours, tz)
-    periods, cumulative = _periods(
-        starts, daily.month[rep], predicted, actual, used, stats, eur, co2
-    )
-    return BuildingMeasurement(
-        building,
-        ModelKind.DAILY,
-        model.label,
-        sufficiency,
-        stats,
-        model,
-        periods,
-        cumulative,
-        IntervalSeries(starts, predicted, actual, used),
+    return _measured(
+        building, ModelKind.DAILY, sufficiency, model, stats, intervals, daily.month[rep], eur, co2
     )
 
 
@@ -327,21 +339,11 @@ def measure_hourly(
     predicted = model.predict(
         series.temperature_c[rep], cal.hour_of_week[rep], calendar_month[rep], of(rep)
     )
-    actual = series.energy_kwh[rep]
-    used = np.isfinite(predicted) & np.isfinite(actual) & ~excluded[rep]
+    intervals = _reported(starts, predicted, series.energy_kwh[rep], excluded[rep])
     eur = options.tariff.at(starts, options.timezone)
     co2 = options.emission_factor.at(starts, options.timezone)
-    periods, cumulative = _periods(starts, cal.month[rep], predicted, actual, used, stats, eur, co2)
-    return BuildingMeasurement(
-        building,
-        ModelKind.HOURLY,
-        model.label,
-        sufficiency,
-        stats,
-        model,
-        periods,
-        cumulative,
-        IntervalSeries(starts, predicted, actual, used),
+    return _measured(
+        building, ModelKind.HOURLY, sufficiency, model, stats, intervals, cal.month[rep], eur, co2
     )
 
 
