@@ -61,25 +61,29 @@ def adjusted_r_squared(r2: float, n: int, regressors: int) -> float:
     return 1.0 - (1.0 - r2) * (n - 1) / (n - regressors - 1)
 
 
+def _residuals(
+    observed: ArrayLike, predicted: ArrayLike, parameters: int
+) -> tuple[NDArray[np.float64], int, float]:
+    """Residuals y - y_hat, the n - p degrees of freedom and the observed mean."""
+    y, y_hat = _pair(observed, predicted)
+    return y - y_hat, _dof(y.size, parameters), float(y.mean())
+
+
 def cv_rmse(observed: ArrayLike, predicted: ArrayLike, parameters: int) -> float:
     """CV(RMSE) as a fraction (0.15 = 15 %), with the n - p degrees-of-freedom adjustment."""
-    y, y_hat = _pair(observed, predicted)
-    dof = _dof(y.size, parameters)
-    mean = float(y.mean())
+    residuals, dof, mean = _residuals(observed, predicted, parameters)
     if mean == 0.0:
         return float("inf")
     # |mean|: a net-exporting building (rooftop PV) has a negative mean, and a spread is positive.
-    return math.sqrt(float(np.sum((y - y_hat) ** 2)) / dof) / abs(mean)
+    return math.sqrt(float(np.sum(residuals**2)) / dof) / abs(mean)
 
 
 def nmbe(observed: ArrayLike, predicted: ArrayLike, parameters: int) -> float:
     """Normalised mean bias error as a fraction, positive when the model under-predicts."""
-    y, y_hat = _pair(observed, predicted)
-    dof = _dof(y.size, parameters)
-    mean = float(y.mean())
+    residuals, dof, mean = _residuals(observed, predicted, parameters)
     if mean == 0.0:
         return float("inf")
-    return float(np.sum(y - y_hat)) / (dof * mean)
+    return float(np.sum(residuals)) / (dof * mean)
 
 
 def lag1_autocorrelation(residuals: ArrayLike) -> float:

@@ -56,22 +56,35 @@ def _span_reason(span_days: float, rules: SufficiencyRules) -> list[str]:
     return []
 
 
+def _coverage(
+    valid: NDArray[np.bool_], minimum: float, label: str, unit: str
+) -> tuple[float, list[str]]:
+    """The share of ``valid`` flags, and the reason it fails when it is below ``minimum``."""
+    total = int(valid.size)
+    coverage = float(valid.mean()) if total else 0.0
+    if coverage < minimum:
+        return coverage, [
+            f"{label} coverage {coverage:.1%} ({int(valid.sum())} of {total} {unit}) is below "
+            f"{minimum:.0%}"
+        ]
+    return coverage, []
+
+
+def _gap_reason(valid_day: NDArray[np.bool_], max_gap_days: int) -> list[str]:
+    gap = _longest_run(~valid_day)
+    if gap > max_gap_days:
+        return [f"gap of {gap} days without data exceeds {max_gap_days}"]
+    return []
+
+
 def check_daily(
     valid_day: NDArray[np.bool_], span_days: float, rules: SufficiencyRules
 ) -> Sufficiency:
     """``valid_day``: one flag per local day of the baseline (usage and temperature known)."""
-    reasons = _span_reason(span_days, rules)
-    total = int(valid_day.size)
-    coverage = float(valid_day.mean()) if total else 0.0
-    if coverage < rules.min_daily_coverage:
-        reasons.append(
-            f"daily coverage {coverage:.1%} ({int(valid_day.sum())} of {total} days) is below "
-            f"{rules.min_daily_coverage:.0%}"
-        )
-    if rules.max_gap_days is not None and total:
-        gap = _longest_run(~valid_day)
-        if gap > rules.max_gap_days:
-            reasons.append(f"gap of {gap} days without data exceeds {rules.max_gap_days}")
+    coverage, short = _coverage(valid_day, rules.min_daily_coverage, "daily", "days")
+    reasons = _span_reason(span_days, rules) + short
+    if rules.max_gap_days is not None and valid_day.size:
+        reasons += _gap_reason(valid_day, rules.max_gap_days)
     return Sufficiency(not reasons, tuple(reasons), coverage)
 
 
@@ -83,15 +96,9 @@ def check_hourly(
     rules: SufficiencyRules,
 ) -> Sufficiency:
     """``valid_hour``: per hour of the baseline; ``month``/``day``: its local month/day index."""
-    reasons = _span_reason(span_days, rules)
-    total = int(valid_hour.size)
-    coverage = float(valid_hour.mean()) if total else 0.0
-    if coverage < rules.min_hourly_coverage:
-        reasons.append(
-            f"hourly coverage {coverage:.1%} ({int(valid_hour.sum())} of {total} hours) is below "
-            f"{rules.min_hourly_coverage:.0%}"
-        )
-    if total:
+    coverage, short = _coverage(valid_hour, rules.min_hourly_coverage, "hourly", "hours")
+    reasons = _span_reason(span_days, rules) + short
+    if valid_hour.size:
         months, inverse = np.unique(month, return_inverse=True)
         have = np.bincount(inverse, weights=valid_hour.astype(float))
         size = np.bincount(inverse)
@@ -101,10 +108,9 @@ def check_hourly(
                     f"month {month_label(m)} coverage {h / s:.1%} is below "
                     f"{rules.min_monthly_hourly_coverage:.0%}"
                 )
-    if rules.max_gap_days is not None and total:
+    if rules.max_gap_days is not None and valid_hour.size:
+        # a day counts when any of its hours has data
         _, inverse = np.unique(day, return_inverse=True)
         any_valid = np.bincount(inverse, weights=valid_hour.astype(float)) > 0
-        gap = _longest_run(~any_valid)
-        if gap > rules.max_gap_days:
-            reasons.append(f"gap of {gap} days without data exceeds {rules.max_gap_days}")
+        reasons += _gap_reason(any_valid, rules.max_gap_days)
     return Sufficiency(not reasons, tuple(reasons), coverage)
