@@ -23,6 +23,17 @@ def _ts(moment: Any) -> Timestamp:
     return ts
 
 
+def _report(scenario: Any, **scope: Any) -> savings_pb2.ReportRequest:
+    """A report request over the scenario's baseline and reporting windows."""
+    return savings_pb2.ReportRequest(
+        baseline_start=_ts(scenario.baseline.start),
+        baseline_end=_ts(scenario.baseline.end),
+        reporting_start=_ts(scenario.reporting.start),
+        reporting_end=_ts(scenario.reporting.end),
+        **scope,
+    )
+
+
 async def _serve(app: SavingsApp) -> GrpcServer:
     return await start_grpc_server(
         lambda s: savings_pb2_grpc.add_SavingsServicer_to_server(  # type: ignore[no-untyped-call]
@@ -45,15 +56,7 @@ async def stub(scenario: Any) -> AsyncIterator[savings_pb2_grpc.SavingsStub]:
 
 async def test_report_for_a_neighbourhood(stub: Any, scenario: Any) -> None:
     reply = await stub.Report(
-        savings_pb2.ReportRequest(
-            neighbourhood="kentro",
-            baseline_start=_ts(scenario.baseline.start),
-            baseline_end=_ts(scenario.baseline.end),
-            reporting_start=_ts(scenario.reporting.start),
-            reporting_end=_ts(scenario.reporting.end),
-            model=savings_pb2.MODEL_KIND_DAILY,
-        ),
-        timeout=60,
+        _report(scenario, neighbourhood="kentro", model=savings_pb2.MODEL_KIND_DAILY), timeout=60
     )
     assert reply.method == "IPMVP Option C, ASHRAE Guideline 14"
     assert [b.building for b in reply.buildings] == ["school-1", "town-hall"]
@@ -76,16 +79,7 @@ async def test_report_errors_map_to_status_codes(stub: Any, scenario: Any) -> No
         await stub.Report(savings_pb2.ReportRequest(), timeout=10)
     assert missing.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     with pytest.raises(grpc.aio.AioRpcError) as unknown:
-        await stub.Report(
-            savings_pb2.ReportRequest(
-                municipality="nowhere",
-                baseline_start=_ts(scenario.baseline.start),
-                baseline_end=_ts(scenario.baseline.end),
-                reporting_start=_ts(scenario.reporting.start),
-                reporting_end=_ts(scenario.reporting.end),
-            ),
-            timeout=10,
-        )
+        await stub.Report(_report(scenario, municipality="nowhere"), timeout=10)
     assert unknown.value.code() == grpc.StatusCode.NOT_FOUND
 
 
