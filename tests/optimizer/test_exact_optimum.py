@@ -12,6 +12,7 @@ from polis.optimizer.costing import plan_objective
 from polis.optimizer.domain import Battery, DeferrableLoad, ThermalMode, ThermalZone
 from polis.optimizer.model import MONEY_SCALE, PlanModel
 from polis.optimizer.relaxation import lp_relaxation
+from polis.optimizer.runs import runs_of
 from polis.optimizer.solve import SolverParams, solve_building
 from polis.optimizer.validator import validate_plan
 
@@ -24,17 +25,6 @@ DT = 0.25
 def bill(grid: list[float], prices: list[float], demand_charge: float = 0.0) -> float:
     energy = sum(max(g, 0.0) * p * DT for g, p in zip(grid, prices, strict=True))
     return energy + demand_charge * max(max(grid), 0.0)
-
-
-def runs(on: tuple[int, ...]) -> list[tuple[int, int]]:
-    out, start = [], None
-    for t, v in enumerate([*on, 0]):
-        if v and start is None:
-            start = t
-        elif not v and start is not None:
-            out.append((start, t))
-            start = None
-    return out
 
 
 def test_deferrable_load_matches_enumeration_with_demand_charge() -> None:
@@ -55,7 +45,7 @@ def test_deferrable_load_matches_enumeration_with_demand_charge() -> None:
     for on in itertools.product((0, 1), repeat=len(prices)):
         if sum(on) != 4 or on[0] or on[9]:
             continue
-        r = runs(on)
+        r = runs_of(on)
         if len(r) > 2 or any(e - s < 2 for s, e in r):
             continue
         if any(r[i + 1][0] - r[i][1] < 2 for i in range(len(r) - 1)):

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 from polis.optimizer.baseline import load_baseline
 from polis.optimizer.domain import Battery, Building, Load, LoadKind, ThermalMode, ThermalZone
+from polis.optimizer.runs import runs_of
 
 _VERBS = {
     LoadKind.HVAC: "heats",
@@ -20,16 +21,7 @@ _VERBS = {
 
 def intervals(power: Sequence[float], positive: bool = True) -> list[tuple[int, int]]:
     """Maximal runs ``[start, end)`` of slots where power is > 0 (or < 0)."""
-    runs: list[tuple[int, int]] = []
-    start = None
-    for t, p in enumerate([*power, 0.0]):
-        active = p > 1e-6 if positive else p < -1e-6
-        if active and start is None:
-            start = t
-        elif not active and start is not None:
-            runs.append((start, t))
-            start = None
-    return runs
+    return runs_of(p > 1e-6 if positive else p < -1e-6 for p in power)
 
 
 def weighted_price(power: Sequence[float], prices: Sequence[float]) -> float | None:

@@ -24,6 +24,7 @@ from polis.optimizer.domain import (
     ThermalZone,
     WaterTank,
 )
+from polis.optimizer.runs import runs_of
 
 POWER_TOL_KW = 0.011
 TEMP_TOL_K = 0.05
@@ -46,18 +47,6 @@ class Report:
         self.violations.append(message)
 
 
-def _runs(on: Sequence[bool]) -> list[tuple[int, int]]:
-    out: list[tuple[int, int]] = []
-    start = None
-    for t, value in enumerate([*on, False]):
-        if value and start is None:
-            start = t
-        if not value and start is not None:
-            out.append((start, t))
-            start = None
-    return out
-
-
 def check_deferrable(load: DeferrableLoad, power: Sequence[float], report: Report) -> None:
     on = []
     for t, p in enumerate(power):
@@ -69,7 +58,7 @@ def check_deferrable(load: DeferrableLoad, power: Sequence[float], report: Repor
         on.append(is_on)
     if sum(on) != load.run_slots:
         report.add(f"{load.id}: runs {sum(on)} slots, needs {load.run_slots}")
-    runs = _runs(on)
+    runs = runs_of(on)
     for a, b in runs:
         if b - a < load.min_run_slots:
             report.add(f"{load.id}: run {a}-{b} shorter than {load.min_run_slots} slots")
