@@ -41,7 +41,6 @@ from concurrent.futures import (
 )
 
 from polis.optimizer import costing
-from polis.optimizer.conflicts import limit_name
 from polis.optimizer.cpsat import proven_gap
 from polis.optimizer.domain import (
     Battery,
@@ -52,10 +51,10 @@ from polis.optimizer.domain import (
     SolveResult,
     SolveStatus,
 )
-from polis.optimizer.extract import baseline_plan, fallback_plan
+from polis.optimizer.extract import baseline_plan
 from polis.optimizer.model import Coordination
 from polis.optimizer.params import SolverParams
-from polis.optimizer.solve import solve_building, solve_monolithic
+from polis.optimizer.solve import over_limit, solve_building, solve_monolithic
 
 # the repair aims this far below the limit, so float rounding never tips a slot over it
 REPAIR_MARGIN_KW = 1e-4
@@ -410,20 +409,8 @@ def solve_decomposed(hood: Neighbourhood, params: SolverParams) -> SolveResult:
 
     elapsed = time.perf_counter() - started
     if not candidates:
-        worst = max(overload(hood, plans))
-        found = (f"{limit_name(hood)} (best plan still exceeds it by {worst:.2f} kW)",)
-        fallback = tuple(fallback_plan(b, SolveStatus.INFEASIBLE, found) for b in hood.buildings)
-        return SolveResult(
-            status=SolveStatus.INFEASIBLE,
-            plans=fallback,
-            objective_eur=sum(p.planned.cost_eur for p in fallback),
-            best_bound_eur=bound,
-            gap=float("inf"),
-            solve_time_s=elapsed,
-            first_solution_s=None,
-            conflicts=found,
-            method="decomposition",
-        )
+        result = over_limit(hood, max(overload(hood, plans)), bound, elapsed)
+        return dataclasses.replace(result, method="decomposition")
     scored = [(_objective(hood, c), i, c) for i, c in enumerate(candidates)]
     objective, _, chosen = min(scored)
     gap = proven_gap(objective, bound)

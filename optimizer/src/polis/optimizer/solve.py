@@ -45,18 +45,7 @@ def solve_monolithic(hood: Neighbourhood, params: SolverParams | None = None) ->
     if raw.has_solution and pm.overload:
         worst = max(raw.solver.value(v) for v in pm.overload) / POWER_SCALE
         if worst > 0:
-            found = (f"{limit_name(hood)} (best plan still exceeds it by {worst:.2f} kW)",)
-            plans = tuple(fallback_plan(b, SolveStatus.INFEASIBLE, found) for b in hood.buildings)
-            return SolveResult(
-                status=SolveStatus.INFEASIBLE,
-                plans=plans,
-                objective_eur=sum(p.planned.cost_eur for p in plans),
-                best_bound_eur=raw.bound / MONEY_SCALE,
-                gap=float("inf"),
-                solve_time_s=raw.wall_s,
-                first_solution_s=None,
-                conflicts=found,
-            )
+            return over_limit(hood, worst, raw.bound / MONEY_SCALE, raw.wall_s)
     return _result(pm, raw, params, list(hood.buildings), hood)
 
 
@@ -101,14 +90,35 @@ def _unsolved(
         reason = raw.solver.status_name(raw.status)
         found = (f"no plan within {params.time_limit_s:g} s ({reason})",)
         status = SolveStatus.FALLBACK
+    return _fallback_result(buildings, status, found, float("-inf"), raw.wall_s)
+
+
+def over_limit(
+    hood: Neighbourhood, worst_kw: float, best_bound_eur: float, solve_time_s: float
+) -> SolveResult:
+    """No plan found keeps the neighbourhood's limit: each building keeps its own schedule."""
+    found = (f"{limit_name(hood)} (best plan still exceeds it by {worst_kw:.2f} kW)",)
+    return _fallback_result(
+        hood.buildings, SolveStatus.INFEASIBLE, found, best_bound_eur, solve_time_s
+    )
+
+
+def _fallback_result(
+    buildings: Sequence[Building],
+    status: SolveStatus,
+    found: tuple[str, ...],
+    best_bound_eur: float,
+    solve_time_s: float,
+) -> SolveResult:
+    """Every building keeps its own schedule, with the conflicts or the reason named."""
     plans = tuple(fallback_plan(b, status, found) for b in buildings)
     return SolveResult(
         status=status,
         plans=plans,
         objective_eur=sum(p.planned.cost_eur for p in plans),
-        best_bound_eur=float("-inf"),
+        best_bound_eur=best_bound_eur,
         gap=float("inf"),
-        solve_time_s=raw.wall_s,
+        solve_time_s=solve_time_s,
         first_solution_s=None,
         conflicts=found,
     )
