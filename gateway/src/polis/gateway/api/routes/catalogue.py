@@ -37,17 +37,7 @@ def building_out(catalogue: Catalogue, building: str) -> Building:
 
 
 def point_out(p: PointInfo) -> Point:
-    return Point(
-        id=p.id,
-        device=p.device,
-        quantity=p.quantity,
-        unit=p.unit,
-        kind=p.kind,
-        brick_class=p.brick_class,
-        description=p.description,
-        min_value=p.min_value,
-        max_value=p.max_value,
-    )
+    return Point.model_validate(p, from_attributes=True)
 
 
 @router.get("/municipalities", response_model=list[Municipality])

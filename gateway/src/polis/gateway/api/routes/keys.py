@@ -12,21 +12,12 @@ from polis.gateway.db.models import ApiKey
 router = APIRouter(prefix="/keys", tags=["keys"])
 
 
-def _out(row: ApiKey) -> dict[str, object]:
-    return {
-        "id": row.id,
-        "name": row.name,
-        "role": row.role,
-        "buildings": row.buildings,
-        "neighbourhood": row.neighbourhood,
-        "rate_per_s": row.rate_per_s,
-        "created_at": row.created_at,
-        "revoked_at": row.revoked_at,
-    }
+def _out(row: ApiKey) -> KeyOut:
+    return KeyOut.model_validate(row, from_attributes=True)
 
 
 @router.post("", status_code=201, response_model=KeyCreated)
-def create_key(body: KeyCreate, principal: PrincipalDep, state: StateDep) -> dict[str, object]:
+def create_key(body: KeyCreate, principal: PrincipalDep, state: StateDep) -> KeyCreated:
     order = keys.KeyOrder(
         name=body.name,
         role=body.role,
@@ -38,11 +29,11 @@ def create_key(body: KeyCreate, principal: PrincipalDep, state: StateDep) -> dic
     row, plaintext = state.services.db.run_sync(
         lambda session: keys.create_key(session, principal, order, now)
     )
-    return {**_out(row), "key": plaintext}
+    return KeyCreated(**dict(_out(row)), key=plaintext)
 
 
 @router.get("", response_model=list[KeyOut])
-def list_keys(principal: PrincipalDep, state: StateDep) -> list[dict[str, object]]:
+def list_keys(principal: PrincipalDep, state: StateDep) -> list[KeyOut]:
     rows = state.services.db.run_sync(lambda session: keys.list_keys(session, principal))
     return [_out(row) for row in rows]
 

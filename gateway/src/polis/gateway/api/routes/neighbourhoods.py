@@ -19,14 +19,7 @@ async def aggregate(
     result = await neighbourhoods.aggregate(
         state.services, state.readings, principal, catalogue, neighbourhood
     )
-    return Aggregate(
-        neighbourhood=result.neighbourhood,
-        buildings=result.buildings,
-        load_kw=result.load_kw,
-        pv_kw=result.pv_kw,
-        flexibility_kw=result.flexibility_kw,
-        time=result.time,
-    )
+    return Aggregate.model_validate(result, from_attributes=True)
 
 
 @router.post(

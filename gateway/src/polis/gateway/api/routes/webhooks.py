@@ -7,36 +7,25 @@ from fastapi import APIRouter
 from polis.gateway.api.deps import PrincipalDep, RowId, ServicesDep
 from polis.gateway.api.schemas import DeliveryOut, WebhookCreate, WebhookCreated, WebhookOut
 from polis.gateway.application import subscriptions
-from polis.gateway.db.models import WebhookSubscription
 
 router = APIRouter(prefix="/webhooks", tags=["webhooks"])
-
-
-def _out(row: WebhookSubscription) -> dict[str, object]:
-    return {
-        "id": row.id,
-        "url": row.url,
-        "events": row.events,
-        "active": row.active,
-        "created_at": row.created_at,
-    }
 
 
 @router.post("", status_code=201, response_model=WebhookCreated)
 def create_webhook(
     body: WebhookCreate, principal: PrincipalDep, services: ServicesDep
-) -> dict[str, object]:
+) -> WebhookCreated:
     now = services.clock.now()
     row = services.db.run_sync(
         lambda session: subscriptions.subscribe(session, principal, str(body.url), body.events, now)
     )
-    return {**_out(row), "secret": row.secret}
+    return WebhookCreated.model_validate(row, from_attributes=True)
 
 
 @router.get("", response_model=list[WebhookOut])
-def list_webhooks(principal: PrincipalDep, services: ServicesDep) -> list[dict[str, object]]:
+def list_webhooks(principal: PrincipalDep, services: ServicesDep) -> list[WebhookOut]:
     rows = services.db.run_sync(lambda session: subscriptions.subscriptions(session, principal))
-    return [_out(r) for r in rows]
+    return [WebhookOut.model_validate(r, from_attributes=True) for r in rows]
 
 
 @router.delete("/{webhook_id}", status_code=204)
