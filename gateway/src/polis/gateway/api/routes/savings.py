@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Depends, Query, Response
 from fastapi.responses import StreamingResponse
 from pydantic import AwareDatetime
 
@@ -33,26 +33,36 @@ def render_report(data: dict[str, Any]) -> bytes:
 Start = Annotated[AwareDatetime, Query(examples=["2025-01-01T00:00:00Z"])]
 
 
-@router.get("/report", response_model=SavingsOut, responses={200: {"content": {"text/csv": {}}}})
-async def report(
-    state: StateDep,
-    principal: PrincipalDep,
-    catalogue: CatalogueDep,
+def report_query(
     scope: Scope,
     id: Annotated[str, Query(min_length=1, description="Building, neighbourhood or municipality")],
     baseline_start: Start,
     baseline_end: Start,
     reporting_start: Start,
     reporting_end: Start,
+) -> ReportQuery:
+    """The report a request asks for, from the query parameters the report and chart share."""
+    return ReportQuery(scope, id, baseline_start, baseline_end, reporting_start, reporting_end)
+
+
+ReportQueryDep = Annotated[ReportQuery, Depends(report_query)]
+
+
+@router.get("/report", response_model=SavingsOut, responses={200: {"content": {"text/csv": {}}}})
+async def report(
+    state: StateDep,
+    principal: PrincipalDep,
+    catalogue: CatalogueDep,
+    query: ReportQueryDep,
     format: ReportFormat = ReportFormat.JSON,
 ) -> Any:
-    query = ReportQuery(scope, id, baseline_start, baseline_end, reporting_start, reporting_end)
     served = await state.reports.report(principal, catalogue, query)
     if format is ReportFormat.CSV:
+        filename = f"savings-{query.scope.value}.csv"
         return StreamingResponse(
             iter(csv_lines(("scope", *domain.PERIOD_FIELDS), domain.csv_rows(served.data))),
             media_type="text/csv",
-            headers={"Content-Disposition": f'attachment; filename="savings-{scope.value}.csv"'},
+            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
         )
     return Response(served.json, media_type="application/json")
 
@@ -67,14 +77,8 @@ async def chart(
     state: StateDep,
     principal: PrincipalDep,
     catalogue: CatalogueDep,
-    scope: Scope,
-    id: Annotated[str, Query(min_length=1)],
-    baseline_start: Start,
-    baseline_end: Start,
-    reporting_start: Start,
-    reporting_end: Start,
+    query: ReportQueryDep,
 ) -> Response:
-    query = ReportQuery(scope, id, baseline_start, baseline_end, reporting_start, reporting_end)
     served = await state.reports.report(principal, catalogue, query)
     months = domain.monthly(served.data["total"])
     cumulative = [v for _, v in domain.cumulative_avoided(served.data["total"])]
@@ -83,6 +87,6 @@ async def chart(
         [p["baseline_kwh"] for p in months],
         [p["actual_kwh"] for p in months],
         cumulative,
-        f"Savings, {scope.value} {id}",
+        f"Savings, {query.scope.value} {query.scope_id}",
     )
     return Response(svg, media_type="image/svg+xml")
