@@ -7,11 +7,10 @@ import math
 
 import pytest
 
-from optimizer.helpers import building
+from optimizer.helpers import building, finished_model, heat_zone, lossless_battery, relaxed
 from polis.optimizer.costing import plan_objective
-from polis.optimizer.domain import Battery, DeferrableLoad, ThermalMode, ThermalZone
-from polis.optimizer.model import MONEY_SCALE, PlanModel
-from polis.optimizer.relaxation import lp_relaxation
+from polis.optimizer.domain import Building, DeferrableLoad, Plan, SolveResult
+from polis.optimizer.model import MONEY_SCALE
 from polis.optimizer.runs import runs_of
 from polis.optimizer.solve import SolverParams, solve_building
 from polis.optimizer.validator import validate_plan
@@ -25,6 +24,14 @@ DT = 0.25
 def bill(grid: list[float], prices: list[float], demand_charge: float = 0.0) -> float:
     energy = sum(max(g, 0.0) * p * DT for g, p in zip(grid, prices, strict=True))
     return energy + demand_charge * max(max(grid), 0.0)
+
+
+def _solved(b: Building) -> tuple[SolveResult, Plan]:
+    """The exact solve of the building, and its plan, which the validator accepts."""
+    result = solve_building(b, EXACT)
+    plan = result.plans[0]
+    assert validate_plan(b, plan).ok
+    return result, plan
 
 
 def test_deferrable_load_matches_enumeration_with_demand_charge() -> None:
@@ -52,36 +59,22 @@ def test_deferrable_load_matches_enumeration_with_demand_charge() -> None:
             continue
         grid = [base[t] + 3.0 * on[t] for t in range(len(prices))]
         best = min(best, bill(grid, prices, 0.5))
-    result = solve_building(b, EXACT)
-    plan = result.plans[0]
-    assert validate_plan(b, plan).ok
+    result, plan = _solved(b)
     assert plan.planned.cost_eur == pytest.approx(best, abs=1e-6)
     assert result.best_bound_eur <= best + 1e-6
     # the GLOP relaxation alone is a valid bound as well
-    pm = PlanModel()
-    pm.add_building(b)
-    pm.finish()
-    lp = lp_relaxation(pm.model)
-    assert lp is not None
+    lp = relaxed(finished_model(b))
     assert lp.bound / MONEY_SCALE <= best + 1e-6
 
 
 def test_two_level_heat_pump_matches_enumeration() -> None:
     prices = [0.10, 0.10, 0.30, 0.30, 0.30, 0.30]
-    outdoor = (5.0,) * 6
-    zone = ThermalZone(
-        id="hall",
-        mode=ThermalMode.HEAT,
-        r_k_per_kw=2.0,
-        c_kwh_per_k=2.0,
+    zone = heat_zone(
+        6,
         initial_temp_c=19.0,
-        max_kw=2.0,
-        cop=(3.0,) * 6,
-        outdoor_c=outdoor,
-        gains_kw=(0.0,) * 6,
+        outdoor_c=5.0,
         comfort_lo=(16.0, 16.0, 18.0, 18.0, 18.0, 18.0),
-        comfort_hi=(26.0,) * 6,
-        baseline_setpoint=(20.0,) * 6,
+        comfort_hi=26.0,
         levels_kw=(1.0, 2.0),
         comfort_hard=True,
     )
@@ -95,9 +88,7 @@ def test_two_level_heat_pump_matches_enumeration() -> None:
             ok &= zone.comfort_lo[t] - 1e-9 <= temp <= 26.0
         if ok:
             best = min(best, bill([0.5 + p for p in powers], prices))
-    result = solve_building(b, EXACT)
-    plan = result.plans[0]
-    assert validate_plan(b, plan).ok
+    _, plan = _solved(b)
     assert plan.planned.cost_eur == pytest.approx(best, abs=1e-4)
     # the cheap early slots pre-heat the zone
     assert "pre-heats" in plan.load("hall").explanation
@@ -106,20 +97,9 @@ def test_two_level_heat_pump_matches_enumeration() -> None:
 def test_battery_arbitrage_by_hand() -> None:
     # 4 kWh usable, 4 kW both ways, lossless: charge 1 h cheap, discharge 1 h dear.
     prices = [0.10] * 4 + [0.30] * 4
-    bat = Battery(
-        "bat",
-        capacity_kwh=4.0,
-        initial_kwh=0.0,
-        max_charge_kw=4.0,
-        max_discharge_kw=4.0,
-        charge_efficiency=1.0,
-        discharge_efficiency=1.0,
-        terminal_min_kwh=0.0,
-    )
+    bat = lossless_battery(0.0, terminal_min_kwh=0.0)
     b = building(prices, (bat,), base=4.0)
-    result = solve_building(b, EXACT)
-    plan = result.plans[0]
-    assert validate_plan(b, plan).ok
+    _, plan = _solved(b)
     # baseline 8 slots * 4 kW * 0.25 h = 8 kWh: 4 kWh at 0.10 + 4 kWh at 0.30 = 1.6 EUR.
     # optimum: 8 kWh at 0.10 and none at 0.30 = 0.8 EUR.
     assert plan.baseline.cost_eur == pytest.approx(1.6)
@@ -129,25 +109,16 @@ def test_battery_arbitrage_by_hand() -> None:
 
 def test_soft_comfort_objective_matches_the_independent_evaluation() -> None:
     prices = [0.10, 0.10, 0.30, 0.30, 0.30, 0.30]
-    zone = ThermalZone(
-        id="hall",
-        mode=ThermalMode.HEAT,
-        r_k_per_kw=2.0,
-        c_kwh_per_k=2.0,
+    zone = heat_zone(
+        6,
         initial_temp_c=17.0,
-        max_kw=2.0,
-        cop=(3.0,) * 6,
-        outdoor_c=(0.0,) * 6,
-        gains_kw=(0.0,) * 6,
+        outdoor_c=0.0,
         comfort_lo=(16.0, 16.0, 21.0, 21.0, 21.0, 21.0),
-        comfort_hi=(26.0,) * 6,
-        baseline_setpoint=(20.0,) * 6,
+        comfort_hi=26.0,
         comfort_penalty_eur_per_kh=2.0,
     )
     b = building(prices, (zone,), base=0.5)
-    result = solve_building(b, EXACT)
-    plan = result.plans[0]
-    assert validate_plan(b, plan).ok
+    result, plan = _solved(b)
     # the band cannot be reached from 17 degC at 0 degC outside: penalties are part of it
     assert plan_objective(b, plan) > plan.planned.cost_eur
     assert plan_objective(b, plan) == pytest.approx(result.objective_eur, abs=2e-3)

@@ -4,18 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from optimizer.helpers import building
-from polis.common.catalogue.loads import ThermalMode
+from optimizer.helpers import building, finished_model, heat_zone, relaxed, rounded
 from polis.optimizer.domain import (
     Battery,
     Building,
     DeferrableLoad,
     EVSession,
-    SolveStatus,
     ThermalZone,
     WaterTank,
 )
-from polis.optimizer.extract import extract_plans
 from polis.optimizer.load_rounding import lp_power, lp_rounded_power
 from polis.optimizer.model import (
     POWER_SCALE,
@@ -26,8 +23,6 @@ from polis.optimizer.model import (
     TankVars,
     ZoneVars,
 )
-from polis.optimizer.relaxation import lp_relaxation
-from polis.optimizer.rounding import lp_rounded_solution
 from polis.optimizer.validator import validate_plan
 
 pytestmark = pytest.mark.unit
@@ -36,21 +31,8 @@ SLOTS = 12
 
 
 def _zone(hard: bool) -> ThermalZone:
-    return ThermalZone(
-        id="hall",
-        mode=ThermalMode.HEAT,
-        r_k_per_kw=2.0,
-        c_kwh_per_k=2.0,
-        initial_temp_c=20.0,
-        max_kw=2.0,
-        cop=(3.0,) * SLOTS,
-        outdoor_c=(5.0,) * SLOTS,
-        gains_kw=(0.2,) * SLOTS,
-        comfort_lo=(18.0,) * SLOTS,
-        comfort_hi=(24.0,) * SLOTS,
-        baseline_setpoint=(20.0,) * SLOTS,
-        comfort_hard=hard,
-    )
+    zone: ThermalZone = heat_zone(SLOTS, gains_kw=0.2, comfort_hard=hard)
+    return zone
 
 
 def _instance() -> Building:
@@ -82,15 +64,8 @@ def _instance() -> Building:
     return made
 
 
-def _model(b: Building) -> PlanModel:
-    pm = PlanModel()
-    pm.add_building(b)
-    pm.finish()
-    return pm
-
-
 def test_each_load_hands_back_its_own_variables() -> None:
-    loads = _model(_instance()).buildings["school"].loads
+    loads = finished_model(_instance()).buildings["school"].loads
     zone, tank, ev = loads["hall"].handles, loads["dhw"].handles, loads["ev"].handles
     bat, pump = loads["bat"].handles, loads["pump"].handles
     assert isinstance(zone, ZoneVars)
@@ -107,7 +82,7 @@ def test_each_load_hands_back_its_own_variables() -> None:
 
 
 def test_a_hard_comfort_band_has_no_slacks() -> None:
-    pm = _model(building([0.2] * SLOTS, (_zone(hard=True),)))
+    pm = finished_model(building([0.2] * SLOTS, (_zone(hard=True),)))
     zone = pm.buildings["school"].loads["hall"].handles
     assert isinstance(zone, ZoneVars)
     assert zone.below == zone.above == ()
@@ -115,7 +90,7 @@ def test_a_hard_comfort_band_has_no_slacks() -> None:
 
 
 def test_a_battery_decides_its_charge_discharge_and_direction_in_each_slot() -> None:
-    lv = _model(_instance()).buildings["school"].loads["bat"]
+    lv = finished_model(_instance()).buildings["school"].loads["bat"]
     bat = lv.handles
     assert isinstance(bat, BatteryVars)
     expected = [
@@ -133,7 +108,7 @@ def test_a_battery_decides_its_charge_discharge_and_direction_in_each_slot() -> 
 
 
 def test_lp_power_of_a_battery_is_charge_less_discharge() -> None:
-    pm = _model(_instance())
+    pm = finished_model(_instance())
     lv = pm.buildings["school"].loads["bat"]
     bat = lv.handles
     assert isinstance(bat, BatteryVars)
@@ -147,18 +122,14 @@ def test_lp_power_of_a_battery_is_charge_less_discharge() -> None:
 
 
 def _rounded_plan(b: Building, pm: PlanModel) -> tuple[tuple[float, ...], ...]:
-    lp = lp_relaxation(pm.model)
-    assert lp is not None
-    solver = lp_rounded_solution(pm, lp, 10.0)
-    assert solver is not None
-    plan = extract_plans(pm, solver, SolveStatus.FEASIBLE, 0.0)[0]
+    _, plan = rounded(pm, relaxed(pm))
     assert validate_plan(b, plan).ok
     return tuple(s.power_kw for s in plan.loads)
 
 
 def _anonymous(b: Building) -> PlanModel:
     """The model with every variable's name cleared."""
-    pm = _model(b)
+    pm: PlanModel = finished_model(b)
     for var in pm.model.proto.variables:
         var.name = ""
     return pm
@@ -167,8 +138,7 @@ def _anonymous(b: Building) -> PlanModel:
 def test_a_battery_rounds_to_its_lp_flows_without_variable_names() -> None:
     b = _instance()
     pm = _anonymous(b)
-    lp = lp_relaxation(pm.model)
-    assert lp is not None
+    lp = relaxed(pm)
     lv = pm.buildings["school"].loads["bat"]
     bat = lv.handles
     assert isinstance(bat, BatteryVars)
@@ -184,4 +154,4 @@ def test_a_battery_rounds_to_its_lp_flows_without_variable_names() -> None:
 
 def test_plans_do_not_depend_on_variable_names() -> None:
     b = _instance()
-    assert _rounded_plan(b, _anonymous(b)) == _rounded_plan(b, _model(b))
+    assert _rounded_plan(b, _anonymous(b)) == _rounded_plan(b, finished_model(b))

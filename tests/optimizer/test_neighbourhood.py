@@ -8,9 +8,9 @@ from dataclasses import replace
 
 import pytest
 
-from optimizer.helpers import building
+from optimizer.helpers import building, lossless_battery
 from polis.optimizer.decompose import overload, shave_peaks, solve_decomposed, solve_neighbourhood
-from polis.optimizer.domain import Battery, Building, DeferrableLoad, Neighbourhood, SolveStatus
+from polis.optimizer.domain import Building, DeferrableLoad, Load, Neighbourhood, Plan, SolveStatus
 from polis.optimizer.extract import baseline_plan
 from polis.optimizer.solve import SolverParams
 from polis.optimizer.validator import validate_neighbourhood
@@ -21,10 +21,14 @@ PRICES = [0.10, 0.20, 0.30, 0.30]
 EXACT = SolverParams(time_limit_s=10, relative_gap_limit=0.0, num_workers=2)
 
 
-def member(name: str) -> Building:
-    pump = DeferrableLoad("pump", power_kw=3.0, earliest=0, latest=4, run_slots=1)
-    b: Building = building(PRICES, (pump,), base=1.0)
+def _in_n1(name: str, load: Load, base: float | list[float] = 1.0) -> Building:
+    """A building of neighbourhood n1 with one load."""
+    b: Building = building(PRICES, (load,), base=base)
     return replace(b, id=name, neighbourhood="n1")
+
+
+def member(name: str) -> Building:
+    return _in_n1(name, DeferrableLoad("pump", power_kw=3.0, earliest=0, latest=4, run_slots=1))
 
 
 def test_transformer_limit_shifts_one_pump_to_the_next_slot() -> None:
@@ -49,28 +53,16 @@ def test_impossible_transformer_limit_is_named() -> None:
     assert all(p.status is SolveStatus.INFEASIBLE for p in result.plans)
 
 
-def battery_member(name: str, base: list[float]) -> Building:
-    bat = Battery(
-        "bat",
-        capacity_kwh=4.0,
-        initial_kwh=2.0,
-        max_charge_kw=4.0,
-        max_discharge_kw=4.0,
-        charge_efficiency=1.0,
-        discharge_efficiency=1.0,
-    )
-    b: Building = building(PRICES, (bat,), base=base)
-    return replace(b, id=name, neighbourhood="n1")
+def battery_pair(base: list[float]) -> tuple[Neighbourhood, dict[str, Plan]]:
+    """Two alike buildings with a battery behind a 7 kW transformer, and their as-is plans."""
+    members = tuple(_in_n1(name, lossless_battery(2.0), base) for name in ("a", "b"))
+    hood = Neighbourhood("n1", members, transformer_kw=7.0)
+    return hood, {b.id: baseline_plan(b, SolveStatus.FEASIBLE) for b in hood.buildings}
 
 
 def test_batteries_shave_an_overload_and_recharge_in_the_cheapest_headroom() -> None:
     # as-is flows 6, 9, 6, 6 kW against a 7 kW transformer: slot 1 is 2 kW over
-    hood = Neighbourhood(
-        "n1",
-        (battery_member("a", [3.0, 4.5, 3.0, 3.0]), battery_member("b", [3.0, 4.5, 3.0, 3.0])),
-        transformer_kw=7.0,
-    )
-    as_is = {b.id: baseline_plan(b, SolveStatus.FEASIBLE) for b in hood.buildings}
+    hood, as_is = battery_pair([3.0, 4.5, 3.0, 3.0])
     assert overload(hood, as_is) == [0.0, 2.0, 0.0, 0.0]
     shaved = shave_peaks(hood, as_is)
     assert shaved is not None
@@ -83,20 +75,14 @@ def test_batteries_shave_an_overload_and_recharge_in_the_cheapest_headroom() -> 
 
 
 def test_shaving_fails_without_enough_storage() -> None:
-    hood = Neighbourhood(
-        "n1",
-        (battery_member("a", [3.0, 9.0, 3.0, 3.0]), battery_member("b", [3.0, 9.0, 3.0, 3.0])),
-        transformer_kw=7.0,
-    )
-    as_is = {b.id: baseline_plan(b, SolveStatus.FEASIBLE) for b in hood.buildings}
+    hood, as_is = battery_pair([3.0, 9.0, 3.0, 3.0])
     # 11 kW over, the two batteries give 8 kW at most
     assert shave_peaks(hood, as_is) is None
 
 
 def pumps_member(name: str, power: float) -> Building:
     pump = DeferrableLoad("pump", power_kw=power, earliest=0, latest=4, run_slots=2, max_starts=2)
-    b: Building = building(PRICES, (pump,), base=1.0)
-    return replace(b, id=name, neighbourhood="n1")
+    return _in_n1(name, pump)
 
 
 def test_decomposition_meets_the_limit_and_its_bound_is_below_the_optimum() -> None:

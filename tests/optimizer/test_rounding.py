@@ -9,12 +9,9 @@ import random
 
 import pytest
 
-from optimizer.helpers import building
-from polis.optimizer.domain import Horizon, SolveStatus, ThermalMode, ThermalZone, WaterTank
-from polis.optimizer.extract import extract_plans
-from polis.optimizer.model import PlanModel
-from polis.optimizer.relaxation import lp_relaxation, marginal_prices
-from polis.optimizer.rounding import lp_rounded_solution
+from optimizer.helpers import building, finished_model, heat_zone, relaxed, rounded
+from polis.optimizer.domain import Building, Horizon, ThermalZone, WaterTank
+from polis.optimizer.relaxation import MarginalPrices, marginal_prices
 from polis.optimizer.synthetic import DEFAULT_START, random_building
 from polis.optimizer.validator import validate_plan
 from polis.optimizer.zone_levels import cheapest_levels
@@ -25,23 +22,21 @@ DT = 0.25
 
 
 def _zone(slots: int, hard: bool = False, lo: float = 20.0) -> ThermalZone:
-    return ThermalZone(
-        id="hall",
-        mode=ThermalMode.HEAT,
+    zone: ThermalZone = heat_zone(
+        slots,
         r_k_per_kw=3.0,
         c_kwh_per_k=1.5,
         initial_temp_c=19.5,
-        max_kw=2.0,
-        cop=(3.0,) * slots,
-        outdoor_c=(4.0,) * slots,
-        gains_kw=(0.2,) * slots,
-        comfort_lo=(lo,) * slots,
-        comfort_hi=(23.0,) * slots,
-        baseline_setpoint=(lo,) * slots,
+        outdoor_c=4.0,
+        gains_kw=0.2,
+        comfort_lo=lo,
+        comfort_hi=23.0,
+        baseline_setpoint=lo,
         levels_kw=(1.0, 2.0),
         comfort_hard=hard,
         comfort_penalty_eur_per_kh=2.0,
     )
+    return zone
 
 
 def _cost(zone: ThermalZone, prices: list[float], powers: tuple[float, ...]) -> float:
@@ -54,6 +49,11 @@ def _cost(zone: ThermalZone, prices: list[float], powers: tuple[float, ...]) -> 
         outside = max(0.0, zone.comfort_lo[t] - temp) + max(0.0, temp - zone.comfort_hi[t])
         total += prices[t] * p * DT + zone.comfort_penalty_eur_per_kh * outside * DT
     return total
+
+
+def _marginal_prices(b: Building) -> MarginalPrices:
+    pm = finished_model(b)
+    return marginal_prices(pm, relaxed(pm), pm.buildings[b.id])
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
@@ -91,12 +91,7 @@ def test_a_zone_without_levels_is_refused() -> None:
 def test_marginal_price_is_the_import_price_where_the_building_imports() -> None:
     prices = [0.1, 0.3, 0.2, 0.25]
     b = building(prices, (_zone(4),), base=5.0)
-    pm = PlanModel()
-    bv = pm.add_building(b)
-    pm.finish()
-    lp = lp_relaxation(pm.model)
-    assert lp is not None
-    marginal = marginal_prices(pm, lp, bv)
+    marginal = _marginal_prices(b)
     # weighted price: cost weight 1 and the default CO2 weight on 0.4 kg/kWh
     co2 = b.weights.co2_eur_per_kg * 0.4
     assert marginal.eur_per_kwh == pytest.approx([p + co2 for p in prices], abs=2e-5)
@@ -105,12 +100,7 @@ def test_marginal_price_is_the_import_price_where_the_building_imports() -> None
 def test_marginal_price_is_the_feed_in_price_where_the_building_exports() -> None:
     prices = [0.2] * 4
     b = building(prices, (_zone(4),), base=1.0, pv=[0.0, 9.0, 9.0, 0.0], feed_in=0.05)
-    pm = PlanModel()
-    bv = pm.add_building(b)
-    pm.finish()
-    lp = lp_relaxation(pm.model)
-    assert lp is not None
-    marginal = marginal_prices(pm, lp, bv)
+    marginal = _marginal_prices(b)
     assert marginal.eur_per_kwh[1] == pytest.approx(0.05, abs=2e-5)
     assert marginal.eur_per_kwh[2] == pytest.approx(0.05, abs=2e-5)
 
@@ -118,15 +108,10 @@ def test_marginal_price_is_the_feed_in_price_where_the_building_exports() -> Non
 @pytest.mark.parametrize("seed", [11, 12])
 def test_rounded_plan_is_valid_and_above_the_bound(seed: int) -> None:
     b = random_building(random.Random(seed), 0, Horizon(DEFAULT_START, 48))
-    pm = PlanModel()
-    pm.add_building(b)
-    pm.finish()
-    lp = lp_relaxation(pm.model)
-    assert lp is not None
-    solver = lp_rounded_solution(pm, lp, 10.0)
-    assert solver is not None
+    pm = finished_model(b)
+    lp = relaxed(pm)
+    solver, plan = rounded(pm, lp)
     assert solver.objective_value >= lp.bound
-    plan = extract_plans(pm, solver, SolveStatus.FEASIBLE, 0.0)[0]
     report = validate_plan(b, plan)
     assert report.ok, report
 
@@ -148,14 +133,8 @@ def test_on_off_heater_rounding_keeps_a_tank_the_lp_holds_at_its_minimum() -> No
     )
     prices = [0.3 + 0.01 * (t % 5) for t in range(slots)]
     b = building(prices, (tank,), base=2.0)
-    pm = PlanModel()
-    pm.add_building(b)
-    pm.finish()
-    lp = lp_relaxation(pm.model)
-    assert lp is not None
-    solver = lp_rounded_solution(pm, lp, 10.0)
-    assert solver is not None
-    plan = extract_plans(pm, solver, SolveStatus.FEASIBLE, 0.0)[0]
+    pm = finished_model(b)
+    _, plan = rounded(pm, relaxed(pm))
     assert set(plan.load("dhw").power_kw) <= {0.0, 3.0}
     assert validate_plan(b, plan).ok
     # it heats no more than one slot's heat above what the draws and losses take
