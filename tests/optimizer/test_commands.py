@@ -8,7 +8,7 @@ import pytest
 
 from optimizer.helpers import building
 from polis.optimizer.commands import commands_for_slot, floating_setpoint
-from polis.optimizer.domain import ThermalMode, ThermalZone
+from polis.optimizer.domain import Building, Plan, ThermalMode, ThermalZone
 from polis.optimizer.solve import SolverParams, solve_building
 
 pytestmark = pytest.mark.unit
@@ -34,12 +34,28 @@ def _zone(gains_kw: float, initial_c: float = 21.0) -> ThermalZone:
     )
 
 
+def _planned(zone: ThermalZone, prices: list[float] | None = None) -> tuple[Building, Plan]:
+    """A building with the zone alone, and its plan."""
+    b: Building = building(prices or [0.2] * SLOTS, (zone,), base=1.0)
+    return b, solve_building(b, SolverParams(time_limit_s=5.0, num_workers=1)).plans[0]
+
+
+def _setback(cooling_offset_k: float) -> ThermalZone:
+    """Evening setback: the floor falls to 14 degC while the day's gains left the zone near
+    24 degC, its controller linked to a cooling setpoint ``cooling_offset_k`` above."""
+    return dataclasses.replace(
+        _zone(gains_kw=3.0, initial_c=24.0),
+        comfort_lo=(14.0,) * SLOTS,
+        control_band_k=0.5,
+        cooling_offset_k=cooling_offset_k,
+    )
+
+
 def _first_setpoint(
     zone: ThermalZone, prices: list[float] | None = None
 ) -> tuple[float, float, float]:
     """The commanded setpoint of slot 0, the plan's power and temperature of that slot."""
-    b = building(prices or [0.2] * SLOTS, (zone,), base=1.0)
-    plan = solve_building(b, SolverParams(time_limit_s=5.0, num_workers=1)).plans[0]
+    b, plan = _planned(zone, prices)
     schedule = plan.load("offices")
     (command,) = commands_for_slot(plan, 0, {"offices": "bms/offices-sp"}, building=b)
     assert command.point_id == "bms/offices-sp"
@@ -65,9 +81,7 @@ def test_a_heated_zone_is_commanded_its_planned_temperature() -> None:
 
 
 def test_without_the_building_the_planned_temperature_is_commanded() -> None:
-    zone = _zone(gains_kw=3.0)
-    b = building([0.2] * SLOTS, (zone,), base=1.0)
-    plan = solve_building(b, SolverParams(time_limit_s=5.0, num_workers=1)).plans[0]
+    _, plan = _planned(_zone(gains_kw=3.0))
     (command,) = commands_for_slot(plan, 0, {"offices": "bms/offices-sp"})
     assert command.value == round(plan.load("offices").setpoint_c[0], 1)
 
@@ -86,14 +100,8 @@ def _controller_output(zone: ThermalZone, setpoint: float, temperature: float) -
 
 
 def test_a_floating_zone_warmed_by_gains_is_not_cooled_by_a_linked_cooling_setpoint() -> None:
-    # evening setback: the floor falls to 14 degC while the day's gains left the zone near
-    # 24 degC; a setpoint of 14 would start cooling at 14 + 5 - 0.25 degC
-    zone = dataclasses.replace(
-        _zone(gains_kw=3.0, initial_c=24.0),
-        comfort_lo=(14.0,) * SLOTS,
-        control_band_k=0.5,
-        cooling_offset_k=5.0,
-    )
+    # a setpoint at the floor, 14 degC, would start cooling at 14 + 5 - 0.25 degC
+    zone = _setback(cooling_offset_k=5.0)
     value = floating_setpoint(zone, 0, 23.6, 24.0)
     assert value == 24.0 - 5.0 + 0.25 + 0.15
     for t in (23.6, 23.8, 24.0):
@@ -123,14 +131,8 @@ def test_a_floating_cooling_zone_is_commanded_above_its_band() -> None:
 
 def test_the_first_slot_floats_from_the_measured_temperature() -> None:
     # gains hold the zone up; the plan floats in slot 0 from the measured 24 degC
-    zone = dataclasses.replace(
-        _zone(gains_kw=3.0, initial_c=24.0),
-        comfort_lo=(14.0,) * SLOTS,
-        control_band_k=0.5,
-        cooling_offset_k=3.0,
-    )
-    b = building([0.2] * SLOTS, (zone,), base=1.0)
-    plan = solve_building(b, SolverParams(time_limit_s=5.0, num_workers=1)).plans[0]
+    zone = _setback(cooling_offset_k=3.0)
+    b, plan = _planned(zone)
     schedule = plan.load("offices")
     assert schedule.power_kw[0] == 0.0
     (command,) = commands_for_slot(plan, 0, {"offices": "bms/offices-sp"}, building=b)
