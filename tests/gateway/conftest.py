@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -12,7 +13,8 @@ import pytest
 from polis.common.influx import Sample, to_ns
 
 from .fakes import MemoryStore, PeerServers, catalogue_points
-from .server import Running, gateway_settings, run_gateway
+from .postgres import PostgresMissing, throwaway_cluster
+from .server import Running, own_gateway
 
 # Three hours of 5-minute data ending before now: "last value" queries look back 30 days.
 T0 = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=4)
@@ -67,8 +69,7 @@ class Env:
     keys: dict[str, str]
 
     def client(self, role: str | None = None, **kw: object) -> httpx.Client:
-        headers = {"X-API-Key": self.keys[role]} if role else {}
-        return httpx.Client(base_url=self.gw.base_url, headers=headers, timeout=20, **kw)  # type: ignore[arg-type]
+        return self.gw.client(self.keys[role] if role else None, timeout=20, **kw)
 
 
 ROLE_KEYS = {
@@ -81,7 +82,7 @@ ROLE_KEYS = {
 
 def create_keys(gw: Running) -> dict[str, str]:
     out = {"admin": gw.admin_key}
-    with httpx.Client(base_url=gw.base_url, headers={"X-API-Key": gw.admin_key}) as c:
+    with gw.client(gw.admin_key) as c:
         for role, body in ROLE_KEYS.items():
             if body is None:
                 continue
@@ -98,9 +99,21 @@ def peers() -> Iterator[PeerServers]:
     servers.stop()
 
 
+@pytest.fixture(scope="module")
+def postgres_url() -> Iterator[str]:
+    """A throwaway PostgreSQL cluster for the module. In CI (CI=true) a missing PostgreSQL
+    fails the suite; on a developer machine it skips."""
+    try:
+        with throwaway_cluster() as url:
+            yield url
+    except PostgresMissing as error:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"PostgreSQL is required in CI: {error}")
+        pytest.skip(str(error))
+
+
 @pytest.fixture(scope="session")
 def env(peers: PeerServers, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
     store = MemoryStore(make_rows())
-    settings = gateway_settings(tmp_path_factory.mktemp("gw") / "gateway.db", peers.addresses)
-    with run_gateway(settings, store) as gw:
+    with own_gateway(tmp_path_factory, "gw", peers.addresses, store) as gw:
         yield Env(gw, peers, store, create_keys(gw))

@@ -1,4 +1,4 @@
-"""Canned gRPC peers and an in-memory readings store for the gateway's tests.
+"""Canned gRPC peers, an in-memory readings store and a webhook receiver for the gateway's tests.
 
 The gateway is tested over real HTTP and real gRPC, but against small servers implementing the
 adapter, optimizer and savings contracts with fixed data: the real services are tested in their
@@ -12,6 +12,8 @@ from collections.abc import Mapping, Sequence
 from concurrent import futures
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from email.message import Message
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import grpc
@@ -372,3 +374,34 @@ class MemoryStore:
         for pid, t, v in self._match(tags, stop - since, stop + timedelta(microseconds=1)):
             latest[pid] = Row(t, v, {"point": pid})
         return list(latest.values())
+
+
+class HookReceiver:
+    """An HTTP server on loopback for webhook deliveries: each POST is handed to ``answer``,
+    whose status code is the reply."""
+
+    def __init__(self) -> None:
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                status = receiver.answer(self.path, self.headers, body)
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def answer(self, path: str, headers: Message, body: bytes) -> int:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()

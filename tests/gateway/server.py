@@ -1,15 +1,22 @@
-"""Run the real gateway app under uvicorn on 127.0.0.1 (port chosen by the OS) in a thread."""
+"""Run the real gateway app under uvicorn on 127.0.0.1 (port chosen by the OS) in a thread, and
+real gRPC servicers in front of it, each on an event loop of its own in a thread."""
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
+import grpc
+import httpx
+import pytest
 import uvicorn
 
+from polis.common.grpc_server import start_grpc_server
 from polis.gateway.app import create_app
 from polis.gateway.readings import ReadingsStore
 from polis.gateway.security import keys
@@ -46,6 +53,11 @@ class Running:
         self.admin_key = admin_key
         self.server = server
 
+    def client(self, key: str | None = None, **kw: Any) -> httpx.Client:
+        """An HTTP client of this gateway, sending ``key`` as its API key."""
+        headers = {"X-API-Key": key} if key else {}
+        return httpx.Client(base_url=self.base_url, headers=headers, **kw)
+
 
 @contextmanager
 def run_gateway(settings: GatewaySettings, store: ReadingsStore) -> Iterator[Running]:
@@ -67,6 +79,50 @@ def run_gateway(settings: GatewaySettings, store: ReadingsStore) -> Iterator[Run
     finally:
         server.should_exit = True
         thread.join(timeout=15)
+
+
+@contextmanager
+def own_gateway(
+    tmp_path_factory: pytest.TempPathFactory,
+    name: str,
+    addresses: dict[str, str],
+    store: ReadingsStore,
+    **overrides: object,
+) -> Iterator[Running]:
+    """A gateway for one test or module alone, on a new SQLite file, with its own settings."""
+    settings = gateway_settings(tmp_path_factory.mktemp(name) / "gw.db", addresses, **overrides)
+    with run_gateway(settings, store) as gw:
+        yield gw
+
+
+@contextmanager
+def grpc_in_thread(
+    register: Callable[[grpc.aio.Server], None], services: Sequence[str]
+) -> Iterator[str]:
+    """A grpc.aio server as the services start theirs, on 127.0.0.1; yields its address.
+
+    ``register`` runs on the server's own event loop, so servicers made there belong to it.
+    """
+    loop = asyncio.new_event_loop()
+    ready = threading.Event()
+    stop = asyncio.Event()
+    holder: dict[str, int] = {}
+
+    async def serve() -> None:
+        server = await start_grpc_server(register, services)
+        holder["port"] = server.port
+        ready.set()
+        await stop.wait()
+        await server.stop(0)
+
+    thread = threading.Thread(target=loop.run_until_complete, args=(serve(),), daemon=True)
+    thread.start()
+    assert ready.wait(30)
+    try:
+        yield f"127.0.0.1:{holder['port']}"
+    finally:
+        loop.call_soon_threadsafe(stop.set)
+        thread.join(30)
 
 
 def _secret(value: str):  # type: ignore[no-untyped-def]

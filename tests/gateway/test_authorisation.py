@@ -146,7 +146,7 @@ def test_revoked_key_is_refused(env: Env) -> None:
         created = admin.post(f"{API}/keys", json={"name": "temp", "role": "energy_department"})
         key, key_id = created.json()["key"], created.json()["id"]
         assert admin.get(f"{API}/keys").json()[-1].get("key") is None  # never shown again
-        with httpx.Client(base_url=env.gw.base_url, headers={"X-API-Key": key}) as c:
+        with env.gw.client(key) as c:
             assert c.get(f"{API}/buildings").status_code == 200
             assert admin.delete(f"{API}/keys/{key_id}").status_code == 204
             assert c.get(f"{API}/buildings").status_code == 401
@@ -155,5 +155,5 @@ def test_revoked_key_is_refused(env: Env) -> None:
 def test_wrong_secret_for_a_real_key_id_is_refused(env: Env) -> None:
     key = env.keys["energy_department"]
     forged = key[:-4] + ("AAAA" if not key.endswith("AAAA") else "BBBB")
-    with httpx.Client(base_url=env.gw.base_url, headers={"X-API-Key": forged}) as c:
+    with env.gw.client(forged) as c:
         assert c.get(f"{API}/buildings").status_code == 401

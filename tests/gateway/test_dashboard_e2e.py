@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import httpx
 import pytest
 
 from polis.common.grpc_server import check_health
@@ -33,7 +32,7 @@ from polis.savings.synthetic import SyntheticBuilding, synthetic_building
 
 from .conftest import SAMPLES, STEP, T0, create_keys, reading_samples
 from .fakes import MONTHS, PeerServers
-from .server import Running, gateway_settings, run_gateway
+from .server import Running, own_gateway
 
 pytestmark = [pytest.mark.browser, pytest.mark.influx, pytest.mark.slow, pytest.mark.timeout(300)]
 
@@ -86,16 +85,20 @@ def influx(influx_server: InfluxServer, influx_admin: InfluxStore) -> Iterator[I
 
 
 @contextmanager
-def simulated_gateway(
-    db: Path, addresses: dict[str, str], influx_server: InfluxServer, influx: InfluxStore
-) -> Iterator[tuple[Running, datetime]]:
-    """The gateway on the suite's InfluxDB bucket and the simulated clock; (gateway, origin)."""
+def simulated_env(
+    tmp_path_factory: pytest.TempPathFactory,
+    name: str,
+    peers: PeerServers,
+    addresses: dict[str, str],
+    influx_server: InfluxServer,
+    influx: InfluxStore,
+) -> Iterator[Env]:
+    """The gateway on the suite's InfluxDB bucket and the simulated clock, with its keys."""
     origin = datetime.now(UTC)
-    settings = gateway_settings(
-        db, addresses, clock_origin=origin, clock_start=VIRTUAL_NOW, clock_speed=SPEED
-    )
-    with run_gateway(settings, InfluxReadings(influx, influx_server.token)) as gw:
-        yield gw, origin
+    store = InfluxReadings(influx, influx_server.token)
+    clock = {"clock_origin": origin, "clock_start": VIRTUAL_NOW, "clock_speed": SPEED}
+    with own_gateway(tmp_path_factory, name, addresses, store, **clock) as gw:
+        yield Env(gw, peers, create_keys(gw), origin)
 
 
 @pytest.fixture(scope="module")
@@ -105,9 +108,10 @@ def env(
     peers: PeerServers,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Env]:
-    db = tmp_path_factory.mktemp("dashboard") / "gw.db"
-    with simulated_gateway(db, peers.addresses, influx_server, influx) as (gw, origin):
-        yield Env(gw, peers, create_keys(gw), origin)
+    with simulated_env(
+        tmp_path_factory, "dashboard", peers, peers.addresses, influx_server, influx
+    ) as env:
+        yield env
 
 
 @pytest.fixture(scope="module")
@@ -243,7 +247,7 @@ def test_scheme_is_refused_building_pages(browser, env: Env) -> None:  # type: i
 
 
 def test_the_clock_is_the_simulated_one(env: Env) -> None:
-    with httpx.Client(base_url=env.gw.base_url, headers={"X-API-Key": env.keys["admin"]}) as c:
+    with env.gw.client(env.keys["admin"]) as c:
         before = datetime.now(UTC)
         answer = c.get("/api/v1/clock").json()
         after = datetime.now(UTC)
@@ -327,13 +331,11 @@ def real_savings_env(
     savings_service: str,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Env]:
-    db = tmp_path_factory.mktemp("dashboard-savings") / "gw.db"
     addresses = {**peers.addresses, "savings": savings_service}
-    with simulated_gateway(db, addresses, influx_server, influx) as (gw, origin):
-        env = Env(gw, peers, create_keys(gw), origin)
-        with httpx.Client(
-            base_url=gw.base_url, headers={"X-API-Key": env.keys["admin"]}, timeout=120
-        ) as c:
+    with simulated_env(
+        tmp_path_factory, "dashboard-savings", peers, addresses, influx_server, influx
+    ) as env:
+        with env.gw.client(env.keys["admin"], timeout=120) as c:
             imported = c.post(
                 "/api/v1/imports/csv",
                 params={"source": "town hall meter export"},
@@ -352,9 +354,7 @@ def test_savings_page_on_the_real_service(browser, real_savings_env: Env) -> Non
         "reporting_start": "2026-01-01",
         "reporting_end": "2026-03-01",
     }
-    with httpx.Client(
-        base_url=env.gw.base_url, headers={"X-API-Key": env.keys["energy_department"]}, timeout=120
-    ) as c:
+    with env.gw.client(env.keys["energy_department"], timeout=120) as c:
         report = c.get(
             "/api/v1/savings/report",
             params={

@@ -26,7 +26,7 @@ from polis.gateway.domain.plans import Figures, Plan
 
 from .conftest import Env, create_keys
 from .fakes import OPERATOR_HOLDS, MemoryStore, PeerServers
-from .server import JWT_SECRET, gateway_settings, run_gateway
+from .server import JWT_SECRET, gateway_settings, own_gateway, run_gateway
 from .test_webhooks_and_limits import Receiver
 
 pytestmark = pytest.mark.integration
@@ -199,17 +199,16 @@ def test_no_secret_reaches_the_logs(
     tmp_path_factory: pytest.TempPathFactory,
     capfd: pytest.CaptureFixture[str],
 ) -> None:
-    settings = gateway_settings(
-        tmp_path_factory.mktemp("logs") / "gw.db", peers.addresses, log_level="DEBUG"
-    )
     from polis.common.logging import configure_logging
 
     configure_logging("gateway", "DEBUG", "json")
     try:
-        with run_gateway(settings, MemoryStore([])) as gw:
+        with own_gateway(
+            tmp_path_factory, "logs", peers.addresses, MemoryStore([]), log_level="DEBUG"
+        ) as gw:
             keys = create_keys(gw)
             for key in (*keys.values(), keys["admin"][:-3] + "abc"):
-                with httpx.Client(base_url=gw.base_url, headers={"X-API-Key": key}) as c:
+                with gw.client(key) as c:
                     c.get(f"{API}/keys")
                     c.get(f"{API}/buildings/town-hall/plan")
     finally:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import httpx
 import pytest
 
 from polis.common.influx import InfluxStore
@@ -13,7 +12,7 @@ from polis.gateway.influx_readings import InfluxReadings
 
 from .conftest import SAMPLES, STEP, T0, create_keys, power_value, reading_samples
 from .fakes import PeerServers
-from .server import Running, gateway_settings, run_gateway
+from .server import Running, own_gateway
 
 pytestmark = [pytest.mark.influx, pytest.mark.integration]
 API = "/api/v1"
@@ -27,8 +26,8 @@ def influx_gateway(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[tuple[Running, dict[str, str]]]:
     influx_store.write(reading_samples())
-    settings = gateway_settings(tmp_path_factory.mktemp("influx") / "gw.db", peers.addresses)
-    with run_gateway(settings, InfluxReadings(influx_store, influx_server.token)) as gw:
+    store = InfluxReadings(influx_store, influx_server.token)
+    with own_gateway(tmp_path_factory, "influx", peers.addresses, store) as gw:
         yield gw, create_keys(gw)
 
 
@@ -41,7 +40,7 @@ def test_window_means_and_last_values_from_influxdb(
         "end": (T0 + SAMPLES * STEP).isoformat(),
         "point": "town-hall/main-meter/power",
     }
-    with httpx.Client(base_url=gw.base_url, headers={"X-API-Key": keys["admin"]}) as c:
+    with gw.client(keys["admin"]) as c:
         windowed = c.get(f"{API}/readings", params={**params, "window": "1h"}).json()
         raw = c.get(f"{API}/readings", params={**params, "limit": 10}).json()
         last = c.get(f"{API}/readings/last", params={"building": "town-hall"}).json()
@@ -63,7 +62,7 @@ def test_raw_pages_follow_the_time_then_point_order(
     params = {"start": T0.isoformat(), "end": (T0 + SAMPLES * STEP).isoformat(), "point": ids}
     seen: list[tuple[str, str, float]] = []
     cursor = None
-    with httpx.Client(base_url=gw.base_url, headers={"X-API-Key": keys["admin"]}) as c:
+    with gw.client(keys["admin"]) as c:
         for _ in range(30):
             paging = {"limit": 5, "cursor": cursor} if cursor else {"limit": 5}
             page = c.get(f"{API}/readings", params={**params, **paging}).json()

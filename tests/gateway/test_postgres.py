@@ -5,11 +5,9 @@ In CI (CI=true) a missing PostgreSQL fails the suite; on a developer machine it 
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
-import httpx
 import pytest
 import sqlalchemy as sa
 
@@ -17,23 +15,11 @@ from polis.gateway.db.engine import make_engine, migrate
 
 from .conftest import create_keys, make_rows
 from .fakes import MemoryStore, PeerServers
-from .postgres import PostgresMissing, throwaway_cluster
 from .server import Running, gateway_settings, run_gateway
 
 pytestmark = pytest.mark.integration
 
 API = "/api/v1"
-
-
-@pytest.fixture(scope="module")
-def postgres_url() -> Iterator[str]:
-    try:
-        with throwaway_cluster() as url:
-            yield url
-    except PostgresMissing as error:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"PostgreSQL is required in CI: {error}")
-        pytest.skip(str(error))
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +48,7 @@ def test_migrations_are_idempotent_and_complete(postgres_url: str, pg_gateway: o
 def test_control_flow_is_stored_and_audited(pg_gateway: tuple[Running, dict[str, str]]) -> None:
     gw, keys = pg_gateway
     before = datetime.now(UTC)
-    with httpx.Client(base_url=gw.base_url, headers={"X-API-Key": keys["facility_manager"]}) as c:
+    with gw.client(keys["facility_manager"]) as c:
         created = c.post(
             f"{API}/buildings/town-hall/overrides",
             json={"point_id": "town-hall/ahu-1/setpoint", "value": 23.0, "duration_minutes": 15},
@@ -83,7 +69,7 @@ def test_control_flow_is_stored_and_audited(pg_gateway: tuple[Running, dict[str,
 
 def test_keys_and_webhooks_on_postgres(pg_gateway: tuple[Running, dict[str, str]]) -> None:
     gw, keys = pg_gateway
-    with httpx.Client(base_url=gw.base_url, headers={"X-API-Key": keys["admin"]}) as c:
+    with gw.client(keys["admin"]) as c:
         listed = c.get(f"{API}/keys").json()
         hook = c.post(f"{API}/webhooks", json={"url": "http://127.0.0.1:9/h", "events": ["alarm"]})
         hooks = c.get(f"{API}/webhooks").json()

@@ -7,14 +7,10 @@ its expected savings and its mode changes unaltered.
 
 from __future__ import annotations
 
-import asyncio
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import grpc
-import httpx
 import pytest
 
 from polis.planning.v1 import planning_pb2 as pb
@@ -22,7 +18,7 @@ from polis.planning.v1 import planning_pb2_grpc as pb_grpc
 
 from .conftest import create_keys
 from .fakes import MemoryStore, PeerServers
-from .server import Running, gateway_settings, run_gateway
+from .server import Running, grpc_in_thread, own_gateway
 
 pytestmark = pytest.mark.integration
 
@@ -67,46 +63,24 @@ def source(scope: str, start: datetime, slots: int) -> Building | Neighbourhood:
     )
 
 
-@dataclass
-class RealOptimizer:
-    address: str
-    loop: asyncio.AbstractEventLoop
-
-
 @pytest.fixture(scope="module")
-def real_optimizer() -> Iterator[RealOptimizer]:
-    loop = asyncio.new_event_loop()
-    started = threading.Event()
-    stop = asyncio.Event()
-    holder: dict[str, object] = {}
-
-    async def serve() -> None:
+def optimizer_address() -> Iterator[str]:
+    def register(server: grpc.aio.Server) -> None:
         planner = Planner(source, SolverParams(time_limit_s=5, num_workers=1))
-        server = grpc.aio.server()
-        pb_grpc.add_OptimizerServicer_to_server(  # type: ignore[no-untyped-call]
-            optimizer.OptimizerServicer(planner, now), server
-        )
-        holder["port"] = server.add_insecure_port("127.0.0.1:0")
-        await server.start()
-        started.set()
-        await stop.wait()
-        await server.stop(0)
+        servicer = optimizer.OptimizerServicer(planner, now)
+        pb_grpc.add_OptimizerServicer_to_server(servicer, server)  # type: ignore[no-untyped-call]
 
-    thread = threading.Thread(target=loop.run_until_complete, args=(serve(),), daemon=True)
-    thread.start()
-    assert started.wait(30)
-    yield RealOptimizer(f"127.0.0.1:{holder['port']}", loop)
-    loop.call_soon_threadsafe(stop.set)
-    thread.join(30)
+    service = pb.DESCRIPTOR.services_by_name["Optimizer"].full_name
+    with grpc_in_thread(register, [service]) as address:
+        yield address
 
 
 @pytest.fixture(scope="module")
 def gateway(
-    real_optimizer: RealOptimizer, peers: PeerServers, tmp_path_factory: pytest.TempPathFactory
+    optimizer_address: str, peers: PeerServers, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[Running, dict[str, str]]]:
-    addresses = {**peers.addresses, "optimizer": real_optimizer.address}
-    settings = gateway_settings(tmp_path_factory.mktemp("real-opt") / "gw.db", addresses)
-    with run_gateway(settings, MemoryStore([])) as gw:
+    addresses = {**peers.addresses, "optimizer": optimizer_address}
+    with own_gateway(tmp_path_factory, "real-opt", addresses, MemoryStore([])) as gw:
         yield gw, create_keys(gw)
 
 
@@ -120,16 +94,14 @@ def current_plan(address: str) -> pb.Plan:
 
 
 def test_plan_and_mode_through_the_gateway(
-    real_optimizer: RealOptimizer, gateway: tuple[Running, dict[str, str]]
+    optimizer_address: str, gateway: tuple[Running, dict[str, str]]
 ) -> None:
     gw, keys = gateway
-    with httpx.Client(
-        base_url=gw.base_url, headers={"X-API-Key": keys["facility_manager"]}, timeout=30
-    ) as c:
+    with gw.client(keys["facility_manager"], timeout=30) as c:
         solved = c.post(
             f"{API}/buildings/town-hall/plan", json={"horizon_slots": SLOTS, "time_limit_s": 5}
         ).json()
-        stored = current_plan(real_optimizer.address)
+        stored = current_plan(optimizer_address)
         plan = c.get(f"{API}/buildings/town-hall/plan").json()
         changed = c.put(f"{API}/buildings/town-hall/mode", json={"mode": "apply"})
         after = c.get(f"{API}/buildings/town-hall/plan").json()
@@ -153,7 +125,7 @@ def test_unknown_building_plan_is_404_from_the_optimizer(
     gateway: tuple[Running, dict[str, str]],
 ) -> None:
     gw, keys = gateway
-    with httpx.Client(base_url=gw.base_url, headers={"X-API-Key": keys["admin"]}) as c:
+    with gw.client(keys["admin"]) as c:
         response = c.get(f"{API}/buildings/pool/plan")
     assert response.status_code == 404
     assert response.json()["detail"].startswith("optimizer:")

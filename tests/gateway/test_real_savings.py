@@ -7,22 +7,19 @@ is imported as CSV through the gateway; the report must find that drop.
 
 from __future__ import annotations
 
-import asyncio
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
-import httpx
+import grpc
 import pytest
 
 from polis.mv.v1 import savings_pb2_grpc
 
 from .conftest import create_keys
 from .fakes import MemoryStore, PeerServers
-from .server import Running, gateway_settings, run_gateway
+from .server import Running, grpc_in_thread, own_gateway
 
 pytest.importorskip("polis.savings.grpc_servicer")
-from polis.common.grpc_server import start_grpc_server
 from polis.savings.application import SavingsApp
 from polis.savings.grpc_servicer import SERVICE_NAME, SavingsServicer
 from polis.savings.measurement import MeasurementOptions
@@ -54,31 +51,14 @@ def csv_text() -> str:
 
 @pytest.fixture(scope="module")
 def savings_address() -> Iterator[str]:
-    loop = asyncio.new_event_loop()
-    ready = threading.Event()
-    stop = asyncio.Event()
-    holder: dict[str, int] = {}
     sites = SiteDirectory({"town-hall": Site("town-hall", "centre", "larissa")})
     app = SavingsApp(MemoryMeterStore(), sites, MeasurementOptions())
 
-    async def serve() -> None:
-        server = await start_grpc_server(
-            lambda s: savings_pb2_grpc.add_SavingsServicer_to_server(  # type: ignore[no-untyped-call]
-                SavingsServicer(app), s
-            ),
-            [SERVICE_NAME],
-        )
-        holder["port"] = server.port
-        ready.set()
-        await stop.wait()
-        await server.stop(0)
+    def register(server: grpc.aio.Server) -> None:
+        savings_pb2_grpc.add_SavingsServicer_to_server(SavingsServicer(app), server)  # type: ignore[no-untyped-call]
 
-    thread = threading.Thread(target=loop.run_until_complete, args=(serve(),), daemon=True)
-    thread.start()
-    assert ready.wait(30)
-    yield f"127.0.0.1:{holder['port']}"
-    loop.call_soon_threadsafe(stop.set)
-    thread.join(15)
+    with grpc_in_thread(register, [SERVICE_NAME]) as address:
+        yield address
 
 
 @pytest.fixture(scope="module")
@@ -86,18 +66,15 @@ def gateway(
     savings_address: str, peers: PeerServers, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[Running, dict[str, str]]]:
     addresses = {**peers.addresses, "savings": savings_address}
-    settings = gateway_settings(
-        tmp_path_factory.mktemp("real-savings") / "gw.db", addresses, grpc_deadline_s=15.0
-    )
-    with run_gateway(settings, MemoryStore([])) as gw:
+    with own_gateway(
+        tmp_path_factory, "real-savings", addresses, MemoryStore([]), grpc_deadline_s=15.0
+    ) as gw:
         yield gw, create_keys(gw)
 
 
 def test_imported_history_yields_the_known_savings(gateway: tuple[Running, dict[str, str]]) -> None:
     gw, keys = gateway
-    with httpx.Client(
-        base_url=gw.base_url, headers={"X-API-Key": keys["energy_department"]}, timeout=120
-    ) as c:
+    with gw.client(keys["energy_department"], timeout=120) as c:
         imported = c.post(
             f"{API}/imports/csv",
             params={"source": "synthetic meter export"},
@@ -132,7 +109,7 @@ def test_row_errors_from_the_real_validator_name_the_field(
 ) -> None:
     gw, keys = gateway
     bad = "meter_id,timestamp,value,unit\ntown-hall/main/energy,2026-01-01T00:00:00Z,lots,kWh\n"
-    with httpx.Client(base_url=gw.base_url, headers={"X-API-Key": keys["admin"]}) as c:
+    with gw.client(keys["admin"]) as c:
         response = c.post(
             f"{API}/imports/csv",
             params={"source": "typo"},

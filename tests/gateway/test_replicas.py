@@ -24,9 +24,9 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from email.message import Message
 from pathlib import Path
 from typing import Any
 
@@ -36,8 +36,7 @@ import sqlalchemy as sa
 
 from polis.gateway.security import keys as key_codec
 
-from .fakes import OPERATOR_HOLDS, Optimizer, PeerServers, Recorder, _ts
-from .postgres import PostgresMissing, throwaway_cluster
+from .fakes import OPERATOR_HOLDS, HookReceiver, Optimizer, PeerServers, Recorder, _ts
 from .server import JWT_SECRET
 
 pytestmark = pytest.mark.integration
@@ -64,44 +63,26 @@ class ReplanningOptimizer(Optimizer):
         return plan
 
 
-@dataclass
-class Receiver:
-    """Webhook receiver on loopback; answers 503 to the first attempt of every third delivery
-    (by its id), 200 to the rest, and records everything."""
+class Receiver(HookReceiver):
+    """Answers 503 to the first attempt of every third delivery (by its id), 200 to the rest,
+    and records everything."""
 
-    received: list[tuple[str, str, bytes, int]] = field(default_factory=list)
-    lock: threading.Lock = field(default_factory=threading.Lock)
+    def __init__(self) -> None:
+        self.received: list[tuple[str, str, bytes, int]] = []
+        self.lock = threading.Lock()
+        super().__init__()
 
-    def __post_init__(self) -> None:
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                delivery = self.headers["X-Polis-Delivery"]
-                with receiver.lock:
-                    seen = any(d == delivery for _, d, _, _ in receiver.received)
-                    status = 503 if int(delivery[0], 16) % 3 == 0 and not seen else 200
-                    receiver.received.append((self.path, delivery, body, status))
-                self.send_response(status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
+    def answer(self, path: str, headers: Message, body: bytes) -> int:
+        delivery = headers["X-Polis-Delivery"]
+        with self.lock:
+            seen = any(d == delivery for _, d, _, _ in self.received)
+            status = 503 if int(delivery[0], 16) % 3 == 0 and not seen else 200
+            self.received.append((path, delivery, body, status))
+        return status
 
     def accepted(self) -> list[tuple[str, str, bytes]]:
         with self.lock:
             return [(p, d, b) for p, d, b, status in self.received if status == 200]
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @dataclass
@@ -173,17 +154,6 @@ def _wait_ready(replica: Replica, deadline: float) -> None:
             pass
         assert time.monotonic() < deadline, f"{replica.name} not ready:\n{replica.log.read_text()}"
         time.sleep(0.1)
-
-
-@pytest.fixture(scope="module")
-def postgres_url() -> Iterator[str]:
-    try:
-        with throwaway_cluster() as url:
-            yield url
-    except PostgresMissing as error:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"PostgreSQL is required in CI: {error}")
-        pytest.skip(str(error))
 
 
 @pytest.fixture(scope="module")

@@ -5,12 +5,11 @@ from __future__ import annotations
 import socket
 from collections.abc import Iterator
 
-import httpx
 import pytest
 
 from .conftest import create_keys, make_rows
 from .fakes import MemoryStore, PeerServers
-from .server import Running, gateway_settings, run_gateway
+from .server import Running, own_gateway
 from .test_api import RANGE, report_params
 
 pytestmark = pytest.mark.integration
@@ -31,19 +30,15 @@ def degraded(
 ) -> Iterator[tuple[Running, dict[str, str], MemoryStore]]:
     addresses = {**peers.addresses, "optimizer": closed_port(), "savings": closed_port()}
     store = MemoryStore(make_rows())
-    settings = gateway_settings(
-        tmp_path_factory.mktemp("degraded") / "gw.db",
-        addresses,
-        grpc_deadline_s=1.0,
-        peer_retry_after_s=7,
-    )
-    with run_gateway(settings, store) as gw:
+    with own_gateway(
+        tmp_path_factory, "degraded", addresses, store, grpc_deadline_s=1.0, peer_retry_after_s=7
+    ) as gw:
         yield gw, create_keys(gw), store
 
 
 def test_optimizer_and_savings_down_give_503_with_retry_after(degraded) -> None:  # type: ignore[no-untyped-def]
     gw, keys, _ = degraded
-    with httpx.Client(base_url=gw.base_url, headers={"X-API-Key": keys["admin"]}, timeout=20) as c:
+    with gw.client(keys["admin"], timeout=20) as c:
         plan = c.get(f"{API}/buildings/town-hall/plan")
         report = c.get(f"{API}/savings/report", params=report_params("building", "town-hall"))
         buildings = c.get(f"{API}/buildings")
@@ -67,7 +62,7 @@ def test_readings_store_down_is_503(degraded) -> None:  # type: ignore[no-untype
     gw, keys, store = degraded
     store.down = True
     try:
-        with httpx.Client(base_url=gw.base_url, headers={"X-API-Key": keys["admin"]}) as c:
+        with gw.client(keys["admin"]) as c:
             response = c.get(f"{API}/readings/last", params={"building": "pool"})
     finally:
         store.down = False
@@ -78,15 +73,16 @@ def test_readings_store_down_is_503(degraded) -> None:  # type: ignore[no-untype
 def test_catalogue_survives_adapter_outage(tmp_path_factory: pytest.TempPathFactory) -> None:
     own = PeerServers()
     try:
-        settings = gateway_settings(
-            tmp_path_factory.mktemp("outage") / "gw.db",
+        with own_gateway(
+            tmp_path_factory,
+            "outage",
             own.addresses,
+            MemoryStore([]),
             catalogue_ttl_s=0.0,
             grpc_deadline_s=1.0,
-        )
-        with run_gateway(settings, MemoryStore([])) as gw:
+        ) as gw:
             keys = create_keys(gw)
-            with httpx.Client(base_url=gw.base_url, headers={"X-API-Key": keys["admin"]}) as c:
+            with gw.client(keys["admin"]) as c:
                 before = c.get(f"{API}/buildings").json()
                 own.servers["adapter"].stop(grace=None)
                 after = c.get(f"{API}/buildings")
@@ -98,12 +94,11 @@ def test_catalogue_survives_adapter_outage(tmp_path_factory: pytest.TempPathFact
 
 def test_no_catalogue_yet_and_adapter_down_is_503(tmp_path_factory: pytest.TempPathFactory) -> None:
     addresses = {"adapter": closed_port(), "optimizer": closed_port(), "savings": closed_port()}
-    settings = gateway_settings(
-        tmp_path_factory.mktemp("cold") / "gw.db", addresses, grpc_deadline_s=1.0
-    )
     with (
-        run_gateway(settings, MemoryStore([])) as gw,
-        httpx.Client(base_url=gw.base_url, headers={"X-API-Key": gw.admin_key}) as c,
+        own_gateway(
+            tmp_path_factory, "cold", addresses, MemoryStore([]), grpc_deadline_s=1.0
+        ) as gw,
+        gw.client(gw.admin_key) as c,
     ):
         response = c.get(f"{API}/buildings")
         keys = c.get(f"{API}/keys")

@@ -6,57 +6,42 @@ import json
 import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from contextlib import AbstractContextManager
+from email.message import Message
 
-import httpx
 import pytest
 
 from polis.gateway.domain.webhooks import verify
 
 from .conftest import Env, create_keys
-from .fakes import MemoryStore, PeerServers
-from .server import gateway_settings, run_gateway
+from .fakes import HookReceiver, MemoryStore, PeerServers
+from .server import Running, own_gateway
 
 pytestmark = pytest.mark.integration
 
 API = "/api/v1"
 
 
-class Receiver:
-    """An HTTP receiver on loopback that answers with scripted status codes."""
+class Receiver(HookReceiver):
+    """Answers with scripted status codes, then 200."""
 
     def __init__(self, statuses: list[int]) -> None:
         self.statuses = statuses
         self.received: list[tuple[dict[str, str], bytes]] = []
         self.arrived = threading.Condition()
-        receiver = self
+        super().__init__()
+        self.url = f"{self.base}/hook"
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                with receiver.arrived:
-                    receiver.received.append((dict(self.headers), body))
-                    status = receiver.statuses.pop(0) if receiver.statuses else 200
-                    receiver.arrived.notify_all()
-                self.send_response(status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
+    def answer(self, path: str, headers: Message, body: bytes) -> int:
+        with self.arrived:
+            self.received.append((dict(headers), body))
+            status = self.statuses.pop(0) if self.statuses else 200
+            self.arrived.notify_all()
+        return status
 
     def wait_for(self, count: int, timeout: float = 20.0) -> None:
         with self.arrived:
             assert self.arrived.wait_for(lambda: len(self.received) >= count, timeout)
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture
@@ -120,17 +105,25 @@ def test_unknown_event_names_the_events_field(env: Env) -> None:
     assert response.json()["field"] == "events"
 
 
+def limited_gateway(
+    tmp_path_factory: pytest.TempPathFactory, name: str, peers: PeerServers, burst: int
+) -> AbstractContextManager[Running]:
+    """A gateway whose keys get ``burst`` tokens, refilled one per 100 s: none within a test."""
+    return own_gateway(
+        tmp_path_factory,
+        name,
+        peers.addresses,
+        MemoryStore([]),
+        rate_limit_per_s=0.01,
+        rate_limit_burst=burst,
+    )
+
+
 def test_rate_limit_answers_429_with_retry_after(
     peers: PeerServers, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
-    settings = gateway_settings(
-        tmp_path_factory.mktemp("limits") / "gw.db",
-        peers.addresses,
-        rate_limit_per_s=0.01,
-        rate_limit_burst=3,
-    )
-    with run_gateway(settings, MemoryStore([])) as gw:
-        with httpx.Client(base_url=gw.base_url, headers={"X-API-Key": gw.admin_key}) as c:
+    with limited_gateway(tmp_path_factory, "limits", peers, burst=3) as gw:
+        with gw.client(gw.admin_key) as c:
             codes = [c.get(f"{API}/keys").status_code for _ in range(4)]
             limited = c.get(f"{API}/keys")
         assert codes == [200, 200, 200, 429]
@@ -142,17 +135,9 @@ def test_rate_limit_answers_429_with_retry_after(
 def test_each_key_has_its_own_bucket(
     peers: PeerServers, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
-    settings = gateway_settings(
-        tmp_path_factory.mktemp("limits2") / "gw.db",
-        peers.addresses,
-        rate_limit_per_s=0.01,
-        rate_limit_burst=8,
-    )
-    with run_gateway(settings, MemoryStore([])) as gw:
+    with limited_gateway(tmp_path_factory, "limits2", peers, burst=8) as gw:
         keys = create_keys(gw)  # uses three of the admin key's eight tokens
-        with httpx.Client(
-            base_url=gw.base_url, headers={"X-API-Key": keys["energy_department"]}
-        ) as c:
+        with gw.client(keys["energy_department"]) as c:
             codes = [c.get(f"{API}/keys").status_code for _ in range(9)]
     # energy_department may not list keys (403), but each call still spends a token first.
     assert codes == [403] * 8 + [429]
