@@ -84,6 +84,7 @@ class Recorder:
     times: list[np.ndarray] = field(default_factory=list)  # step ends, epoch seconds
     main_w: dict[str, list[np.ndarray]] = field(default_factory=dict)
     zones_c: dict[str, list[np.ndarray]] = field(default_factory=dict)
+    ev_w: dict[str, list[np.ndarray]] = field(default_factory=dict)  # EV chargers together
 
     def add(self, traces: Mapping[str, Trace]) -> None:
         first = next(iter(traces.values()))
@@ -91,6 +92,7 @@ class Recorder:
         for building, trace in traces.items():
             self.main_w.setdefault(building, []).append(trace.channels_w[MeterRole.MAIN])
             self.zones_c.setdefault(building, []).append(trace.zone_temperatures_c)
+            self.ev_w.setdefault(building, []).append(trace.channels_w[MeterRole.EV])
 
 
 def record(simulation: Simulation, recorder: Recorder) -> None:
@@ -129,6 +131,7 @@ class DayFigures:
     export_kwh: float
     comfort_kh: dict[str, float]  # "building/zone" -> degree-hours below the comfort band
     cost_by_building: dict[str, float] = field(default_factory=dict)
+    ev_kwh: float = 0.0  # energy the EV chargers delivered
 
 
 def day_figures(config: MunicipalityConfig, recorder: Recorder, day_start: datetime) -> DayFigures:
@@ -140,6 +143,10 @@ def day_figures(config: MunicipalityConfig, recorder: Recorder, day_start: datet
     tz = ZoneInfo(config.climate.timezone)
     cost = imported = exported = 0.0
     by_building: dict[str, float] = {}
+    ev_kwh = sum(
+        float(np.sum(np.concatenate(recorder.ev_w[b.id])[inside])) * step / 3.6e6
+        for b in config.buildings
+    )
     for building in config.buildings:
         power = np.concatenate(recorder.main_w[building.id])[inside]
         energy = np.bincount(slot, weights=power * step / 3.6e6, minlength=96)
@@ -165,7 +172,7 @@ def day_figures(config: MunicipalityConfig, recorder: Recorder, day_start: datet
                 if lo is not None and temps[zi, i] < lo:
                     deficit += (lo - temps[zi, i]) * step / 3600.0
             comfort[f"{building.id}/{zone.id}"] = deficit
-    return DayFigures(cost, imported, exported, comfort, by_building)
+    return DayFigures(cost, imported, exported, comfort, by_building, ev_kwh)
 
 
 def free_port(kind: int = socket.SOCK_DGRAM) -> int:
@@ -174,12 +181,15 @@ def free_port(kind: int = socket.SOCK_DGRAM) -> int:
         return int(sock.getsockname()[1])
 
 
-def adapter_settings(state_dir: Path) -> AdapterSettings:
-    """The in-process adapter of the accelerated closed loop."""
+def adapter_settings(state_dir: Path, ocpp_port: int = 0) -> AdapterSettings:
+    """The in-process adapter of the accelerated closed loop; the simulator's chargers reach
+    its OCPP central system on loopback, in plain ws."""
     return AdapterSettings(
         grpc_port=0,
         metrics_port=0,
         bacnet_address=f"127.0.0.1:{free_port()}",
         state_dir=state_dir,
         flush_interval_s=0.5,
+        ocpp_port=ocpp_port,
+        ocpp_security_profile=0,
     )

@@ -5,7 +5,9 @@ The simulator (``Site``: real BACnet/IP and Modbus TCP on loopback), the buildin
 accelerated virtual clock; the adapter and the optimizer read their views of the catalogue
 the simulator emits for the endpoints it serves. Every 15 virtual minutes the optimizer reads
 the measured states through the adapter, re-plans each neighbourhood and writes the current
-slot's setpoints and enables through the adapter at its automation priority. The loop runs
+slot's setpoints and enables through the adapter at its automation priority, and the depot's
+charging limits through the adapter's OCPP central system, to which the simulated chargers
+connect. The loop runs
 in lockstep: at each slot boundary the clock is held, the physics is caught up to the
 boundary, the adapter reads every state point afresh, and only then does the optimizer plan
 and write, so neither a slow re-plan nor a slow BACnet write changes what the buildings
@@ -20,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import json
+import socket
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -34,6 +37,7 @@ from closed_loop.scenario import (
     adapter_settings,
     as_is_day,
     day_figures,
+    free_port,
     record,
     warmed_up,
 )
@@ -51,6 +55,7 @@ from polis.optimizer.rolling import RollingHorizon
 from polis.optimizer.solve import SolverParams
 from polis.simulator.catalogue import catalogue
 from polis.simulator.config import load_config
+from polis.simulator.ocpp_chargers import OcppLink
 from polis.simulator.site import Site
 
 pytestmark = [pytest.mark.integration, pytest.mark.influx]
@@ -92,11 +97,23 @@ def _catalogue(site: Site) -> Catalogue:
 
 
 async def _start_adapter(
-    cat: Catalogue, store: InfluxStore, clock: PausableClock, state: Path
+    cat: Catalogue, store: InfluxStore, clock: PausableClock, state: Path, ocpp_port: int
 ) -> Adapter:
-    adapter = Adapter(site=SiteConfig(cat, adapter_settings(state)), writer=store, clock=clock)
+    settings = adapter_settings(state, ocpp_port)
+    adapter = Adapter(site=SiteConfig(cat, settings), writer=store, clock=clock)
     await adapter.start()
     return adapter
+
+
+async def _chargers_booted(site: Site, adapter: Adapter) -> None:
+    """The depot's charge points have connected to the adapter and booted."""
+    central = adapter.ocpp
+    assert central is not None
+    points = [p for ps in site.charge_points.values() for p in ps]
+    deadline = time.monotonic() + 20.0
+    while not all(central.state(p.identity).booted for p in points):
+        assert time.monotonic() < deadline, "the chargers did not boot"
+        await asyncio.sleep(0.05)
 
 
 def _audit(state: Path) -> list[dict]:  # type: ignore[type-arg]
@@ -114,7 +131,10 @@ async def test_closed_loop_day_costs_less_and_keeps_comfort(
     reference = day_figures(sim_config, as_is_day(warm, DAY_START), DAY_START)
 
     clock = PausableClock(datetime.now(UTC), DAY_START, SPEED)  # starts held
-    site = Site(sim_config, clock)
+    ocpp_port = free_port(socket.SOCK_STREAM)
+    site = Site(
+        sim_config, clock, ocpp=OcppLink(f"ws://127.0.0.1:{ocpp_port}", meter_interval_s=0.5)
+    )
     site.simulation = copy.deepcopy(warm)
     recorder = Recorder()
     record(site.simulation, recorder)
@@ -122,7 +142,7 @@ async def test_closed_loop_day_costs_less_and_keeps_comfort(
     site_task = asyncio.create_task(site.run())
     state = tmp_path / "adapter"
     cat = _catalogue(site)
-    adapter = await _start_adapter(cat, influx_store, clock, state)
+    adapter = await _start_adapter(cat, influx_store, clock, state, ocpp_port)
     target = f"127.0.0.1:{adapter.grpc_port}"
 
     opt_config = optimizer_view(cat)
@@ -148,6 +168,7 @@ async def test_closed_loop_day_costs_less_and_keeps_comfort(
     accepted = measured = 0
     commanded_midday: dict[str, dict[str, float | None]] = {}
     try:
+        await _chargers_booted(site, adapter)
         await asyncio.sleep(1.0)  # first polls land while the clock is held
         for k in range(96):
             slot_start = DAY_START + k * SLOT
@@ -167,6 +188,9 @@ async def test_closed_loop_day_costs_less_and_keeps_comfort(
         clock.pause()
         relinquished = await rolling.relinquish()
         released = {bid: c.commands() for bid, c in site.controllers.items()}
+        profiles_left = [
+            p.identity for ps in site.charge_points.values() for p in ps if p.store.profiles
+        ]
     finally:
         await client.close()
         await feed.close()
@@ -186,6 +210,7 @@ async def test_closed_loop_day_costs_less_and_keeps_comfort(
         before = reference.cost_by_building[building]
         print(f"  cost of {building:18s} {before:8.2f} EUR -> {cost:8.2f} EUR")
     print(f"  import  {reference.import_kwh:8.1f} kWh -> {closed.import_kwh:8.1f} kWh")
+    print(f"  EV      {reference.ev_kwh:8.1f} kWh -> {closed.ev_kwh:8.1f} kWh charged")
     print(f"  export  {reference.export_kwh:8.1f} kWh -> {closed.export_kwh:8.1f} kWh")
     for zone, kh in closed.comfort_kh.items():
         print(f"  below comfort {zone:26s} {reference.comfort_kh[zone]:5.2f} Kh -> {kh:5.2f} Kh")
@@ -194,6 +219,8 @@ async def test_closed_loop_day_costs_less_and_keeps_comfort(
     # the day ran: the recorder saw the whole day of the closed loop
     assert closed.import_kwh > 0.5 * reference.import_kwh
     assert closed.cost_eur < reference.cost_eur
+    # ... and not by leaving the depot's cars uncharged
+    assert closed.ev_kwh >= 0.9 * reference.ev_kwh
     for zone, kh in closed.comfort_kh.items():
         assert kh < 1.0, f"{zone}: {kh:.2f} Kh below the comfort band"
     # every re-plan started from measured states, not from configuration
@@ -215,6 +242,7 @@ async def test_closed_loop_day_costs_less_and_keeps_comfort(
         if r["action"] == "relinquish" and r["reason"] == "optimizer stopped"
     }
     assert final == points
+    assert profiles_left == []  # the chargers charge at their own limit again
     for commands in released.values():
         assert all(sp is None for sp in commands.heating_setpoints_c.values())
         assert commands.dhw_enabled

@@ -34,3 +34,20 @@ def test_an_ev_charger_gets_the_planned_kw_of_its_sessions_together() -> None:
     )
     # the cheap slots carry the energy
     assert commands_for_slot(plan, 0, points)[0].value == 0.0
+
+
+def test_outside_its_planned_sessions_a_charger_is_not_held_back() -> None:
+    # the car is planned from slot 0 to 4; a car still there afterwards, or one the plan does
+    # not expect, charges at the charger's full power
+    session = EVSession("ev-depot-cp1@2026-01-14#0", 0, 4, 10.0, max_kw=66.0, efficiency=1.0)
+    b = building([0.3, 0.3, 0.1, 0.1, 0.3, 0.3], (session,), base=1.0)
+    plan = solve_building(b, SolverParams(time_limit_s=5.0, num_workers=1)).plans[0]
+    points = {"ev-depot-cp1": POINT}
+    planned = plan.load(session.id).power_kw
+    for slot in range(4):
+        (command,) = commands_for_slot(plan, slot, points, building=b)
+        assert command.value == pytest.approx(round(planned[slot], 2))
+    for slot in (4, 5):
+        assert planned[slot] == 0.0
+        (command,) = commands_for_slot(plan, slot, points, building=b)
+        assert command.value == 66.0

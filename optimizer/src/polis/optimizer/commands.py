@@ -4,7 +4,9 @@ A plan maps to commands per load: thermal zones get their planned temperature as
 where the plan heats (cools) them, and otherwise a setpoint at which their own controller
 stays idle while they float as planned; other loads get their planned power (kW; on/off
 loads 1/0). An EV charger's sessions share its command point (an OCPP charger's charging
-limit): it gets their planned power together. Each write carries a deadline and a duration
+limit): it gets their planned power together while one of them is planned to be under way,
+and its full power otherwise, so a car the plan does not expect charges as it would without
+Polis. Each write carries a deadline and a duration
 of one slot, so the device falls back to its own schedule if the optimizer stops.
 An unreachable adapter is logged and skipped: planning goes on.
 """
@@ -22,7 +24,15 @@ from google.protobuf.duration_pb2 import Duration
 from polis.common.logging import get_logger
 from polis.control.v1 import control_pb2 as pb
 from polis.control.v1 import control_pb2_grpc as pb_grpc
-from polis.optimizer.domain import Building, LoadKind, LoadSchedule, Plan, ThermalMode, ThermalZone
+from polis.optimizer.domain import (
+    Building,
+    EVSession,
+    LoadKind,
+    LoadSchedule,
+    Plan,
+    ThermalMode,
+    ThermalZone,
+)
 
 log = get_logger("polis.optimizer.commands")
 
@@ -54,18 +64,19 @@ def commands_for_slot(
     setpoint at which its controller stays idle (:func:`floating_setpoint`).
     """
     zones = {}
+    sessions: dict[str, EVSession] = {}
     if building is not None:
         zones = {z.id: z for z in building.loads if isinstance(z, ThermalZone)}
+        sessions = {s.id: s for s in building.loads if isinstance(s, EVSession)}
     out = []
-    charging: dict[str, tuple[float, str]] = {}  # EV command point -> planned kW, reason
+    charging: dict[str, _Charging] = {}
     for schedule in plan.loads:
         load_id = schedule.load_id.split("@", 1)[0]
         point = points.get(load_id)
         if point is None:
             continue
         if schedule.kind is LoadKind.EV_CHARGER:
-            kw, reason = charging.get(point, (0.0, ""))
-            charging[point] = (kw + schedule.power_kw[slot], reason or schedule.explanation)
+            charging.setdefault(point, _Charging()).add(schedule, slot, sessions)
             continue
         if schedule.kind is LoadKind.HVAC and schedule.setpoint_c:
             value = round(_zone_setpoint(schedule, slot, zones.get(schedule.load_id)), 1)
@@ -74,9 +85,32 @@ def commands_for_slot(
         else:
             value = round(schedule.power_kw[slot], 2)
         out.append(Command(point, value, schedule.explanation[:200]))
-    for point, (kw, reason) in charging.items():
-        out.append(Command(point, round(kw, 2), reason[:200]))
+    for point, ev in charging.items():
+        out.append(Command(point, round(ev.limit_kw(), 2), ev.reason[:200]))
     return out
+
+
+@dataclass
+class _Charging:
+    """The sessions of one EV charger's command point in one slot."""
+
+    planned_kw: float = 0.0
+    max_kw: float = 0.0
+    under_way: bool = False
+    reason: str = ""
+
+    def add(self, schedule: LoadSchedule, slot: int, sessions: dict[str, EVSession]) -> None:
+        self.planned_kw += schedule.power_kw[slot]
+        self.reason = self.reason or schedule.explanation
+        session = sessions.get(schedule.load_id)
+        if session is None:  # the planned session is not known: its plan holds
+            self.under_way = True
+            return
+        self.max_kw = max(self.max_kw, session.max_kw)
+        self.under_way |= session.arrival <= slot < session.departure
+
+    def limit_kw(self) -> float:
+        return self.planned_kw if self.under_way else self.max_kw
 
 
 def _zone_setpoint(schedule: LoadSchedule, slot: int, zone: ThermalZone | None) -> float:

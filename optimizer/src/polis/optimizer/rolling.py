@@ -2,7 +2,9 @@
 
 Before each re-plan the measured states are refreshed (``ActualsFeed``), so every plan starts
 from what the adapter reads, or from the previous plan's prediction when it cannot. In apply
-mode the current slot's commands go to the adapter; when the loop stops, every point it
+mode the current slot's commands go to the adapter; a point a building's new plan no longer
+commands (an EV charger with no session left in the horizon) is relinquished at once rather
+than held at its last command until that expires, and when the loop stops every point it
 commanded is relinquished, returning the devices to their own schedules.
 """
 
@@ -61,11 +63,21 @@ class RollingHorizon:
                     self.on_off,
                     self.planner.instances.get(plan.building),
                 )
+                dropped = self._no_longer_commanded(plan.building, {c.point_id for c in commands})
                 self.commanded.update(c.point_id for c in commands)
                 accepted += await self.adapter.send(
                     commands, timedelta(minutes=plan.horizon.slot_minutes * self.command_slots)
                 )
+                if dropped:
+                    await self.adapter.relinquish(dropped, reason="no longer planned")
         return accepted
+
+    def _no_longer_commanded(self, building: str, commanded_now: set[str]) -> list[str]:
+        """The building's points commanded before and not by its new plan."""
+        ours = set(self.points.get(building, {}).values())
+        dropped = sorted((self.commanded & ours) - commanded_now)
+        self.commanded.difference_update(dropped)
+        return dropped
 
     async def _plan(self, scope: str, start: datetime) -> SolveResult | None:
         try:
