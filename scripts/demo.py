@@ -232,7 +232,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     speed = args.days * 86_400 / (args.minutes * 60)
     baseline_start = REPORTING_START - timedelta(days=365)
-    ports = {name: free_port() for name in ("adapter", "optimizer", "savings")}
+    ports = {name: free_port() for name in ("adapter", "optimizer", "savings", "ocpp")}
     admin_key = run(
         ["-m", "polis.gateway", "create-key", "--role", "admin", "--print-only"],
         dict(os.environ),
@@ -316,11 +316,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         say(f"virtual clock: {REPORTING_START:%Y-%m-%d} at {speed:.0f}× from {origin:%H:%M:%S} UTC")
 
         catalogue.unlink()  # written again by the simulator when every endpoint listens
+        # the depot's chargers connect to the adapter's OCPP central system, retrying until it
+        # listens; plain ws on loopback (security profile 0)
+        ocpp = ["--ocpp-url", f"ws://127.0.0.1:{ports['ocpp']}"]
         stack.start(
-            "simulator", ["-m", "polis.simulator", "--catalogue", str(catalogue), *catalogue_args]
+            "simulator",
+            ["-m", "polis.simulator", "--catalogue", str(catalogue), *catalogue_args, *ocpp],
         )
         wait_for("simulator", catalogue.exists, stack)
-        say("simulator: BACnet/IP controllers and Modbus TCP meters listening")
+        say("simulator: BACnet/IP controllers, Modbus TCP meters and OCPP chargers up")
 
         stack.start(
             "adapter",
@@ -330,6 +334,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "POLIS_ADAPTER_METRICS_PORT": "0",
                 "POLIS_ADAPTER_STATE_DIR": str(run_dir / "adapter"),
                 "POLIS_ADAPTER_BACNET_ADDRESS": f"127.0.0.1:{free_udp_port()}",
+                "POLIS_ADAPTER_OCPP_PORT": str(ports["ocpp"]),
+                "POLIS_ADAPTER_OCPP_SECURITY_PROFILE": "0",
             },
         )
         stack.start("optimizer", ["-m", "polis.optimizer"])
