@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -9,14 +11,17 @@ from polis.optimizer.identify import (
     CopLine,
     CopSource,
     ZoneModel,
+    ZoneModel2,
     ZoneSeries,
     cop_from_submeter,
     fit_1r1c,
+    identify_zone,
     power_from_counter,
     simulate,
     stuck_mask,
 )
 from polis.optimizer.identify.rc import windows
+from polis.optimizer.identify.rc2 import step_matrices
 
 pytestmark = pytest.mark.unit
 
@@ -136,3 +141,34 @@ def test_cop_line_from_the_sub_meter() -> None:
 def test_mismatched_lengths_are_refused() -> None:
     with pytest.raises(ValueError, match="outdoor_c has 3 values"):
         ZoneSeries(0.25, np.zeros(4), np.zeros(3), np.zeros(4))
+
+
+def test_a_two_node_zone_gets_the_2r2c_model() -> None:
+    """A light air node on a heavy mass: the 1R1C model misses the fast response."""
+    truth = ZoneModel2(0.8, 0.05, 4.0, 60.0, 6.0, 1.0, 20.0, COP, 4.0)
+    base = _synthetic(days=17)
+    power = base.power_kw * (np.arange(base.steps) % 96 < 48)  # heat only in the mornings
+    series = ZoneSeries(
+        0.25,
+        np.zeros(base.steps),
+        base.outdoor_c,
+        power,
+        base.irradiance_w_m2,
+        base.occupancy,
+        None,
+        base.cooling_power_kw,
+    )
+    temps = np.empty(base.steps)
+    temps[0] = 20.0
+    ad, bd = step_matrices(truth.vector(), 0.25)
+    heat = ZoneModel(0.8, 1.0, 6.0, 1.0, 20.0, COP, 4.0).heat_kw(series)
+    state = np.array([20.0, 20.0])
+    for k in range(base.steps - 1):
+        state = ad @ state + bd @ np.array([base.outdoor_c[k], heat[k]])
+        temps[k + 1] = state[0]
+    result = identify_zone(replace(series, temperature_c=temps), holdout_days=3, cop_prior=COP)
+    assert isinstance(result.model, ZoneModel2), result.notes
+    assert result.accepted, result.reasons
+    assert result.model.tau_h == pytest.approx(truth.tau_h, rel=1e-6)
+    assert result.model.c_air_kwh_per_k == pytest.approx(4.0, rel=1e-6)
+    assert any("2R2C chosen" in note for note in result.notes)

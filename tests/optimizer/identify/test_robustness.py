@@ -10,10 +10,16 @@ import numpy as np
 import pytest
 
 from optimizer.identify.simulated import SimulatedZone, zone_histories
-from polis.optimizer.identify import Identification, ZoneSeries, identify_zone, power_from_counter
+from polis.optimizer.identify import (
+    Identification,
+    ZoneModel,
+    ZoneSeries,
+    identify_zone,
+    power_from_counter,
+)
 from polis.optimizer.identify.rc import LOWER, UPPER, vector_of
 
-pytestmark = pytest.mark.unit
+pytestmark = [pytest.mark.unit, pytest.mark.slow]  # 1R1C and 2R2C fits of every zone
 
 DAYS = 24
 HOLDOUT = 3
@@ -23,7 +29,7 @@ OFFICES = ZONES["offices"]
 
 def _identify(zone: SimulatedZone, series: ZoneSeries) -> Identification:
     result = identify_zone(series, holdout_days=HOLDOUT, cop_prior=zone.datasheet_cop)
-    if result.model is not None:
+    if isinstance(result.model, ZoneModel):
         x = vector_of(result.model)
         assert np.all(x >= LOWER - 1e-9)
         assert np.all(x <= UPPER + 1e-9)

@@ -9,7 +9,7 @@ import pytest
 from optimizer.identify.simulated import SimulatedZone, zone_histories
 from polis.optimizer.identify import RMSE_LIMIT_K, CopSource, identify_zone
 
-pytestmark = pytest.mark.unit
+pytestmark = [pytest.mark.unit, pytest.mark.slow]  # 1R1C and 2R2C fits of every zone
 
 TRAIN_DAYS = 21
 HOLDOUT_DAYS = 3

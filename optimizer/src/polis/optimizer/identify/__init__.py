@@ -6,6 +6,7 @@ and the acceptance thresholds.
 
 from polis.optimizer.identify.cop import DEFAULT_COP, CopLine, CopSource, cop_from_submeter
 from polis.optimizer.identify.rc import Fit, ZoneModel, fit_1r1c, simulate
+from polis.optimizer.identify.rc2 import ZoneModel2, fit_2r2c
 from polis.optimizer.identify.series import ZoneSeries, clean, power_from_counter, stuck_mask
 from polis.optimizer.identify.validate import CV_LIMIT, RMSE_LIMIT_K, Validation, validate
 from polis.optimizer.identify.zone import Identification, identify_zone
@@ -20,10 +21,12 @@ __all__ = [
     "Identification",
     "Validation",
     "ZoneModel",
+    "ZoneModel2",
     "ZoneSeries",
     "clean",
     "cop_from_submeter",
     "fit_1r1c",
+    "fit_2r2c",
     "identify_zone",
     "power_from_counter",
     "simulate",

@@ -14,10 +14,11 @@ would run the model. Thresholds (docs/commissioning.md):
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
-from polis.optimizer.identify.rc import ZoneModel, simulate, windows
+from polis.optimizer.identify.rc import windows
 from polis.optimizer.identify.series import FloatArray, ZoneSeries
 
 RMSE_LIMIT_K = 0.5
@@ -40,45 +41,42 @@ class Validation:
         return not self.reasons
 
 
-def required_power_kw(model: ZoneModel, series: ZoneSeries, lo: int, steps: int) -> FloatArray:
-    """The heat pump power that makes the model follow the measured temperatures exactly.
+class Dynamics(Protocol):
+    """What validation needs of a zone model (1R1C or 2R2C)."""
 
-    Not clipped at zero per step: sensor noise then cancels over a day instead of adding up
-    (a 0.1 K noise made a clipped day's energy 90 % too high)."""
-    a = model.decay(series.step_hours)
-    t = series.temperature_c[lo : lo + steps + 1]
-    out = series.outdoor_c[lo : lo + steps]
-    other = model.other_heat_kw(series, lo, lo + steps)
-    heat = (t[1:] - a * t[:-1]) / ((1.0 - a) * model.r_k_per_kw) - (out / model.r_k_per_kw) - other
-    power: FloatArray = heat / model.cop.at(out)
-    return power
+    def simulate(self, series: ZoneSeries, lo: int, steps: int) -> FloatArray: ...
+
+    def required_power_kw(self, series: ZoneSeries, lo: int, steps: int) -> FloatArray: ...
 
 
 def _day_energy(
-    model: ZoneModel, series: ZoneSeries, lo: int, steps: int
+    model: Dynamics, series: ZoneSeries, lo: int, steps: int
 ) -> tuple[float, float] | None:
     valid = series.valid_steps()[lo : lo + steps] & np.isfinite(
         series.temperature_c[lo + 1 : lo + steps + 1]
     )
     if valid.mean() < MIN_DAY_COVERAGE:
         return None
-    predicted = required_power_kw(model, series, lo, steps)[valid]
+    predicted = model.required_power_kw(series, lo, steps)[valid]
     measured = series.power_kw[lo : lo + steps][valid]
     scale = series.step_hours / valid.mean()  # fill small gaps at the day's mean rate
     return max(float(predicted.sum() * scale), 0.0), float(measured.sum() * scale)
 
 
-def validate(model: ZoneModel, series: ZoneSeries) -> Validation:
-    """Validate ``model`` on every day of ``series`` (the held-out days)."""
+def validate(model: Dynamics, series: ZoneSeries, first_day: int = 0) -> Validation:
+    """Validate ``model`` on the days of ``series`` from ``first_day`` (the held-out days).
+
+    The days before are history the model may read its state from (a 2R2C model's mass
+    temperature), never fitted on here."""
     per_day = series.steps_per_day
     valid = series.valid_steps()
     errors: list[FloatArray] = []
     energies: list[tuple[float, float]] = []
-    for day in range(series.days):
+    for day in range(first_day, series.days):
         lo = day * per_day
         day_valid = valid[lo : lo + per_day].copy()
         for start, steps in windows(day_valid, per_day):
-            simulated = simulate(model, series, lo + start, steps)
+            simulated = model.simulate(series, lo + start, steps)
             errors.append(simulated - series.temperature_c[lo + start + 1 : lo + start + steps + 1])
         if lo + per_day < series.steps:
             energy = _day_energy(model, series, lo, per_day)
@@ -94,7 +92,7 @@ def validate(model: ZoneModel, series: ZoneSeries) -> Validation:
     cv = energy_cv(energies)
     if cv is not None and cv > CV_LIMIT:
         reasons.append(f"held-out daily energy CV(RMSE) {cv:.0%} > {CV_LIMIT:.0%}")
-    return Validation(len(errors), rmse, cv, tuple(reasons))
+    return Validation(series.days - first_day, rmse, cv, tuple(reasons))
 
 
 def energy_cv(energies: list[tuple[float, float]]) -> float | None:

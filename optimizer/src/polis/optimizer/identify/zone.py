@@ -1,5 +1,10 @@
 """Identify one zone: clean, choose the COP line, fit on training days, validate on held-out
-days, and accept or reject with reasons."""
+days, and accept or reject with reasons.
+
+The 1R1C model is fitted first; a 2R2C model started from it replaces it only where it is
+clearly better on the held-out days (``BETTER_2R2C``), since its extra node costs the
+optimizer a state per zone and its unmeasured mass temperature adds an assumption.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ import numpy as np
 
 from polis.optimizer.identify.cop import CopLine, CopSource, choose_cop
 from polis.optimizer.identify.rc import Fit, ZoneModel, fit_1r1c
+from polis.optimizer.identify.rc2 import ZoneModel2, fit_2r2c
 from polis.optimizer.identify.series import ZoneSeries, clean
 from polis.optimizer.identify.validate import Validation, validate
 
@@ -18,13 +24,15 @@ MAX_STUCK_FRACTION = 0.25
 MIN_TEMPERATURE_SPREAD_K = 0.5
 # A time constant known to worse than this (relative standard error) is not identified.
 MAX_TAU_RELATIVE_ERROR = 0.3
+# The 2R2C model is kept where its held-out RMSE is below this share of the 1R1C model's.
+BETTER_2R2C = 0.8
 
 
 @dataclass(frozen=True)
 class Identification:
-    model: ZoneModel | None
-    fit: Fit | None
-    validation: Validation | None
+    model: ZoneModel | ZoneModel2 | None  # the structure chosen
+    fit: Fit | None  # the 1R1C fit, with its standard errors
+    validation: Validation | None  # of the chosen model
     reasons: tuple[str, ...]  # why the model is rejected; empty when accepted
     notes: tuple[str, ...]  # what cleaning did and what is assumed
 
@@ -57,7 +65,6 @@ def identify_zone(
     if train_days <= 0:
         return Identification(None, None, None, ("series shorter than the held-out days",), ())
     train = data.days_slice(0, train_days)
-    held = data.days_slice(train_days, holdout_days)
     cop = choose_cop(train, cop_prior)
     notes.append(identified_combinations(cop))
     reasons = _data_reasons(train, cleaned.stuck_fraction)
@@ -79,9 +86,30 @@ def identify_zone(
         )
         notes.append("no occupancy series: one constant gain for all hours")
     reasons = _fit_reasons(fit)
-    validation = validate(model, held)
+    chosen, validation = _choose_structure(model, train, data, notes)
     reasons.extend(validation.reasons)
-    return Identification(model, fit, validation, tuple(reasons), tuple(notes))
+    return Identification(chosen, fit, validation, tuple(reasons), tuple(notes))
+
+
+def _choose_structure(
+    model: ZoneModel, train: ZoneSeries, data: ZoneSeries, notes: list[str]
+) -> tuple[ZoneModel | ZoneModel2, Validation]:
+    """Both structures validated on the days after ``train``."""
+    validation = validate(model, data, train.days)
+    two = fit_2r2c(train, model)
+    if two is None or not np.isfinite(validation.rmse_k):
+        return model, validation
+    validation2 = validate(two[0], data, train.days)
+    if validation2.rmse_k < BETTER_2R2C * validation.rmse_k:
+        notes.append(
+            f"2R2C chosen: held-out RMSE {validation2.rmse_k:.3f} K against "
+            f"{validation.rmse_k:.3f} K for 1R1C"
+        )
+        return two[0], validation2
+    notes.append(
+        f"1R1C kept: held-out RMSE {validation.rmse_k:.3f} K, 2R2C {validation2.rmse_k:.3f} K"
+    )
+    return model, validation
 
 
 def _data_reasons(train: ZoneSeries, stuck_fraction: float) -> list[str]:
