@@ -95,7 +95,13 @@ async def serve(settings: OptimizerSettings) -> None:
             store.close()
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if args[:1] == ["commission"]:
+        # a one-shot command, not the service: imported here to keep the service's start lean
+        from polis.optimizer.commissioning.command import main as commission
+
+        return commission(args[1:])
     try:
         asyncio.run(serve(service_settings(OptimizerSettings, "optimizer")))
     except (ConfigError, CatalogueError, SettingsError) as error:

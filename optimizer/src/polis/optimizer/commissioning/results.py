@@ -1,0 +1,184 @@
+"""What commissioning produces: per-zone results, the updated catalogue, the JSON report and
+the fit plots."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+
+from polis.common.catalogue import parse_catalogue
+from polis.optimizer.commissioning.mapping import ZoneMapping
+from polis.optimizer.identify import Identification, ZoneModel, ZoneSeries
+from polis.optimizer.identify.rc import windows
+from polis.optimizer.identify.series import FloatArray
+
+DIGITS = 4
+
+
+@dataclass(frozen=True)
+class ZoneResult:
+    mapping: ZoneMapping
+    identification: Identification | None  # None when required points are missing
+    series: ZoneSeries | None
+    counts: dict[str, int]
+    notes: tuple[str, ...]
+    holdout_days: int
+
+    @property
+    def reasons(self) -> tuple[str, ...]:
+        if self.identification is None:
+            missing = ", ".join(self.mapping.missing())
+            return (f"no point for: {missing}",) if missing else ("no data",)
+        reasons = self.identification.reasons
+        if self.identification.accepted and not isinstance(self.identification.model, ZoneModel):
+            # The catalogue holds 1R1C zones only.
+            reasons += ("2R2C chosen: the catalogue holds 1R1C models only",)
+        return reasons
+
+    @property
+    def accepted(self) -> bool:
+        return self.identification is not None and not self.reasons
+
+    def learned(self) -> dict[str, float]:
+        """The catalogue keys an accepted zone's model replaces."""
+        assert self.identification is not None
+        model = self.identification.model
+        assert isinstance(model, ZoneModel)
+        values = {
+            "r_k_per_kw": model.r_k_per_kw,
+            "c_kwh_per_k": model.c_kwh_per_k,
+            "gains_occupied_kw": model.gains_occupied_kw,
+            "gains_unoccupied_kw": model.gains_unoccupied_kw,
+            "solar_aperture_m2": model.aperture_m2,
+            "cop_nominal": model.cop.nominal,
+            "cop_slope_per_k": model.cop.slope_per_k,
+            "cop_reference_c": model.cop.reference_c,
+        }
+        return {k: round(float(v), DIGITS) for k, v in values.items()}
+
+
+def _finite(value: float | None) -> float | None:
+    return None if value is None or not math.isfinite(value) else round(float(value), DIGITS)
+
+
+def zone_report(result: ZoneResult) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "zone": result.mapping.zone,
+        "accepted": result.accepted,
+        "reasons": list(result.reasons),
+        "points": result.mapping.points(),
+        "readings": result.counts,
+        "notes": list(result.notes),
+    }
+    ident = result.identification
+    if ident is None:
+        return out
+    out["notes"] += list(ident.notes)
+    if ident.model is not None:
+        model = ident.model
+        out["structure"] = "1R1C" if isinstance(model, ZoneModel) else "2R2C"
+        out["tau_h"] = _finite(model.tau_h)
+        out["cop_source"] = model.cop.source.value
+    if isinstance(ident.model, ZoneModel):
+        out["parameters"] = (
+            {k: _finite(v) for k, v in result.learned().items()}
+            if result.accepted
+            else {
+                "r_k_per_kw": _finite(ident.model.r_k_per_kw),
+                "c_kwh_per_k": _finite(ident.model.c_kwh_per_k),
+            }
+        )
+    if ident.fit is not None:
+        out["standard_errors"] = {k: _finite(v) for k, v in ident.fit.standard_errors.items()}
+    if ident.validation is not None:
+        out["holdout_days"] = ident.validation.days
+        out["holdout_rmse_k"] = _finite(ident.validation.rmse_k)
+        out["energy_cv"] = _finite(ident.validation.energy_cv)
+    return out
+
+
+def updated_catalogue(text: str, building: str, results: list[ZoneResult]) -> str:
+    """The catalogue with accepted zones' parameters replaced; the rest as it was.
+
+    The YAML is written anew, so comments and layout of the original do not survive."""
+    data = yaml.safe_load(text)
+    learned = {r.mapping.zone: r.learned() for r in results if r.accepted}
+    for entry in data.get("buildings", []):
+        if entry.get("id") != building:
+            continue
+        for load in entry.get("loads", []):
+            if load.get("kind") == "hvac" and load.get("id") in learned:
+                load.update(learned[load["id"]])
+    written: str = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+    parse_catalogue(yaml.safe_load(written), "commissioned catalogue")  # still valid
+    return written
+
+
+def write_report(
+    directory: Path, building: str, span: dict[str, str], results: list[ZoneResult]
+) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    report = {
+        "building": building,
+        "span": span,
+        "accepted": [r.mapping.zone for r in results if r.accepted],
+        "rejected": [r.mapping.zone for r in results if not r.accepted],
+        "zones": [zone_report(r) for r in results],
+    }
+    path = directory / f"{building}-commissioning.json"
+    path.write_text(json.dumps(report, indent=2, allow_nan=False) + "\n", encoding="utf-8")
+    for result in results:
+        if result.identification is not None and result.identification.model is not None:
+            plot_fit(directory / f"{building}-{result.mapping.zone}.png", result)
+    return path
+
+
+def day_ahead(result: ZoneResult) -> FloatArray:
+    """Each day simulated from its measured midnight temperature, as validation does."""
+    assert result.series is not None
+    assert result.identification is not None
+    series, model = result.series, result.identification.model
+    assert model is not None
+    simulated = np.full(series.steps, np.nan)
+    per_day = series.steps_per_day
+    valid = series.valid_steps()
+    for day in range(series.days):
+        lo = day * per_day
+        for start, steps in windows(valid[lo : lo + per_day].copy(), per_day):
+            first = lo + start
+            simulated[first + 1 : first + steps + 1] = model.simulate(series, first, steps)
+    return simulated
+
+
+def plot_fit(path: Path, result: ZoneResult) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only, no display
+    import matplotlib.pyplot as plt
+
+    assert result.series is not None
+    series = result.series
+    hours = np.arange(series.steps) * series.step_hours
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(12, 6), sharex=True)
+    top.plot(hours, series.temperature_c, label="measured", linewidth=0.8)
+    top.plot(hours, day_ahead(result), label="model, 24 h ahead from midnight", linewidth=0.8)
+    held = (series.days - result.holdout_days) * 24.0
+    for axis in (top, bottom):
+        axis.axvspan(held, hours[-1] if len(hours) else held, color="grey", alpha=0.15)
+    verdict = "accepted" if result.accepted else "rejected"
+    top.set_title(f"{result.mapping.building}/{result.mapping.zone}: {verdict} (grey: held out)")
+    top.set_ylabel("zone temperature (°C)")
+    top.legend(loc="upper right")
+    bottom.plot(hours, series.power_kw, linewidth=0.6, label="heat pump power (kW)")
+    bottom.plot(hours, series.outdoor_c, linewidth=0.6, label="outdoor (°C)")
+    bottom.set_xlabel("hours from the first midnight")
+    bottom.legend(loc="upper right")
+    fig.tight_layout()
+    fig.savefig(path, dpi=80)
+    plt.close(fig)
