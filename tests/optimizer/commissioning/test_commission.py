@@ -36,17 +36,21 @@ BMS = "library-bms"
 TOLERANCE = 0.25
 
 
-def _zone() -> SimulatedZone:
-    (zone,) = [z for z in zone_histories(DAYS) if (z.building, z.zone) == (BUILDING, ZONE)]
-    return zone
+HISTORIES = {(z.building, z.zone): z for z in zone_histories(DAYS)}
 
 
-def _samples(point: str, quantity: str, unit: str, values: FloatArray) -> list[Sample]:
+def _zone(building: str = BUILDING, zone: str = ZONE) -> SimulatedZone:
+    return HISTORIES[(building, zone)]
+
+
+def _samples(
+    point: str, quantity: str, unit: str, values: FloatArray, building: str = BUILDING
+) -> list[Sample]:
     tags = {
         "municipality": "larissa",
-        "building": BUILDING,
-        "device": BMS,
-        "point": f"larissa/{BUILDING}/{BMS}/{point}",
+        "building": building,
+        "device": f"{building}-bms",
+        "point": f"larissa/{building}/{building}-bms/{point}",
         "quantity": quantity,
         "unit": unit,
         "quality": "good",
@@ -59,21 +63,39 @@ def _samples(point: str, quantity: str, unit: str, values: FloatArray) -> list[S
     ]
 
 
-def _write_history(store: InfluxStore, zone: SimulatedZone) -> None:
-    s = zone.series
+def _write_history(
+    store: InfluxStore, zone: SimulatedZone, *, shared: bool = True, cooling_output: bool = False
+) -> None:
+    """The zone's points; ``shared``: the building's outdoor and irradiance points too;
+    ``cooling_output``: the heat pump's cooling output (100 % in a step where it cooled)."""
+    s, b, z = zone.series, zone.building, zone.zone
     assert s.cooling_power_kw is not None
     assert s.occupancy is not None
     assert s.irradiance_w_m2 is not None
     # The BMS meters the heat pump's electric input whatever its mode.
     power = s.power_kw + s.cooling_power_kw
     samples = (
-        _samples(f"zone-{ZONE}-temperature", "temperature", "degC", s.temperature_c)
-        + _samples("outdoor-air-temperature", "temperature", "degC", s.outdoor_c)
-        + _samples(f"zone-{ZONE}-heat-pump-electric-power", "active_power", "kW", power)
-        + _samples(f"zone-{ZONE}-occupancy-level", "position", "%", 100.0 * s.occupancy)
-        + _samples("global-irradiance", "status", "1", s.irradiance_w_m2)
+        _samples(f"zone-{z}-temperature", "temperature", "degC", s.temperature_c, b)
+        + _samples(f"zone-{z}-heat-pump-electric-power", "active_power", "kW", power, b)
+        + _samples(f"zone-{z}-occupancy-level", "position", "%", 100.0 * s.occupancy, b)
     )
+    if shared:
+        samples += _samples("outdoor-air-temperature", "temperature", "degC", s.outdoor_c, b)
+        samples += _samples("global-irradiance", "status", "1", s.irradiance_w_m2, b)
+    if cooling_output:
+        cools = np.where(s.cooling_power_kw > 0.0, 100.0, 0.0)
+        samples += _samples(f"zone-{z}-cooling-output", "position", "%", cools, b)
     store.write(samples)
+
+
+def _environment(
+    monkeypatch: pytest.MonkeyPatch, server: InfluxServer, store: InfluxStore, catalogue: Path
+) -> None:
+    monkeypatch.setenv("POLIS_CATALOGUE", str(catalogue))
+    monkeypatch.setenv("POLIS_INFLUX_URL", server.url)
+    monkeypatch.setenv("POLIS_INFLUX_TOKEN", server.token)
+    monkeypatch.setenv("POLIS_INFLUX_ORG", server.org)
+    monkeypatch.setenv("POLIS_INFLUX_BUCKET", store.bucket)
 
 
 @pytest.mark.timeout(120)
@@ -87,11 +109,7 @@ def test_commission_learns_the_reading_room(
     zone = _zone()
     _write_history(influx_store, zone)
     catalogue = write_simulator_catalogue(tmp_path / "catalogue.yaml")
-    monkeypatch.setenv("POLIS_CATALOGUE", str(catalogue))
-    monkeypatch.setenv("POLIS_INFLUX_URL", influx_server.url)
-    monkeypatch.setenv("POLIS_INFLUX_TOKEN", influx_server.token)
-    monkeypatch.setenv("POLIS_INFLUX_ORG", influx_server.org)
-    monkeypatch.setenv("POLIS_INFLUX_BUCKET", influx_store.bucket)
+    _environment(monkeypatch, influx_server, influx_store, catalogue)
     out, report = tmp_path / "learned.yaml", tmp_path / "report"
 
     code = main(
@@ -156,11 +174,7 @@ def test_without_history_the_zone_is_rejected_and_keeps_its_model(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     catalogue = write_simulator_catalogue(tmp_path / "catalogue.yaml")
-    monkeypatch.setenv("POLIS_CATALOGUE", str(catalogue))
-    monkeypatch.setenv("POLIS_INFLUX_URL", influx_server.url)
-    monkeypatch.setenv("POLIS_INFLUX_TOKEN", influx_server.token)
-    monkeypatch.setenv("POLIS_INFLUX_ORG", influx_server.org)
-    monkeypatch.setenv("POLIS_INFLUX_BUCKET", influx_store.bucket)
+    _environment(monkeypatch, influx_server, influx_store, catalogue)
     out, report = tmp_path / "learned.yaml", tmp_path / "report"
     argv = ["commission", "--building", BUILDING, "--since", "2025-01-06"]
     code = main([*argv, "--until", "2025-01-30", "--out", str(out), "--report", str(report)])
@@ -170,3 +184,69 @@ def test_without_history_the_zone_is_rejected_and_keeps_its_model(
     data = json.loads((report / f"{BUILDING}-commissioning.json").read_text())
     assert data["rejected"] == [ZONE]
     assert data["zones"][0]["reasons"]
+
+
+@pytest.mark.timeout(180)
+def test_town_hall_split_by_cooling_output_and_a_zone_left_out_by_the_mapping(
+    influx_server: InfluxServer,
+    influx_store: InfluxStore,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Two zones: the offices (which cool at some winter noons) learned with their power
+    split by the cooling output; the council chamber's temperature taken out by the mapping
+    file, so it is rejected and keeps its model."""
+    offices, chamber = _zone("town-hall", "offices"), _zone("town-hall", "council-chamber")
+    _write_history(influx_store, offices, cooling_output=True)
+    _write_history(influx_store, chamber, shared=False)
+    catalogue = write_simulator_catalogue(tmp_path / "catalogue.yaml")
+    _environment(monkeypatch, influx_server, influx_store, catalogue)
+    mapping = tmp_path / "mapping.yaml"
+    mapping.write_text("zones:\n  council-chamber:\n    temperature: null\n", encoding="utf-8")
+    out, report = tmp_path / "learned.yaml", tmp_path / "report"
+
+    code = main(
+        [
+            "commission",
+            "--building",
+            "town-hall",
+            "--since",
+            "2025-01-06",
+            "--until",
+            "2025-01-30",
+            "--mapping",
+            str(mapping),
+            "--out",
+            str(out),
+            "--report",
+            str(report),
+        ]
+    )
+
+    printed = capsys.readouterr().out
+    assert code == 0, printed
+    assert "[2/2] council-chamber" in printed
+    data = json.loads((report / "town-hall-commissioning.json").read_text())
+    assert data["accepted"] == ["offices"]
+    assert data["rejected"] == ["council-chamber"]
+    zones = {z["zone"]: z for z in data["zones"]}
+    assert zones["council-chamber"]["reasons"] == ["no point for: temperature"]
+    assert any("split by the cooling output" in n for n in zones["offices"]["notes"])
+    learned = {
+        load.id: load
+        for load in load_catalogue(out).building("town-hall").loads
+        if isinstance(load, ZoneConfig)
+    }
+    before = {
+        load.id: load
+        for load in load_catalogue(catalogue).building("town-hall").loads
+        if isinstance(load, ZoneConfig)
+    }
+    tau = learned["offices"].r_k_per_kw * learned["offices"].c_kwh_per_k
+    assert tau == pytest.approx(offices.tau_h, rel=TOLERANCE)
+    assert learned["council-chamber"] == before["council-chamber"]
+    print(
+        f"offices: tau {tau:.1f} h (true {offices.tau_h:.1f}), "
+        f"RMSE {zones['offices']['holdout_rmse_k']:.3f} K, CV {zones['offices']['energy_cv']:.1%}"
+    )
