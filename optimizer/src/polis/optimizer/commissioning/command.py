@@ -26,7 +26,7 @@ from polis.optimizer.commissioning.mapping import (
     propose,
 )
 from polis.optimizer.commissioning.results import ZoneResult, updated_catalogue, write_report
-from polis.optimizer.identify import CopLine, CopSource, identify_zone
+from polis.optimizer.identify import CopLine, CopSource, ZoneModel, ZoneModel2, identify_zone
 
 DEFAULT_DAYS = 28
 HOLDOUT_DAYS = 3
@@ -61,6 +61,22 @@ def _prior(zone: ZoneConfig) -> CopLine:
     return CopLine(zone.cop_nominal, zone.cop_slope_per_k, CopSource.PRIOR, zone.cop_reference_c)
 
 
+def _parameters(model: ZoneModel | ZoneModel2) -> list[tuple[str, float]]:
+    """Named as in the fit's standard errors."""
+    values = [
+        ("tau_h", model.tau_h),
+        ("r_k_per_kw", model.r_k_per_kw),
+        ("c_kwh_per_k", model.c_kwh_per_k),
+    ]
+    if isinstance(model, ZoneModel):
+        values += [
+            ("gains_occupied_kw", model.gains_occupied_kw),
+            ("gains_unoccupied_kw", model.gains_unoccupied_kw),
+            ("aperture_m2", model.aperture_m2),
+        ]
+    return values
+
+
 def _print_result(result: ZoneResult) -> None:
     ident = result.identification
     verdict = "ACCEPTED" if result.accepted else "REJECTED"
@@ -68,16 +84,12 @@ def _print_result(result: ZoneResult) -> None:
     if ident is not None and ident.model is not None:
         errors = ident.fit.standard_errors if ident.fit is not None else {}
         model = ident.model
-        for name, value in (
-            ("tau_h", model.tau_h),
-            ("r_k_per_kw", model.r_k_per_kw),
-            ("c_kwh_per_k", model.c_kwh_per_k),
-        ):
+        for name, value in _parameters(model):
             error = errors.get(name)
             shown = f" ± {error:.3g}" if error is not None else ""
-            print(f"    {name:<12} {value:.4g}{shown}")
+            print(f"    {name:<19} {value:.4g}{shown}")
         print(
-            f"    COP line     {model.cop.nominal:.3g} at {model.cop.reference_c:g} °C, "
+            f"    COP line            {model.cop.nominal:.3g} at {model.cop.reference_c:g} °C, "
             f"{model.cop.slope_per_k:+.3g}/K ({model.cop.source.value})"
         )
     if ident is not None and ident.validation is not None:

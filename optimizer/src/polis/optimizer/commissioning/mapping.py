@@ -196,6 +196,6 @@ def describe(mapping: ZoneMapping) -> list[str]:
     for f in fields(mapping):
         if f.name in ROLES:
             value = getattr(mapping, f.name)
-            shown = value if value is not None else "— (none found)"
+            shown = value if value is not None else "— (none)"
             lines.append(f"  {f.name:<15} {shown}")
     return lines
