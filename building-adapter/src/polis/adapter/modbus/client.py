@@ -10,18 +10,14 @@ anyway, and on a serial line a second request before the answer would collide on
 from __future__ import annotations
 
 import asyncio
-import logging
-import struct
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from pymodbus.client import AsyncModbusSerialClient, AsyncModbusTcpClient
 from pymodbus.client.base import ModbusBaseClient
 from pymodbus.exceptions import ConnectionException, ModbusException, ModbusIOException
 from pymodbus.framer import FramerType
 from pymodbus.pdu import ExceptionResponse, ModbusPDU
-from pymodbus.pdu.register_message import ReadHoldingRegistersResponse, ReadInputRegistersResponse
 
 from polis.common.catalogue.devices import ModbusDeviceConfig
 from polis.common.catalogue.modbus_profiles import RegisterType
@@ -105,39 +101,28 @@ class ModbusBus:
         if timeout_s is not None and params.timeout_connect != timeout_s:
             params.timeout_connect = timeout_s
 
-    async def _wait_for_turn(self) -> None:
-        """Connect if need be, and keep the line's silent interval (holding the lock)."""
-        await self._ensure_connected()
-        if self._inter_frame_s:
-            wait = self._quiet_at - asyncio.get_running_loop().time()
-            if wait > 0:
-                await asyncio.sleep(wait)
-
-    def _failed(self, unit_id: int, err: BaseException) -> ModbusError:
-        # pymodbus reports a unit's silence as an I/O error with the line still good
-        if not (self._keep_open and isinstance(err, ModbusIOException)):
-            self._client.close()
-        _reraise_cancellation()
-        return ModbusError(f"{self.name} unit {unit_id}: {err}")
-
     async def _request(
         self,
         unit_id: int,
         timeout_s: float | None,
-        send: Callable[..., Awaitable[ModbusPDU]],
-        *args: Any,
-        **kwargs: Any,
+        send: Callable[[], Awaitable[ModbusPDU]],
     ) -> ModbusPDU:
-        """``send(*args, device_id=unit_id, **kwargs)`` in the bus's turn; the arguments are
-        passed on, not closed over: a request per point block is the adapter's hot path."""
         async with self._lock:
-            if self._inter_frame_s or not self._client.connected:
-                await self._wait_for_turn()
+            await self._ensure_connected()
+            if self._inter_frame_s:
+                loop = asyncio.get_running_loop()
+                wait = self._quiet_at - loop.time()
+                if wait > 0:
+                    await asyncio.sleep(wait)
             self._use_timeout(timeout_s)
             try:
-                reply = await send(*args, device_id=unit_id, **kwargs)
+                reply = await send()
             except _FAILURES as err:
-                raise self._failed(unit_id, err) from err
+                # pymodbus reports a unit's silence as an I/O error with the line still good
+                if not (self._keep_open and isinstance(err, ModbusIOException)):
+                    self._client.close()
+                _reraise_cancellation()
+                raise ModbusError(f"{self.name} unit {unit_id}: {err}") from err
             finally:
                 if self._inter_frame_s:
                     self._quiet_at = asyncio.get_running_loop().time() + self._inter_frame_s
@@ -153,97 +138,35 @@ class ModbusBus:
         unit_id: int,
         timeout_s: float | None = None,
     ) -> Sequence[int]:
-        payload = await self.read_bytes(register_type, address, count, unit_id, timeout_s)
-        return list(struct.unpack(f">{count}H", payload))
-
-    async def read_bytes(
-        self,
-        register_type: RegisterType,
-        address: int,
-        count: int,
-        unit_id: int,
-        timeout_s: float | None = None,
-    ) -> bytes:
-        """The ``count`` registers from ``address`` as they came: big-endian words."""
         client = self._client
         read = (
             client.read_input_registers
             if register_type is RegisterType.INPUT
             else client.read_holding_registers
         )
-        reply = await self._request(unit_id, timeout_s, read, address, count=count)
-        payload = getattr(reply, "payload", None)
-        if payload is None:  # a client without the lean responses
-            payload = struct.pack(f">{len(reply.registers)}H", *reply.registers)
-        if len(payload) != 2 * count:
+        reply = await self._request(
+            unit_id, timeout_s, lambda: read(address, count=count, device_id=unit_id)
+        )
+        registers = reply.registers
+        if len(registers) != count:
             # a late answer to an earlier request (RTU frames carry no transaction id)
             raise ModbusError(
-                f"{self.name} unit {unit_id}: {len(payload) // 2} registers for {count} asked"
+                f"{self.name} unit {unit_id}: {len(registers)} registers for {count} asked"
             )
-        return payload
+        return registers
 
     async def write(
         self, address: int, values: Sequence[int], unit_id: int, timeout_s: float | None = None
     ) -> None:
-        await self._request(unit_id, timeout_s, self._client.write_registers, address, list(values))
+        words = list(values)
+        await self._request(
+            unit_id,
+            timeout_s,
+            lambda: self._client.write_registers(address, words, device_id=unit_id),
+        )
 
     def close(self) -> None:
         self._client.close()
-
-
-# pymodbus' own logger; its debug lines are the only use of a response's text
-_PYMODBUS_LOG = logging.getLogger("pymodbus.logging")
-
-
-class _RegistersResponse(ModbusPDU):
-    """A read-registers response that keeps its registers as the bytes they came in:
-    pymodbus unpacks register by register, where the adapter decodes a whole block with
-    one ``struct`` call. ``registers`` is unpacked only when asked for."""
-
-    payload: bytes = b""
-    _words: Sequence[int] | None = None
-
-    @property
-    def registers(self) -> Sequence[int]:
-        if self._words is None:
-            self._words = list(struct.unpack(f">{len(self.payload) // 2}H", self.payload))
-        return self._words
-
-    @registers.setter
-    def registers(self, words: Sequence[int]) -> None:
-        self._words = words
-
-    def decode(self, data: bytes) -> None:
-        byte_count = data[0]
-        if byte_count >= len(data):
-            raise ModbusIOException(
-                f"byte_count {byte_count} > length of packet {len(data)}",
-                function_code=self.function_code,
-            )
-        # whole registers only, as pymodbus reads them
-        self.payload = data[1 : 1 + byte_count // 2 * 2]
-        self._words = None
-
-    def __str__(self) -> str:
-        # pymodbus formats every response it decodes for a debug line, whether its debug
-        # log is on or not; the full text (every register) only when it is
-        if _PYMODBUS_LOG.isEnabledFor(logging.DEBUG):
-            return super().__str__()
-        return f"{type(self).__name__}(dev_id={self.dev_id}, bytes={len(self.payload)})"
-
-
-class _HoldingRegisters(_RegistersResponse, ReadHoldingRegistersResponse):
-    pass
-
-
-class _InputRegisters(_RegistersResponse, ReadInputRegistersResponse):
-    pass
-
-
-def _lean_responses(client: ModbusBaseClient) -> ModbusBaseClient:
-    for response in (_HoldingRegisters, _InputRegisters):
-        client.register(response)
-    return client
 
 
 def tcp_bus(host: str, port: int, timeout_s: float, *, rtu_framing: bool = False) -> ModbusBus:
@@ -255,7 +178,7 @@ def tcp_bus(host: str, port: int, timeout_s: float, *, rtu_framing: bool = False
         retries=0,
         reconnect_delay=0,
     )
-    return ModbusBus(f"{host}:{port}", _lean_responses(client))
+    return ModbusBus(f"{host}:{port}", client)
 
 
 def serial_bus(device: ModbusDeviceConfig) -> ModbusBus:
@@ -273,9 +196,7 @@ def serial_bus(device: ModbusDeviceConfig) -> ModbusBus:
         retries=0,
         reconnect_delay=0,
     )
-    return ModbusBus(
-        line.port, _lean_responses(client), inter_frame_s=line.inter_frame_s, keep_open=True
-    )
+    return ModbusBus(line.port, client, inter_frame_s=line.inter_frame_s, keep_open=True)
 
 
 class EndpointPool:

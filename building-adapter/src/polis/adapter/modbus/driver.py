@@ -42,20 +42,16 @@ class ModbusDriver:
         self._plans: list[list[ReadBlock]] = [
             plan_reads(items, max_gap=config.max_gap) for _, items in sorted(by_interval.items())
         ]
-        # every key of a group's result, in place: filling a copy never resizes the dict
-        self._results: list[dict[str, float | None]] = [
-            dict.fromkeys(group.point_keys) for group in self._groups
-        ]
         self._restore: dict[str, float] = {}
 
     def groups(self) -> Sequence[ScanGroup]:
         return self._groups
 
-    async def _read_block(self, block: ReadBlock) -> bytes:
+    async def _read_block(self, block: ReadBlock) -> Sequence[int]:
         attempt = 0
         while True:
             try:
-                return await self._endpoint.read_bytes(
+                return await self._endpoint.read(
                     block.register_type,
                     block.address,
                     block.count,
@@ -76,7 +72,7 @@ class ModbusDriver:
         """Read every block of the group. An exception reply spoils only its block; a device
         that does not answer, or that its gateway cannot reach (0x0A, 0x0B), spoils the rest
         of the round: it would keep its bus waiting again."""
-        out = self._results[group.index].copy()
+        out: dict[str, float | None] = {}
         errors: list[str] = []
         silent = False
         reason = "exception"
@@ -86,7 +82,7 @@ class ModbusDriver:
                 values = [None] * len(block.values)
             else:
                 try:
-                    values = block.decode_bytes(await self._read_block(block))
+                    values = block.decode(await self._read_block(block))
                 except ModbusExceptionReply as error:
                     errors.append(f"block {block.address}+{block.count}: {error}")
                     values = [None] * len(block.values)
@@ -96,7 +92,8 @@ class ModbusDriver:
                     errors.append(str(error))
                     silent, reason = True, "timeout"
                     values = [None] * len(block.values)
-            out.update(zip(block.keys, values, strict=True))
+            for planned, value in zip(block.values, values, strict=True):
+                out[planned.key] = value
         if errors:
             raise PartialScrape(out, "; ".join(errors), timeout=silent, reason=reason)
         return out
@@ -122,10 +119,10 @@ class ModbusDriver:
         spec = self._writable(key)
         block = plan_reads([(key, spec)])[0]
         try:
-            payload = await self._read_block(block)
+            registers = await self._read_block(block)
         except ModbusError as error:
             raise DriverError(f"{self.device_id}/{key}: {error}") from error
-        return CommandState(block.decode_bytes(payload)[0])
+        return CommandState(block.decode(registers)[0])
 
     async def relinquish(self, key: str, priority: int) -> None:
         spec = self._writable(key)
