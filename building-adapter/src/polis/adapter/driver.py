@@ -5,7 +5,7 @@ The poller, the control service and the tests depend on this, never on pymodbus 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol, runtime_checkable
@@ -23,7 +23,7 @@ class PartialScrape(DriverError):
 
     def __init__(
         self,
-        values: dict[str, float | None],
+        values: Mapping[str, float | None],
         message: str,
         *,
         timeout: bool,
@@ -44,6 +44,36 @@ class ScanGroup:
     point_keys: tuple[str, ...]
 
 
+class PolledValues(Mapping[str, float | None]):
+    """A scan group's raw values in the order of its keys (``None`` where not read): what a
+    driver that reads them in that order returns without building a dict per poll. The
+    poller takes ``in_order`` as it is; to anyone else it is a mapping, made a dict when
+    first looked into."""
+
+    __slots__ = ("_by_key", "group", "in_order")
+
+    def __init__(self, group: ScanGroup, in_order: list[float | None]) -> None:
+        if len(in_order) != len(group.point_keys):
+            raise ValueError(f"{len(in_order)} values for {len(group.point_keys)} points")
+        self.group = group
+        self.in_order = in_order
+        self._by_key: dict[str, float | None] | None = None
+
+    def _mapping(self) -> dict[str, float | None]:
+        if self._by_key is None:
+            self._by_key = dict(zip(self.group.point_keys, self.in_order, strict=True))
+        return self._by_key
+
+    def __getitem__(self, key: str) -> float | None:
+        return self._mapping()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.group.point_keys)
+
+    def __len__(self) -> int:
+        return len(self.in_order)
+
+
 @dataclass(frozen=True, slots=True)
 class CommandState:
     """What the device reports for a command point after a write or relinquish."""
@@ -59,7 +89,7 @@ class Driver(Protocol):
 
     def groups(self) -> Sequence[ScanGroup]: ...
 
-    async def scrape(self, group: ScanGroup) -> dict[str, float | None]:
+    async def scrape(self, group: ScanGroup) -> Mapping[str, float | None]:
         """Raw values (device units) of the group's points; ``None`` where not read."""
         ...
 

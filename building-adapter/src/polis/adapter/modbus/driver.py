@@ -5,7 +5,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 
-from polis.adapter.driver import CommandState, DriverError, PartialScrape, ScanGroup
+from polis.adapter.driver import (
+    CommandState,
+    DriverError,
+    PartialScrape,
+    PolledValues,
+    ScanGroup,
+)
 from polis.adapter.modbus.client import ModbusBus, ModbusError, ModbusExceptionReply
 from polis.adapter.modbus.plan import ReadBlock, encode_value, plan_reads
 from polis.common.catalogue.devices import ModbusDeviceConfig
@@ -35,23 +41,25 @@ class ModbusDriver:
             self._specs[point.id] = spec
             interval = point.poll_interval_s or config.poll_interval_s
             by_interval.setdefault(interval, []).append((point.id, spec))
-        self._groups = [
-            ScanGroup(i, interval, tuple(k for k, _ in items))
-            for i, (interval, items) in enumerate(sorted(by_interval.items()))
-        ]
         self._plans: list[list[ReadBlock]] = [
             plan_reads(items, max_gap=config.max_gap) for _, items in sorted(by_interval.items())
+        ]
+        # a group's keys in the order its blocks read them: a poll's values, block after
+        # block, are then in the group's order
+        self._groups = [
+            ScanGroup(i, interval, tuple(key for block in plan for key in block.keys))
+            for i, (interval, plan) in enumerate(zip(sorted(by_interval), self._plans, strict=True))
         ]
         self._restore: dict[str, float] = {}
 
     def groups(self) -> Sequence[ScanGroup]:
         return self._groups
 
-    async def _read_block(self, block: ReadBlock) -> Sequence[int]:
+    async def _read_block(self, block: ReadBlock) -> bytes:
         attempt = 0
         while True:
             try:
-                return await self._endpoint.read(
+                return await self._endpoint.read_bytes(
                     block.register_type,
                     block.address,
                     block.count,
@@ -68,11 +76,11 @@ class ModbusDriver:
                 await asyncio.sleep(self._backoff_base_s * 2**attempt)
                 attempt += 1
 
-    async def scrape(self, group: ScanGroup) -> dict[str, float | None]:
+    async def scrape(self, group: ScanGroup) -> PolledValues:
         """Read every block of the group. An exception reply spoils only its block; a device
         that does not answer, or that its gateway cannot reach (0x0A, 0x0B), spoils the rest
         of the round: it would keep its bus waiting again."""
-        out: dict[str, float | None] = {}
+        in_order: list[float | None] = []
         errors: list[str] = []
         silent = False
         reason = "exception"
@@ -82,7 +90,7 @@ class ModbusDriver:
                 values = [None] * len(block.values)
             else:
                 try:
-                    values = block.decode(await self._read_block(block))
+                    values = block.decode_bytes(await self._read_block(block))
                 except ModbusExceptionReply as error:
                     errors.append(f"block {block.address}+{block.count}: {error}")
                     values = [None] * len(block.values)
@@ -92,11 +100,11 @@ class ModbusDriver:
                     errors.append(str(error))
                     silent, reason = True, "timeout"
                     values = [None] * len(block.values)
-            for planned, value in zip(block.values, values, strict=True):
-                out[planned.key] = value
+            in_order += values
+        polled = PolledValues(group, in_order)
         if errors:
-            raise PartialScrape(out, "; ".join(errors), timeout=silent, reason=reason)
-        return out
+            raise PartialScrape(polled, "; ".join(errors), timeout=silent, reason=reason)
+        return polled
 
     def _writable(self, key: str) -> RegisterSpec:
         spec = self._specs.get(key)
@@ -119,10 +127,10 @@ class ModbusDriver:
         spec = self._writable(key)
         block = plan_reads([(key, spec)])[0]
         try:
-            registers = await self._read_block(block)
+            payload = await self._read_block(block)
         except ModbusError as error:
             raise DriverError(f"{self.device_id}/{key}: {error}") from error
-        return CommandState(block.decode(registers)[0])
+        return CommandState(block.decode_bytes(payload)[0])
 
     async def relinquish(self, key: str, priority: int) -> None:
         spec = self._writable(key)

@@ -37,15 +37,24 @@ class ReadBlock:
     packer: struct.Struct  # the block's registers as big-endian words
     word_gather: Callable[[Sequence[int]], tuple[int, ...]] | None  # None: no word swaps
     unscaled: bool  # every scale is 1
+    keys: tuple[str, ...]  # the values' keys, in ``values`` order
 
     def decode(self, registers: Sequence[int]) -> list[float]:
         """Decode the block's registers into scaled values, in ``values`` order."""
         if len(registers) != self.count:
             raise ValueError(f"expected {self.count} registers, got {len(registers)}")
-        # little-word-first values have their words put high word first by one C-level
-        # gather; then one pack and one unpack decode the whole block
-        words = self.word_gather(registers) if self.word_gather else registers
-        raw = self.decoder.unpack(self.packer.pack(*words))
+        return self.decode_bytes(self.packer.pack(*registers))
+
+    def decode_bytes(self, payload: bytes) -> list[float]:
+        """Decode the block's registers as they came (big-endian words) into scaled
+        values, in ``values`` order: one unpack for the whole block."""
+        if len(payload) != 2 * self.count:
+            raise ValueError(f"expected {self.count} registers, got {len(payload) / 2:g}")
+        if self.word_gather:
+            # little-word-first values have their words put high word first by one
+            # C-level gather
+            payload = self.packer.pack(*self.word_gather(self.packer.unpack(payload)))
+        raw = self.decoder.unpack(payload)
         if self.unscaled:
             return list(raw)
         return [r * s for r, s in zip(raw, self.scales, strict=True)]
@@ -82,6 +91,7 @@ def _block(register_type: RegisterType, items: list[tuple[str, RegisterSpec]]) -
         packer=struct.Struct(f">{count}H"),
         word_gather=operator.itemgetter(*order) if swaps and count > 1 else None,
         unscaled=all(scale == 1.0 for scale in scales),
+        keys=tuple(key for key, _ in items),
     )
 
 
