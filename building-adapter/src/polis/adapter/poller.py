@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Mapping, Sequence
+from itertools import repeat
 
-from polis.adapter.driver import Driver, DriverError, PartialScrape, ScanGroup
+from polis.adapter.driver import Driver, DriverError, PartialScrape, PolledValues, ScanGroup
 from polis.adapter.metrics import AdapterMetrics
-from polis.adapter.model import Quality, Reading
-from polis.adapter.normalise import PointNormaliser
+from polis.adapter.model import PointLayout, Quality, Reading, ReadingBatch
+from polis.adapter.normalise import GroupNormaliser, PointNormaliser
 from polis.common.logging import get_logger
 
 log = get_logger(__name__)
@@ -21,14 +22,32 @@ class LatestReadings:
     """The newest reading of every point, for ReadPoints."""
 
     def __init__(self) -> None:
-        self._latest: dict[str, Reading] = {}
+        # a poll's batch is kept whole, once per layout, and a reading is built only when
+        # asked for; single readings (change notifications) per point. The update count
+        # says which of a point's two is newer.
+        self._updates = 0
+        self._batches: dict[PointLayout, tuple[int, ReadingBatch]] = {}
+        self._layout_of: dict[str, PointLayout] = {}
+        self._single: dict[str, tuple[int, Reading]] = {}
 
     def update(self, readings: Sequence[Reading]) -> None:
+        self._updates += 1
+        if isinstance(readings, ReadingBatch):
+            layout = readings.layout
+            if layout not in self._batches:
+                self._layout_of.update(zip(layout.point_ids, repeat(layout)))
+            self._batches[layout] = (self._updates, readings)
+            return
         for r in readings:
-            self._latest[r.point_id] = r
+            self._single[r.point_id] = (self._updates, r)
 
     def get(self, point_id: str) -> Reading | None:
-        return self._latest.get(point_id)
+        single = self._single.get(point_id)
+        layout = self._layout_of.get(point_id)
+        batched = self._batches[layout] if layout is not None else None
+        if batched is not None and (single is None or batched[0] > single[0]):
+            return batched[1].reading(point_id)
+        return single[1] if single is not None else None
 
 
 class DevicePoller:
@@ -57,6 +76,16 @@ class DevicePoller:
         self._latency = metrics.poll_latency.labels(protocol)
         self._up = metrics.device_up.labels(driver.device_id)
         self._read = {q: metrics.points_read.labels(protocol, q.value) for q in Quality}
+        self._read_good = self._read[Quality.GOOD]
+        # per group, built once: the readings' layout and the normalisers in poll order
+        self._plans = {group.index: self._plan(group) for group in driver.groups()}
+
+    def _plan(self, group: ScanGroup) -> tuple[PointLayout, GroupNormaliser]:
+        normalisers = [self._normalisers[key] for key in group.point_keys]
+        layout = PointLayout(
+            tuple(n.point_id for n in normalisers), tuple(n.unit for n in normalisers)
+        )
+        return layout, GroupNormaliser(normalisers)
 
     def start(self) -> None:
         watch = getattr(self.driver, "watch", None)
@@ -84,38 +113,43 @@ class DevicePoller:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()
 
-    async def poll_once(self, group: ScanGroup) -> tuple[list[Reading], bool]:
+    def _failed(self, error: DriverError) -> tuple[Mapping[str, float | None], bool]:
+        """What a failed scrape still read (``None`` elsewhere), and whether the device
+        answered at all."""
+        if isinstance(error, PartialScrape):
+            self._metrics.device_errors.labels(self.driver.device_id, error.reason).inc()
+            log.warning("poll incomplete", device=self.driver.device_id, error=str(error))
+            return error.values, not error.timeout
+        self._metrics.device_errors.labels(self.driver.device_id, "error").inc()
+        log.warning("poll failed", device=self.driver.device_id, error=str(error))
+        return {}, False
+
+    async def poll_once(self, group: ScanGroup) -> tuple[ReadingBatch, bool]:
         """One round: readings for every point of the group, and whether the device answered."""
         started = time.perf_counter()
-        answered = True
         try:
-            values = await self.driver.scrape(group)
-        except PartialScrape as partial:
-            values = partial.values
-            answered = not partial.timeout
-            self._metrics.device_errors.labels(self.driver.device_id, partial.reason).inc()
-            log.warning("poll incomplete", device=self.driver.device_id, error=str(partial))
+            values, answered = await self.driver.scrape(group), True
         except DriverError as error:
-            values = {}
-            answered = False
-            self._metrics.device_errors.labels(self.driver.device_id, "error").inc()
-            log.warning("poll failed", device=self.driver.device_id, error=str(error))
+            values, answered = self._failed(error)
         self._latency.observe(time.perf_counter() - started)
         self._up.set(1 if answered else 0)
         t = self._now_ns()
-        normalisers = self._normalisers
-        get = values.get
-        readings = []
-        for key in group.point_keys:
-            raw = get(key)
-            norm = normalisers[key]
-            readings.append(norm.missing(t) if raw is None else norm.normalise(raw, t))
-        counts: dict[Quality, int] = {}
-        for r in readings:
-            counts[r.quality] = counts.get(r.quality, 0) + 1
-        for quality, count in counts.items():
-            self._read[quality].inc(count)
-        return readings, answered
+        plan = self._plans.get(group.index)
+        if plan is None:
+            plan = self._plans[group.index] = self._plan(group)
+        layout, normaliser = plan
+        if isinstance(values, PolledValues) and values.group is group:
+            raws = values.in_order
+        else:
+            raws = list(map(values.get, group.point_keys))
+        normalised, qualities, flagged = normaliser.normalise(raws, t)
+        # the metrics once per poll, not per reading
+        good = len(normalised) - len(flagged)
+        if good:
+            self._read_good.inc(good)
+        for quality in set(flagged):
+            self._read[quality].inc(flagged.count(quality))
+        return ReadingBatch(layout, normalised, qualities, t), answered
 
     async def _run(self, group: ScanGroup) -> None:
         loop = asyncio.get_running_loop()

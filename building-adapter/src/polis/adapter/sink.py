@@ -17,13 +17,14 @@ from typing import Protocol
 from polis.adapter.buffer import BufferFull, DurableBuffer
 from polis.adapter.journal import PendingJournal
 from polis.adapter.metrics import AdapterMetrics
-from polis.adapter.model import Quality, Reading
+from polis.adapter.model import PointLayout, Quality, Reading, ReadingBatch
 from polis.common.catalogue import PointRef
 from polis.common.influx import READING
 from polis.common.lineprotocol import Sample, encode
 from polis.common.logging import get_logger
 
 log = get_logger(__name__)
+_GOOD = Quality.GOOD
 
 
 class LineWriter(Protocol):
@@ -60,14 +61,38 @@ class ReadingEncoder:
             tail = tail.rsplit(" value=", 1)[0] + " value="
             # the whole line up to the value, per quality: one lookup and one format per reading
             self._prefixes[ref.point_id] = {q: f"{head}{q.value}{tail}" for q in Quality}
+        # per poll layout: the good prefixes in poll order, and every point's prefixes
+        self._layouts: dict[PointLayout, tuple[tuple[str, ...], tuple[dict[Quality, str], ...]]]
+        self._layouts = {}
 
     def encode(self, reading: Reading) -> str:
         prefix = self._prefixes[reading.point_id][reading.quality]
         return f"{prefix}{reading.value!r} {reading.time_ns}"
 
     def encode_many(self, readings: Iterable[Reading]) -> list[str]:
+        if isinstance(readings, ReadingBatch):
+            return self.encode_batch(readings)
         prefixes = self._prefixes
         return [f"{prefixes[r.point_id][r.quality]}{r.value!r} {r.time_ns}" for r in readings]
+
+    def encode_batch(self, batch: ReadingBatch) -> list[str]:
+        """One poll's lines: the timestamp formatted once, prefixes taken in poll order."""
+        tables = self._layouts.get(batch.layout)
+        if tables is None:
+            by_point = tuple(self._prefixes[pid] for pid in batch.layout.point_ids)
+            tables = self._layouts[batch.layout] = (
+                tuple(p[Quality.GOOD] for p in by_point),
+                by_point,
+            )
+        good, by_point = tables
+        end = f" {batch.time_ns}"
+        qualities, values = batch.qualities, batch.values
+        if qualities.count(_GOOD) == len(qualities):
+            return [f"{prefix}{value!r}{end}" for prefix, value in zip(good, values, strict=True)]
+        return [
+            f"{prefixes[quality]}{value!r}{end}"
+            for prefixes, quality, value in zip(by_point, qualities, values, strict=True)
+        ]
 
 
 class ReadingSink:
