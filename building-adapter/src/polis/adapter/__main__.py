@@ -20,6 +20,7 @@ from polis.adapter.bacnet.client import BacnetClient, BacnetError, ForeignDevice
 from polis.adapter.bacnet.discovery import discover_device, discover_network
 from polis.adapter.config import ConfigError, load_config
 from polis.adapter.manifest import config_from_manifest
+from polis.adapter.runtime import tune_garbage_collection
 from polis.adapter.service import Adapter
 from polis.adapter.settings import AdapterProcessSettings, AdapterSettings
 from polis.common.influx import InfluxStore
@@ -37,6 +38,7 @@ async def _run(
     clock = settings.clock()
     store = InfluxStore.from_settings(settings)
     adapter = Adapter(site=site, writer=store, clock=clock)
+    tune_garbage_collection()
     stop = stop_on_signals()
     await adapter.start()
     await stop.wait()
