@@ -29,11 +29,15 @@ class Sample:
     time_ns: int
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
 def to_ns(moment: datetime) -> int:
     """Nanoseconds since the epoch for a timezone-aware instant."""
     if moment.tzinfo is None:
         raise ValueError("timestamps must be timezone-aware (UTC)")
-    delta = moment.astimezone(UTC) - datetime(1970, 1, 1, tzinfo=UTC)
+    # aware instants subtract by their UTC offsets: no conversion to UTC needed first
+    delta = moment - _EPOCH
     return (delta.days * 86_400 + delta.seconds) * 1_000_000_000 + delta.microseconds * 1_000
 
 
