@@ -6,9 +6,10 @@ Prints, in one run: the decode cost of a precompiled struct against pymodbus' ge
 decoder (50 float32), the bare read rate of a plain client loop over the same devices, and
 the adapter's end-to-end points/s (confirmed by count in InfluxDB when an influxd build is
 available, otherwise counted at the writer), with CPU seconds per 1,000 points, and the
-adapter's rate with readings only counted (InfluxDB then takes no share of the two cores);
-last, the CPU per point of this process, the simulator and influxd in the bare and the
-end-to-end runs, and the share of the bare rate that bare + influxd CPU leaves possible.
+adapter's rate and CPU per point with readings only counted (InfluxDB then takes no share
+of the two cores); last, the CPU per point of this process, the simulator and influxd in the
+bare and the end-to-end runs, the share of the bare rate that bare + influxd CPU leaves
+possible, and the adapter's own CPU per point (readings counted) against the bare client's.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from polis.adapter.bacnet.discovery import discover_device
 from polis.adapter.config import ClockConfig, parse_config
 from polis.adapter.manifest import config_from_manifest
 from polis.adapter.modbus.plan import plan_reads
+from polis.adapter.runtime import tune_garbage_collection
 from polis.adapter.service import Adapter
 from polis.adapter.settings import AdapterSettings
 from polis.common.catalogue.modbus_profiles import RegisterSpec
@@ -265,6 +267,8 @@ def main() -> None:
         "--protocols", nargs="+", choices=("modbus", "bacnet"), default=["modbus", "bacnet"]
     )
     args = parser.parse_args()
+    # every loop, bare or not, runs under the adapter process's settings
+    tune_garbage_collection()
 
     ours, generic = decode_ratio()
     print(
@@ -323,11 +327,25 @@ def print_budgets(budgets: dict[str, tuple[float, Budget, Budget]]) -> None:
 
 TARGETS = {"modbus": 20_000.0, "bacnet": 2_500.0}  # points/s end to end, 2 cores
 TARGET_RATIO = 0.6
+# the adapter's own CPU per point (readings counted, not written) against the bare client's
+TARGET_OWN_COST = {"modbus": 1.5}
+
+
+def print_own_cost(counted: dict[str, tuple[float, float]]) -> None:
+    """This process's CPU per point, bare client against the adapter with readings only
+    counted: what the adapter itself adds, without InfluxDB's HTTP writes."""
+    print("\nOwn CPU s per 1,000 points, same run (bare client / adapter, readings counted):")
+    for protocol, (bare, adapter) in counted.items():
+        ratio = adapter / bare if bare else float("inf")
+        target = TARGET_OWN_COST.get(protocol)
+        verdict = f" {'met' if ratio <= target else 'missed'} (<= {target}x)" if target else ""
+        print(f"  {protocol:7} {bare:.4f} / {adapter:.4f} -> {ratio:.2f}x{verdict}")
 
 
 def run_all(args: Any, manifest: dict[str, Any], tmp: Path, server: Any) -> None:
     rows = []
     budgets: dict[str, tuple[float, Budget, Budget]] = {}
+    counted: dict[str, tuple[float, float]] = {}
     simulator = simulator_pid(tmp / "manifest.yaml")
     for protocol in args.protocols:
         interval = 0.001 if protocol == "modbus" else args.bacnet_interval
@@ -350,7 +368,10 @@ def run_all(args: Any, manifest: dict[str, Any], tmp: Path, server: Any) -> None
         # the adapter alone (readings counted, not written): what InfluxDB's share of the
         # same two cores costs the end-to-end figure
         wait_until_quiet(simulator, "simulator")
-        alone = asyncio.run(end_to_end(site, args.seconds, CountingWriter()))[0]
+        alone, alone_cpu, *_, alone_sim = asyncio.run(
+            end_to_end(site, args.seconds, CountingWriter(), simulator=simulator)
+        )
+        counted[protocol] = (bare_cpu.client, alone_cpu)
         store = None
         writer: Any = CountingWriter()
         if server is not None:
@@ -374,12 +395,14 @@ def run_all(args: Any, manifest: dict[str, Any], tmp: Path, server: Any) -> None
         )
         print(
             f"{protocol}: adapter without InfluxDB {alone:,.0f} points/s "
-            f"({alone / bare:.0%} of the bare loop)",
+            f"({alone / bare:.0%} of the bare loop), CPU s per 1,000 points: adapter "
+            f"{alone_cpu:.4f} (simulator {alone_sim:.4f}), bare client {bare_cpu.client:.4f}",
             flush=True,
         )
         print(f"{protocol} done", flush=True)
     print_table(rows, args)
     print_budgets(budgets)
+    print_own_cost(counted)
 
 
 def print_table(rows: list[tuple[Any, ...]], args: Any) -> None:
