@@ -57,7 +57,7 @@ class ReadBlock:
         raw = self.decoder.unpack(payload)
         if self.unscaled:
             return list(raw)
-        return [r * s for r, s in zip(raw, self.scales, strict=True)]
+        return list(map(operator.mul, raw, self.scales))  # one value per scale, by the format
 
 
 def _block(register_type: RegisterType, items: list[tuple[str, RegisterSpec]]) -> ReadBlock:
