@@ -326,7 +326,6 @@ def print_budgets(budgets: dict[str, tuple[float, Budget, Budget]]) -> None:
 
 
 TARGETS = {"modbus": 20_000.0, "bacnet": 2_500.0}  # points/s end to end, 2 cores
-TARGET_RATIO = 0.6
 # the adapter's own CPU per point (readings counted, not written) against the bare client's
 TARGET_OWN_COST = {"modbus": 1.5}
 
@@ -422,11 +421,11 @@ def print_table(rows: list[tuple[Any, ...]], args: Any) -> None:
     # CPU s/1k: the adapter process; influxd: the InfluxDB server, same window
     for protocol, n_dev, n_pts, bare, rate, cpu_per_k, influx_per_k, written, confirmed in rows:
         ratio = rate / bare if bare else 0.0
-        met = rate >= TARGETS[protocol] and ratio >= TARGET_RATIO
+        met = rate >= TARGETS[protocol]
         print(
             f"{protocol:8} {n_dev:>7} {n_pts:>7,} {bare:>11,.0f} {rate:>13,.0f} {ratio:>6.0%}"
             f" {cpu_per_k:>9.3f} {influx_per_k:>8.3f} {written:>9,}  {confirmed:24} "
-            f"{'met' if met else 'missed'} (>= {TARGETS[protocol]:,.0f}/s, >= 60 %)"
+            f"{'met' if met else 'missed'} (>= {TARGETS[protocol]:,.0f}/s)"
         )
 
 
