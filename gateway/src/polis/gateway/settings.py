@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from pydantic import Field, SecretStr, field_validator, model_validator
 
 from polis.common.settings import Environment, PolisSettings
@@ -60,11 +62,59 @@ class GatewaySettings(PolisSettings):
     live_interval_s: float = Field(default=5.0, gt=0)
     readings_max_rows: int = Field(default=10_000, ge=1)
 
+    # Alarms (docs/alarms.md): the leader evaluates the rules every this many seconds of the
+    # Polis clock, against the baseline model fitted on this period (no energy expectations
+    # without one).
+    gateway_alarm_interval_s: float = Field(default=60.0, gt=0)
+    gateway_alarm_baseline_start: datetime | None = None
+    gateway_alarm_baseline_end: datetime | None = None
+    # Alarm e-mail through SMTP; off while no host is set. Links point at the public URL.
+    gateway_smtp_host: str | None = None
+    gateway_smtp_port: int = Field(default=587, ge=1, le=65535)
+    gateway_smtp_from: str | None = None
+    gateway_smtp_starttls: bool = True
+    gateway_smtp_username: str | None = None
+    gateway_smtp_password: SecretStr | None = None
+    gateway_smtp_timeout_s: float = Field(default=10.0, gt=0)
+    gateway_mail_poll_s: float = Field(default=5.0, gt=0)
+    gateway_mail_max_attempts: int = Field(default=8, ge=1, le=50)
+    gateway_mail_backoff_s: float = Field(default=30.0, gt=0)
+    gateway_public_url: str | None = None
+
     @field_validator("bootstrap_admin_key", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         # Compose passes an unset variable through as "": that means no bootstrap key.
         return None if value == "" else value
+
+    @field_validator(
+        "gateway_smtp_host",
+        "gateway_smtp_from",
+        "gateway_smtp_username",
+        "gateway_smtp_password",
+        "gateway_public_url",
+        "gateway_alarm_baseline_start",
+        "gateway_alarm_baseline_end",
+        mode="before",
+    )
+    @classmethod
+    def _empty_setting_is_unset(cls, value: object) -> object:
+        # Compose and config maps pass an unset variable through as "".
+        return None if value == "" else value
+
+    @model_validator(mode="after")
+    def _alarm_settings_fit_together(self) -> GatewaySettings:
+        if self.gateway_smtp_host is not None and not self.gateway_smtp_from:
+            raise ValueError("POLIS_GATEWAY_SMTP_FROM: needed when POLIS_GATEWAY_SMTP_HOST is set")
+        start, end = self.gateway_alarm_baseline_start, self.gateway_alarm_baseline_end
+        if (start is None) != (end is None):
+            raise ValueError("POLIS_GATEWAY_ALARM_BASELINE_START and _END: give both or neither")
+        if start is not None and end is not None:
+            if start.tzinfo is None or end.tzinfo is None:
+                raise ValueError("POLIS_GATEWAY_ALARM_BASELINE_START/_END: need a UTC offset")
+            if end <= start:
+                raise ValueError("POLIS_GATEWAY_ALARM_BASELINE_END: must be after _START")
+        return self
 
     @model_validator(mode="after")
     def _strong_jwt_secret_in_production(self) -> GatewaySettings:
