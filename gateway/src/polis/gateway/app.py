@@ -18,6 +18,7 @@ from polis.common.catalogue import load_catalogue
 from polis.common.logging import get_logger
 from polis.gateway.api import problems
 from polis.gateway.api.routes import (
+    alarms,
     audit_log,
     catalogue,
     clock,
@@ -214,6 +215,7 @@ def create_app(
         webhooks,
         imports,
         audit_log,
+        alarms,
     ):
         api.include_router(module.router)
     app.include_router(api)

@@ -65,6 +65,7 @@ class GatewaySettings(PolisSettings):
     # Alarms (docs/alarms.md): the leader evaluates the rules every this many seconds of the
     # Polis clock, against the baseline model fitted on this period (no energy expectations
     # without one).
+    gateway_alarm_evaluation: bool = True  # false: alarms are served, none evaluated
     gateway_alarm_interval_s: float = Field(default=60.0, gt=0)
     gateway_alarm_baseline_start: datetime | None = None
     gateway_alarm_baseline_end: datetime | None = None

@@ -11,7 +11,18 @@ import hashlib
 import hmac
 
 EVENTS = frozenset(
-    {"plan.updated", "plan.mode_changed", "override.created", "override.cancelled", "alarm"}
+    {
+        "plan.updated",
+        "plan.mode_changed",
+        "override.created",
+        "override.cancelled",
+        # An alarm of the rules (docs/alarms.md) opened or closed.
+        "alarm.raised",
+        "alarm.cleared",
+        # A command the device did not take, at once; kept for its subscribers (the rules
+        # announce the same refusal as alarm.raised with rule control.command_refused).
+        "alarm",
+    }
 )
 SIGNATURE_HEADER = "X-Polis-Signature"
 TIMESTAMP_HEADER = "X-Polis-Timestamp"
