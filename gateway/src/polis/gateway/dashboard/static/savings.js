@@ -18,12 +18,18 @@ Polis.init(async () => {
     baseline_start: `${field("baseline_start").value}T00:00:00Z`, baseline_end: `${field("baseline_end").value}T00:00:00Z`,
     reporting_start: `${field("reporting_start").value}T00:00:00Z`, reporting_end: `${field("reporting_end").value}T00:00:00Z` }, extra));
 
+  // A report asked for earlier (the page's default period) may arrive after a later one:
+  // only the latest request may fill the page, and both its calls use the same period.
+  let latest = 0;
   async function show() {
     const notice = document.getElementById("report-error");
     notice.hidden = true;
+    const run = ++latest;
+    const params = query();
     try {
-      const report = await json(`/savings/report?${query()}`);
-      const chart = await (await request(`/savings/chart.svg?${query()}`)).text();
+      const report = await json(`/savings/report?${params}`);
+      const chart = await (await request(`/savings/chart.svg?${params}`)).text();
+      if (run !== latest) return;
       const doc = new DOMParser().parseFromString(chart, "image/svg+xml");
       document.getElementById("chart").replaceChildren(document.importNode(doc.documentElement, true));
       document.getElementById("method").textContent = report.method;
@@ -32,7 +38,7 @@ Polis.init(async () => {
         el("td", { class: "num", text: fmt(p.actual_kwh, 0) }), el("td", { class: "num", text: fmt(p.avoided_kwh, 0) }),
         el("td", { class: "num", text: fmt(p.avoided_eur, 2) }), el("td", { class: "num", text: fmt(100 * p.fractional_savings, 1) }),
         el("td", { class: "num", text: fmt(p.uncertainty_90_kwh, 0) }))));
-    } catch (error) { Polis.showError("report-error", error); }
+    } catch (error) { if (run === latest) Polis.showError("report-error", error); }
   }
   form.addEventListener("submit", (event) => { event.preventDefault(); show(); });
   field("csv").addEventListener("click", () =>
