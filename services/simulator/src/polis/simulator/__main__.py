@@ -3,7 +3,7 @@ export its history.
 
     python -m polis.simulator [--config PATH] [--copies N] [--manifest PATH] \
         [--catalogue PATH] [--base-port P] [--modbus-poll-s S] [--bacnet-poll-s S] \
-        [--gateway-transport tcp|rtu_over_tcp|rtu]
+        [--gateway-transport tcp|rtu_over_tcp|rtu] [--fault SPEC ...] [--faults FILE]
     python -m polis.simulator catalogue [--host H] [--base-port P] [--modbus-poll-s S] \
         [--bacnet-poll-s S] [--config PATH] [--copies N] > catalogue.yaml
     python -m polis.simulator export --start 2025-01-01 --end 2026-01-01 --out history.csv \
@@ -17,6 +17,10 @@ endpoint manifest (``--manifest``), each atomically, once every endpoint listens
 ``--gateway-transport`` serves the meters behind each building's gateway in Modbus TCP (the
 default), in RTU frames over TCP, or as Modbus RTU on a serial line of their own: a
 pseudo-terminal pair whose far end (``/dev/pts/N``) the catalogue names as the serial port.
+
+``--fault`` injects a fault in a window of simulated time (``polis.simulator.faults``), on
+top of the configuration's ``faults:``; ``--faults FILE`` adds those of a YAML list that is
+re-read whenever it changes, so faults can be switched while the simulator runs.
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ from polis.simulator.catalogue import catalogue
 from polis.simulator.config import ConfigError, MunicipalityConfig, load_config
 from polis.simulator.endpoints import Endpoints, endpoint_layout
 from polis.simulator.export import INTERVALS, parse_day, write_history
+from polis.simulator.faults import FaultError, check_faults, parse_fault_option
 from polis.simulator.ocpp_chargers import link_from
 from polis.simulator.settings import SimulatorSettings
 from polis.simulator.site import Site
@@ -82,6 +87,21 @@ def _parser() -> argparse.ArgumentParser:
         "(default: POLIS_SIMULATOR_OCPP_URL; unset: no OCPP)",
     )
     parser.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        metavar="SPEC",
+        help="inject a fault (repeatable): kind=K,building=B,target=T[,from=ISO][,until=ISO]"
+        "[,PARAM=V], e.g. kind=stuck_sensor,building=town-hall,target=offices,"
+        "from=2026-01-14T06:00:00Z (docs/simulator.md, Faults)",
+    )
+    parser.add_argument(
+        "--faults",
+        type=Path,
+        help="a YAML list of faults, re-read whenever it changes while serving "
+        "(default: POLIS_SIMULATOR_FAULTS_FILE)",
+    )
+    parser.add_argument(
         "--gateway-transport",
         choices=["tcp", "rtu_over_tcp", "rtu"],
         default="tcp",
@@ -101,8 +121,16 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _config(path: Path | None, copies: int | None) -> MunicipalityConfig:
-    return load_config(path).with_copies(copies or 1)
+def _config(
+    path: Path | None, copies: int | None, faults: list[str] | None = None
+) -> MunicipalityConfig:
+    """The municipality, its copies, and the faults of ``--fault`` added to its own."""
+    config = load_config(path).with_copies(copies or 1)
+    extra = [parse_fault_option(text) for text in faults or ()]
+    if not extra:
+        return config
+    check_faults(extra, config.buildings)
+    return config.model_copy(update={"faults": [*config.faults, *extra]})
 
 
 def _catalogue(args: argparse.Namespace, config: MunicipalityConfig, endpoints: Endpoints) -> Any:
@@ -139,7 +167,12 @@ async def _serve(
     logging.getLogger("pymodbus").setLevel(logging.WARNING)  # one "listening" line per port
     base_port = args.base_port or settings.simulator_base_port
     site = Site(
-        config, settings.clock(), settings.simulator_host, base_port, args.gateway_transport
+        config,
+        settings.clock(),
+        settings.simulator_host,
+        base_port,
+        args.gateway_transport,
+        faults_file=args.faults or settings.simulator_faults_file,
     )
     site.ocpp = link_from(
         args.ocpp_url or settings.simulator_ocpp_url,
@@ -215,9 +248,12 @@ def main(argv: list[str] | None = None) -> int:
             return _print_catalogue(settings, args)
         if args.command == "export":
             return _export(settings, args)
-        config = _config(args.config or settings.simulator_config, args.copies)
+        config = _config(args.config or settings.simulator_config, args.copies, args.fault)
         asyncio.run(_serve(settings, config, args))
         return 0
+    except FaultError as error:
+        print(f"polis-simulator: {error}", file=sys.stderr)
+        return 2
     except (ConfigError, SettingsError, CatalogueError, ValueError) as error:
         print(f"polis-simulator: {error}", file=sys.stderr)
         return 2

@@ -33,7 +33,8 @@ from typing import Any
 
 from bacpypes3.apdu import ComplexAckPDU, ReadPropertyMultipleRequest
 from bacpypes3.app import Application
-from bacpypes3.basetypes import EngineeringUnits
+from bacpypes3.basetypes import EngineeringUnits, PriorityValue
+from bacpypes3.errors import PropertyError
 from bacpypes3.local.analog import AnalogInputObject, AnalogValueObject
 from bacpypes3.local.binary import BinaryInputObject, BinaryValueObject
 from bacpypes3.local.cmd import Commandable
@@ -52,6 +53,7 @@ from polis.simulator.bacnet_points import (
     EV_ENABLE,
     HVAC_ENABLE,
     HVAC_POWER,
+    MANUAL_ABOVE,
     OUTDOOR_TEMPERATURE,
     POOL_PUMP_ENABLE,
     TANK_TEMPERATURE,
@@ -63,6 +65,7 @@ from polis.simulator.bacnet_points import (
     zone_temperature_name,
 )
 from polis.simulator.config import Building
+from polis.simulator.faults import MANUAL_PRIORITY
 from polis.simulator.model import BuildingReading
 from polis.simulator.plant import Commands
 
@@ -73,7 +76,17 @@ MAX_APDU = 1476
 
 
 class CommandableAnalogValue(Commandable, AnalogValueObject):  # type: ignore[misc]
-    """Analog value with a priority array and COV reporting."""
+    """Analog value with a priority array and COV reporting; an injected fault may make it
+    refuse writes (``_refusing``), as a controller whose point is locked out."""
+
+    _refusing = False
+
+    async def write_property(
+        self, attr: int | str, value: Any, index: int | None = None, priority: int | None = None
+    ) -> None:
+        if self._refusing:
+            raise PropertyError("writeAccessDenied")
+        await super().write_property(attr, value, index, priority)
 
 
 class CommandableBinaryValue(Commandable, BinaryValueObject):  # type: ignore[misc]
@@ -175,6 +188,8 @@ class BuildingController:
             if name in self.objects
         ]
         self.monitoring = {s.name: self.objects[s.name] for s in object_specs(building)}
+        # zone -> the value an injected forgotten override holds at priority 8
+        self.held: dict[str, float] = {}
         device.maxApduLengthAccepted = MAX_APDU
         self.app = ControllerApplication.from_object_list(
             [device, network_port, *self.objects.values()]
@@ -191,14 +206,20 @@ class BuildingController:
         if self.tank is not None and reading.tank_temperature_c is not None:
             _set_if_changed(self.tank, round(reading.tank_temperature_c, 2))
         for zone_id, obj in self.zone_temperatures.items():
-            _set_if_changed(obj, round(reading.zone_temperatures_c[zone_id], 2))
+            _set_if_changed(obj, round(reading.sensed_temperature_c(zone_id), 2))
         for zone_id, sp in self.zone_setpoints.items():
             default = round(schedule_setpoints[zone_id], 2)
             if sp.relinquishDefault != default:
                 sp.relinquishDefault = default
                 sp.recalculating()
         hvac_enabled = _is_active(self.enables[0].obj.presentValue)
-        for name, value in object_values(self.building, reading, hvac_enabled).items():
+        manual = frozenset(
+            zone_id
+            for zone_id, sp in self.zone_setpoints.items()
+            if _command_priority(sp) in MANUAL_ABOVE
+        )
+        values = object_values(self.building, reading, hvac_enabled, manual)
+        for name, value in values.items():
             obj = self.monitoring[name]
             if isinstance(value, bool):
                 state = "active" if value else "inactive"
@@ -206,6 +227,25 @@ class BuildingController:
                     obj.presentValue = state
             else:
                 _set_if_changed(obj, round(value, 2))
+
+    def hold(self, zone_id: str, value: float | None) -> None:
+        """An operator's manual command at priority 8 (``None``: relinquished), as a forgotten
+        override leaves one; the controller's own priorities stay as they are."""
+        if self.held.get(zone_id) == value:
+            return
+        sp = self.zone_setpoints[zone_id]
+        slot = MANUAL_PRIORITY - 1
+        if value is None:
+            self.held.pop(zone_id, None)
+            sp.priorityArray[slot] = PriorityValue(null=())
+        else:
+            self.held[zone_id] = value
+            sp.priorityArray[slot] = PriorityValue(real=value)
+
+    def refuse_writes(self, zones: set[str]) -> None:
+        """The setpoints of ``zones`` refuse WriteProperty (write-access-denied)."""
+        for zone_id, sp in self.zone_setpoints.items():
+            sp._refusing = zone_id in zones
 
     def commands(self) -> Commands:
         """What the priority arrays currently command (None = follow the schedule)."""
@@ -260,6 +300,14 @@ def _bacnet_object(spec: ObjectSpec) -> Any:
         )
     cls = AnalogInputObject if spec.type == "analog-input" else AnalogValueObject
     return cls(**analog, presentValue=0.0)
+
+
+def _command_priority(obj: Any) -> int:
+    """The priority of the command in force, 0 when the relinquish default is."""
+    current = obj.currentCommandPriority
+    if current is None or current.null is not None:
+        return 0
+    return int(current.unsigned)
 
 
 def _is_active(value: object) -> bool:

@@ -11,7 +11,8 @@ from what it does simulate, with simple physics:
 - indoor humidity: the outdoor vapour pressure plus the occupants' moisture (up to 400 Pa);
 - CO2: 420 ppm outdoors plus up to 650 ppm at full occupancy (steady state with ventilation);
 - heat-pump outputs: the zone's proportional controller (the same law as the physics) applied
-  to the present zone temperature and setpoint, i.e. what the heat pump runs at next;
+  to the present zone temperature and setpoint, i.e. what the heat pump runs at next, as
+  injected faults change it (a stuck valve, a tripped compressor);
 - supply/return water: from the room towards the design supply temperature with the output,
   a 5 K spread at full output;
 - pool water: 2 K below the pool hall air.
@@ -118,7 +119,10 @@ ZONE_BINARY: tuple[tuple[int, str, str], ...] = (
     (1, "occupancy-status", "zone occupied"),
     (2, "fan-status", "ventilation fan running"),
     (3, "heat-pump-status", "heat pump running"),
+    (4, "manual-override", "setpoint held by a manual command (priority 1-8)"),
 )
+# priorities of a manual command: life safety (1-2), critical equipment (5), the operator (8)
+MANUAL_ABOVE = range(1, 9)
 PLANT: tuple[tuple[int, str, str, str, float], ...] = (
     (20, "outdoor-air-humidity", "Outdoor air relative humidity", "percentRelativeHumidity", 1),
     (21, "outdoor-dew-point", "Outdoor air dew point", "degreesCelsius", 0.2),
@@ -347,9 +351,13 @@ def controller_outputs(
 
 
 def object_values(
-    building: Building, reading: BuildingReading, hvac_enabled: bool
+    building: Building,
+    reading: BuildingReading,
+    hvac_enabled: bool,
+    manual: frozenset[str] = frozenset(),
 ) -> dict[str, float | bool]:
-    """Present values by object name (binary objects as booleans)."""
+    """Present values by object name (binary objects as booleans); ``manual``: the zones
+    whose heating setpoint a manual command (priority 1-8) holds."""
     plant = reading.plant
     if plant is None:
         return {}
@@ -381,6 +389,8 @@ def object_values(
             building.cooling_offset_k,
             hvac_enabled,
         )
+        if hvac_enabled:
+            heat, cool = zp.faults.outputs(heat, cool)
         thermal = heat * zp.heating_capacity_kw + cool * zp.cooling_capacity_kw
         electric = heat * zp.heating_capacity_kw / zp.cop + cool * zp.cooling_capacity_kw / zp.eer
         output = max(heat, cool)
@@ -409,6 +419,7 @@ def object_values(
         out[f"{prefix}-occupancy-status"] = occupied
         out[f"{prefix}-fan-status"] = occupied or output > 0.0
         out[f"{prefix}-heat-pump-status"] = output > 0.0
+        out[f"{prefix}-manual-override"] = zone.id in manual
         thermal_total += thermal
         electric_total += electric
         any_running = any_running or output > 0.0

@@ -16,6 +16,8 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from polis.simulator.faults import Fault, FaultError, check_faults, parse_faults
+
 Identifier = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=48)]
 
 
@@ -278,6 +280,8 @@ class MunicipalityConfig(_Model):
     climate: Climate = Field(default_factory=Climate)
     neighbourhoods: list[Neighbourhood] = Field(min_length=1)
     buildings: list[Building] = Field(min_length=1)
+    # injected faults (polis.simulator.faults), each in a window of simulated time
+    faults: list[Fault] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _references(self) -> MunicipalityConfig:
@@ -298,6 +302,7 @@ class MunicipalityConfig(_Model):
                 )
             ids.add(building.id)
             instances.add(building.bacnet_device_instance)
+        check_faults(self.faults, self.buildings)
         return self
 
     def with_copies(self, copies: int) -> MunicipalityConfig:
@@ -330,6 +335,12 @@ def _describe(error: ValidationError) -> str:
 
 def parse_config(data: Any) -> MunicipalityConfig:
     """Validate already-parsed YAML data, raising ConfigError naming each bad field."""
+    if isinstance(data, dict) and "faults" in data:
+        # faults first, on their own: each error names its field, not the kind's union
+        try:
+            data = {**data, "faults": parse_faults(data["faults"])}
+        except FaultError as error:
+            raise ConfigError(f"invalid simulator configuration:\n  {error}") from None
     try:
         return MunicipalityConfig.model_validate(data)
     except ValidationError as error:

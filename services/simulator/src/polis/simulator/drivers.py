@@ -10,6 +10,7 @@ from __future__ import annotations
 import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -18,6 +19,9 @@ from numpy.typing import NDArray
 from polis.simulator.config import Building, EvChargers, HeatPump
 from polis.simulator.schedules import LocalCalendar, evaluate, local_calendar
 from polis.simulator.weather import WeatherSample
+
+if TYPE_CHECKING:
+    from polis.simulator.fault_effects import ZoneFaults
 
 FloatArray = NDArray[np.float64]
 _EV_STREAM = 3
@@ -60,6 +64,9 @@ class Drivers:
     pool_schedule: FloatArray
     pv_w: FloatArray
     ev: EvSessions | None
+    # injected faults (polis.simulator.fault_effects): per zone, None where it has none
+    zone_faults: list[ZoneFaults | None] | None = None
+    charger_faulted: NDArray[np.bool_] | None = None  # (chargers, steps)
 
     @property
     def steps(self) -> int:

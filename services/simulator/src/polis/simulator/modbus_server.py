@@ -7,8 +7,9 @@ transparent RTU-over-TCP gateway, in RTU frames. A serial endpoint serves its un
 Modbus RTU on a serial line. Reads copy the meter's current register image into the server's
 store, so a reply always reflects the latest simulated step.
 
-A unit id nobody serves gets what it would get in a building: a TCP endpoint answers
-exception 0x0B (gateway target device failed to respond), a serial line stays silent.
+A unit id nobody serves, or a meter that went dead (an injected fault), gets what it would
+get in a building: a TCP endpoint answers exception 0x0B (gateway target device failed to
+respond), a serial line stays silent.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ class MeterImage:
 
     regmap: RegisterMap
     words: list[int] = field(default_factory=list)
+    answering: bool = True  # False: a dead meter (an injected fault), answered like an absent one
 
     def __post_init__(self) -> None:
         if not self.words:
@@ -62,8 +64,13 @@ class _Units(SimCore):
     ``ignore_missing_devices``. Its own table falls back to unit 0, which Polis never serves,
     and answers 0x04 (device failure) with a traceback."""
 
+    def __init__(self, devices: list[SimDevice], units: dict[int, MeterImage]) -> None:
+        super().__init__(devices)
+        self.units = units
+
     def _check(self, device_id: int) -> None:
-        if device_id not in self.devices:
+        image = self.units.get(device_id)
+        if device_id not in self.devices or image is None or not image.answering:
             raise NoSuchIdException(f"no unit {device_id} here")
 
     async def async_getValues(
@@ -117,7 +124,7 @@ class ModbusEndpoint:
             address=(host, port),
             framer=FramerType.RTU if framing == "rtu" else FramerType.SOCKET,
         )
-        self._server.context = _Units(devices)
+        self._server.context = _Units(devices, units)
 
     @property
     def port(self) -> int:
@@ -160,7 +167,7 @@ class ModbusSerialEndpoint:
             stopbits=stopbits,
             ignore_missing_devices=True,  # on RS-485 a unit that is not there says nothing
         )
-        self._server.context = _Units(devices)
+        self._server.context = _Units(devices, units)
 
     async def start(self) -> None:
         try:

@@ -7,13 +7,20 @@ and the history export step at the same instants.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import numpy as np
 
 from polis.simulator.config import Building, MeterRole, MunicipalityConfig
 from polis.simulator.drivers import Drivers, building_drivers, step_grid
+from polis.simulator.fault_effects import (
+    ZoneFaultState,
+    apply_faults,
+    faulted_chargers,
+    zone_state_at,
+)
+from polis.simulator.faults import Fault, StuckSensor, check_faults, of_building
 from polis.simulator.plant import BuildingState, Commands, Trace, run
 from polis.simulator.schedules import local_calendar
 from polis.simulator.weather import Weather
@@ -37,6 +44,8 @@ class ZonePlant:
     eer: float
     heating_capacity_kw: float
     cooling_capacity_kw: float
+    # injected faults on its heat pump in the next step
+    faults: ZoneFaultState = field(default_factory=ZoneFaultState)
 
 
 @dataclass(frozen=True)
@@ -47,6 +56,7 @@ class ChargerReading:
     remaining_kwh: float  # what the car still takes
     power_kw: float
     energy_kwh: float  # the charger's meter register
+    faulted: bool = False  # an injected fault: reports Faulted, delivers nothing
 
 
 @dataclass(frozen=True)
@@ -82,6 +92,12 @@ class BuildingReading:
     tank_temperature_c: float | None
     meters: dict[MeterRole, MeterReading]
     plant: PlantReading | None = None  # None before the first simulated step
+    # zone -> the value a stuck temperature sensor holds (an injected fault)
+    stuck_sensors: dict[str, float] = field(default_factory=dict)
+
+    def sensed_temperature_c(self, zone_id: str) -> float:
+        """What the zone's temperature sensor reads."""
+        return self.stuck_sensors.get(zone_id, self.zone_temperatures_c[zone_id])
 
 
 def align(epoch: float, step_seconds: int) -> float:
@@ -103,6 +119,16 @@ class Simulation:
             b.id: self._initial_reading(b, t0) for b in config.buildings
         }
         self._time = t0
+        self.faults: list[Fault] = list(config.faults)
+        # each stuck sensor's fault -> the temperature it froze at
+        self._frozen: dict[StuckSensor, float] = {}
+
+    def set_faults(self, faults: list[Fault]) -> None:
+        """Replace the injected faults (FaultError if one names what the municipality lacks);
+        they act from the next step."""
+        check_faults(faults, self.config.buildings)
+        self.faults = list(faults)
+        self._frozen = {f: v for f, v in self._frozen.items() if f in self.faults}
 
     @property
     def time(self) -> datetime:
@@ -141,13 +167,44 @@ class Simulation:
                     self.config.seed,
                     self.config.climate.timezone,
                 )
+                faults = of_building(self.faults, building.id)
+                drivers = apply_faults(building, drivers, faults, t)
                 state = self.states[building.id]
+                before = list(state.zone_temperatures_c)
                 trace = run(building, state, drivers, commands.get(building.id, Commands()))
+                self._freeze(building, faults, trace, before)
                 traces[building.id] = trace
                 self.readings[building.id] = self._reading(building, state, trace, drivers)
             self._time += n * self.step_seconds
             remaining -= n
             yield traces
+
+    def _freeze(
+        self, building: Building, faults: list[Fault], trace: Trace, before: list[float]
+    ) -> None:
+        """Remember what each stuck sensor froze at: the temperature at the end of the first
+        step that ends inside its window (the chunk's start if the window began before)."""
+        ends = trace.start + trace.step_seconds * np.arange(1, trace.steps + 1)
+        for fault in faults:
+            if not isinstance(fault, StuckSensor) or fault in self._frozen:
+                continue
+            start, end = fault.window()
+            inside = np.flatnonzero((ends >= start) & (ends < end))
+            if not len(inside):
+                continue
+            zi = [z.id for z in building.zones].index(fault.target)
+            self._frozen[fault] = (
+                before[zi]
+                if start <= trace.start
+                else float(trace.zone_temperatures_c[zi, int(inside[0])])
+            )
+
+    def _stuck_sensors(self, building: Building, epoch: float) -> dict[str, float]:
+        return {
+            fault.target: frozen
+            for fault, frozen in self._frozen.items()
+            if fault.building == building.id and fault.active(epoch)
+        }
 
     def _initial_reading(self, building: Building, t0: float) -> BuildingReading:
         state = self.states[building.id]
@@ -193,12 +250,17 @@ class Simulation:
                 )
                 for role in state.import_wh
             },
-            plant=_plant_reading(building, state, trace, drivers),
+            plant=_plant_reading(building, state, trace, drivers, self.faults),
+            stuck_sensors=self._stuck_sensors(building, state.time),
         )
 
 
 def _plant_reading(
-    building: Building, state: BuildingState, trace: Trace, drivers: Drivers
+    building: Building,
+    state: BuildingState,
+    trace: Trace,
+    drivers: Drivers,
+    faults: list[Fault],
 ) -> PlantReading:
     last = trace.steps - 1
     ch = {role: float(values[last]) / 1000.0 for role, values in trace.channels_w.items()}
@@ -213,6 +275,7 @@ def _plant_reading(
     )
     pv = -ch[MeterRole.PV]
     battery = building.battery
+    own = of_building(faults, building.id)
     return PlantReading(
         occupancy=float(drivers.occupancy[last]),
         ghi_w_m2=float(drivers.ghi_w_m2[last]),
@@ -232,14 +295,19 @@ def _plant_reading(
                 eer=float(curves.eer[last]),
                 heating_capacity_kw=float(curves.heating_capacity_w[last]) / 1000.0,
                 cooling_capacity_kw=float(curves.cooling_capacity_w[last]) / 1000.0,
+                faults=zone_state_at(own, z.id, state.time),
             )
             for z, curves in zip(building.zones, drivers.heat_pumps, strict=True)
         },
-        chargers=_charger_readings(state, trace),
+        chargers=_charger_readings(
+            state, trace, faulted_chargers(building, own, state.time) if own else frozenset()
+        ),
     )
 
 
-def _charger_readings(state: BuildingState, trace: Trace) -> tuple[ChargerReading, ...]:
+def _charger_readings(
+    state: BuildingState, trace: Trace, faulted: frozenset[int]
+) -> tuple[ChargerReading, ...]:
     powers = trace.ev_charger_w
     if powers is None or powers.shape[0] == 0:
         return ()
@@ -249,6 +317,7 @@ def _charger_readings(state: BuildingState, trace: Trace) -> tuple[ChargerReadin
             remaining_kwh=max(state.ev_remaining_wh[c], 0.0) / 1000.0,
             power_kw=float(powers[c, -1]) / 1000.0,
             energy_kwh=state.ev_energy_wh[c] / 1000.0,
+            faulted=c in faulted,
         )
         for c in range(powers.shape[0])
     )

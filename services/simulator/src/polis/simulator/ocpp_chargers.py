@@ -139,6 +139,8 @@ class ProfileStore:
 
 def connector_status(reading: ChargerReading) -> str:
     """The OCPP 1.6 status of a charger (2.0.1 maps it to a connector status and state)."""
+    if reading.faulted:
+        return "Faulted"
     if reading.session < 0:
         return "Available"
     if reading.remaining_kwh <= 0.0:
@@ -206,7 +208,10 @@ class Side16(ChargePoint16):  # type: ignore[misc]
     async def status(self, connector: int, status: str, at: datetime) -> None:
         await self.call(
             call16.StatusNotification(
-                connector_id=connector, error_code="NoError", status=status, timestamp=ocpp_time(at)
+                connector_id=connector,
+                error_code="InternalError" if status == "Faulted" else "NoError",
+                status=status,
+                timestamp=ocpp_time(at),
             )
         )
 
@@ -319,7 +324,7 @@ class Side201(ChargePoint201):  # type: ignore[misc]
         await self.call(call201.Heartbeat())
 
     async def status(self, connector: int, status: str, at: datetime) -> None:
-        occupied = "Available" if status == "Available" else "Occupied"
+        occupied = status if status in ("Available", "Faulted") else "Occupied"
         await self.call(
             call201.StatusNotification(
                 timestamp=ocpp_time(at),

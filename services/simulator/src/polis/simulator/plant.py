@@ -22,8 +22,9 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
-from polis.simulator.config import Building, MeterRole
+from polis.simulator.config import Building, MeterRole, Zone
 from polis.simulator.drivers import Drivers
+from polis.simulator.fault_effects import ZoneFaults
 
 FloatArray = NDArray[np.float64]
 WATER_J_PER_L_K = 4186.0
@@ -142,42 +143,20 @@ def run(building: Building, state: BuildingState, drivers: Drivers, commands: Co
     setpoints = np.empty((nz, n))
     hvac_w = np.zeros(n)
     for zi, zone in enumerate(zones):
-        curves = drivers.heat_pumps[zi]
-        cap_h = curves.heating_capacity_w.tolist()
-        cap_c = curves.cooling_capacity_w.tolist()
-        cop = curves.cop.tolist()
-        eer = curves.eer.tolist()
-        gains = drivers.zone_gains_w[zi].tolist()
-        band = zone.heat_pump.proportional_band_k
-        half = band / 2.0
-        ua = zone.ua_w_per_k
-        k = dt / (zone.thermal_mass_kwh_per_k * 3.6e6)
-        offset = zone.setpoint_offset_k
-        override = overrides[zi]
-        temperature = state.zone_temperatures_c[zi]
-        zone_t: list[float] = [0.0] * n
-        zone_sp: list[float] = [0.0] * n
-        zone_p: list[float] = [0.0] * n
-        for i in range(n):
-            sp = override if override is not None else schedule[i] + offset
-            q = 0.0
-            power = 0.0
-            if hvac_on:
-                heat = (sp + half - temperature) / band
-                if heat > 0.0:
-                    q = cap_h[i] * (heat if heat < 1.0 else 1.0)
-                    power = q / cop[i]
-                else:
-                    cool = (temperature - (sp + cooling_offset - half)) / band
-                    if cool > 0.0 and cap_c[i] > 0.0:
-                        qc = cap_c[i] * (cool if cool < 1.0 else 1.0)
-                        q = -qc
-                        power = qc / eer[i]
-            temperature += k * (ua * (outdoor[i] - temperature) + q + gains[i])
-            zone_t[i] = temperature
-            zone_sp[i] = sp
-            zone_p[i] = power
-        state.zone_temperatures_c[zi] = temperature
+        faults = drivers.zone_faults[zi] if drivers.zone_faults is not None else None
+        zone_t, zone_sp, zone_p = _run_zone(
+            zone,
+            drivers,
+            zi,
+            state.zone_temperatures_c[zi],
+            overrides[zi],
+            schedule,
+            outdoor,
+            cooling_offset,
+            hvac_on,
+            faults,
+        )
+        state.zone_temperatures_c[zi] = zone_t[-1] if n else state.zone_temperatures_c[zi]
         temps[zi] = zone_t
         setpoints[zi] = zone_sp
         hvac_w += np.asarray(zone_p)
@@ -210,6 +189,78 @@ def run(building: Building, state: BuildingState, drivers: Drivers, commands: Co
         outdoor_c=drivers.outdoor_c,
         ev_charger_w=ev_charger_w,
     )
+
+
+def _forced(
+    heat: float, cool: float, faults: ZoneFaults, i: int, cap_h: float, cap_c: float
+) -> tuple[float, float]:
+    """(heating, cooling) output fractions at step ``i`` of a zone with faults, from the
+    controller's heating and cooling demands."""
+    h = (heat if heat < 1.0 else 1.0) if heat > 0.0 else 0.0
+    c = 0.0
+    if heat <= 0.0 and cool > 0.0 and cap_c > 0.0:
+        c = cool if cool < 1.0 else 1.0
+    if faults.tripped[i]:
+        return 0.0, 0.0
+    if faults.full[i] and h > 0.0:
+        h = 1.0
+    return max(h, float(faults.heating_min[i])), max(c, float(faults.cooling_min[i]))
+
+
+def _run_zone(
+    zone: Zone,
+    drivers: Drivers,
+    zi: int,
+    temperature: float,
+    override: float | None,
+    schedule: list[float],
+    outdoor: list[float],
+    cooling_offset: float,
+    hvac_on: bool,
+    faults: ZoneFaults | None,
+) -> tuple[list[float], list[float], list[float]]:
+    """One zone over the chunk: temperatures, active setpoints, heat-pump electric power."""
+    n = drivers.steps
+    dt = drivers.step_seconds
+    curves = drivers.heat_pumps[zi]
+    cap_h = curves.heating_capacity_w.tolist()
+    cap_c = curves.cooling_capacity_w.tolist()
+    cop = curves.cop.tolist()
+    eer = curves.eer.tolist()
+    gains = drivers.zone_gains_w[zi].tolist()
+    band = zone.heat_pump.proportional_band_k
+    half = band / 2.0
+    ua = zone.ua_w_per_k
+    k = dt / (zone.thermal_mass_kwh_per_k * 3.6e6)
+    offset = zone.setpoint_offset_k
+    zone_t: list[float] = [0.0] * n
+    zone_sp: list[float] = [0.0] * n
+    zone_p: list[float] = [0.0] * n
+    for i in range(n):
+        sp = override if override is not None else schedule[i] + offset
+        q = 0.0
+        power = 0.0
+        if hvac_on:
+            heat = (sp + half - temperature) / band
+            if faults is not None:
+                cool = (temperature - (sp + cooling_offset - half)) / band
+                h, c = _forced(heat, cool, faults, i, cap_h[i], cap_c[i])
+                q = cap_h[i] * h - cap_c[i] * c
+                power = cap_h[i] * h / cop[i] + cap_c[i] * c / eer[i]
+            elif heat > 0.0:
+                q = cap_h[i] * (heat if heat < 1.0 else 1.0)
+                power = q / cop[i]
+            else:
+                cool = (temperature - (sp + cooling_offset - half)) / band
+                if cool > 0.0 and cap_c[i] > 0.0:
+                    qc = cap_c[i] * (cool if cool < 1.0 else 1.0)
+                    q = -qc
+                    power = qc / eer[i]
+        temperature += k * (ua * (outdoor[i] - temperature) + q + gains[i])
+        zone_t[i] = temperature
+        zone_sp[i] = sp
+        zone_p[i] = power
+    return zone_t, zone_sp, zone_p
 
 
 def _run_hot_water(
@@ -296,6 +347,12 @@ def _run_ev(
     energy = drivers.ev.energy_wh.tolist()
     session, remaining = state.ev_session, state.ev_remaining_wh
     groups = _station_groups(building, commands.ev_limits)
+    # a faulted charger delivers nothing; the car stays plugged in
+    broken = (
+        drivers.charger_faulted.tolist()
+        if drivers.charger_faulted is not None
+        else [[False] * n] * ev.count
+    )
     for i in range(n):
         for chargers, cap in groups:
             demands = []
@@ -304,7 +361,7 @@ def _run_ev(
                 if key != session[c]:
                     session[c] = key
                     remaining[c] = energy[c][i]
-                if key >= 0 and commands.ev_enabled and remaining[c] > 0.0:
+                if key >= 0 and commands.ev_enabled and remaining[c] > 0.0 and not broken[c][i]:
                     p = min(remaining[c] * 3600.0 / dt, limit)
                     if cap.connector_w is not None:
                         p = min(p, max(cap.connector_w, 0.0))

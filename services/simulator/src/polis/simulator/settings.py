@@ -25,3 +25,5 @@ class SimulatorSettings(PolisSettings):
     # the certificate (or CA) the chargers trust for wss
     simulator_ocpp_ca_file: Path | None = None
     simulator_ocpp_meter_interval_s: float = Field(default=1.0, gt=0)
+    # a YAML list of injected faults, re-read whenever it changes (docs/simulator.md, Faults)
+    simulator_faults_file: Path | None = None

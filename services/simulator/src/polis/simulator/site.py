@@ -11,11 +11,14 @@ import asyncio
 import socket
 from dataclasses import asdict, replace
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+import yaml
 
 from polis.common.clock import Clock
+from polis.common.logging import get_logger
 from polis.simulator.bacnet_devices import BuildingController
 from polis.simulator.config import MunicipalityConfig
 from polis.simulator.electrical import meter_quantities
@@ -29,6 +32,15 @@ from polis.simulator.endpoints import (
     device_id,
     endpoint_layout,
 )
+from polis.simulator.faults import (
+    CommandsRefused,
+    DeadMeter,
+    Fault,
+    FaultError,
+    ForgottenOverride,
+    active,
+    parse_faults,
+)
 from polis.simulator.modbus_server import MeterImage, ModbusEndpoint, ModbusSerialEndpoint
 from polis.simulator.model import Simulation
 from polis.simulator.ocpp_chargers import OcppLink, SimulatedChargePoint, charge_points
@@ -36,6 +48,8 @@ from polis.simulator.plant import Commands
 from polis.simulator.registers import encode, register_map
 from polis.simulator.schedules import evaluate, local_calendar
 from polis.simulator.serial_line import NullModem
+
+log = get_logger("polis.simulator.site")
 
 
 def free_udp_port(host: str, port: int = 0) -> int:
@@ -82,6 +96,7 @@ class Site:
         base_port: int | None = None,
         gateway_transport: ModbusTransport = "tcp",
         ocpp: OcppLink | None = None,
+        faults_file: Path | None = None,
     ) -> None:
         self.config = config
         self.clock = clock
@@ -103,6 +118,36 @@ class Site:
         self.ocpp = ocpp
         self.charge_points: dict[str, list[SimulatedChargePoint]] = {}
         self._ocpp_tasks: list[asyncio.Task[None]] = []
+        # injected faults: the configuration's, and those of a file re-read when it changes
+        self.faults_file = faults_file
+        self._faults_stamp: float | None = None
+        self._reload_faults()
+
+    def set_faults(self, faults: list[Fault]) -> None:
+        """Replace the injected faults at run time (FaultError naming the bad one); they act
+        from the next step and on what the devices answer from the next tick."""
+        self.simulation.set_faults([*self.config.faults, *faults])
+
+    def _reload_faults(self) -> None:
+        """The faults file's faults, whenever the file changed (a file gone: none)."""
+        path = self.faults_file
+        if path is None:
+            return
+        try:
+            stamp: float | None = path.stat().st_mtime
+        except FileNotFoundError:
+            stamp = None
+        if stamp == self._faults_stamp:
+            return
+        self._faults_stamp = stamp
+        try:
+            data = yaml.safe_load(path.read_text("utf-8")) if stamp is not None else None
+            faults = parse_faults(data, str(path))
+            self.set_faults(faults)
+        except (OSError, yaml.YAMLError, FaultError) as error:
+            log.error("faults file refused; the faults in force stay", error=str(error))
+            return
+        log.info("faults in force", faults=[f.describe() for f in self.simulation.faults])
 
     async def start(self) -> None:
         """Open every endpoint of the layout and publish the first readings."""
@@ -168,6 +213,7 @@ class Site:
 
     def tick(self) -> int:
         """Catch the physics up with the clock's virtual now. Returns the steps simulated."""
+        self._reload_faults()
         return self.step(self.simulation.steps_until(self.clock.now()))
 
     def step(self, steps: int) -> int:
@@ -186,16 +232,20 @@ class Site:
     def publish(self) -> None:
         now = self.simulation.time
         calendar = local_calendar(np.array([now.timestamp()]), self.config.climate.timezone)
+        faults = active(self.simulation.faults, now.timestamp())
+        dead = {(f.building, f.target) for f in faults if isinstance(f, DeadMeter)}
         for building in self.config.buildings:
             reading = self.simulation.readings[building.id]
             for meter in building.meters:
                 spec, image = self.meters[device_id(building, meter.role)]
                 values = meter_quantities(spec.role, reading.meters[spec.role], now.timestamp())
                 image.words = encode(image.regmap, values)
+                image.answering = (building.id, meter.role.value) not in dead
             for point in self.charge_points.get(building.id, ()):
                 point.observe(reading.plant.chargers if reading.plant else (), now)
             controller = self.controllers.get(building.id)
             if controller is not None:
+                _device_faults(controller, building.id, faults)
                 schedule = float(evaluate(building.heating_setpoint, calendar)[0])
                 controller.publish(
                     reading, {z.id: schedule + z.setpoint_offset_k for z in building.zones}
@@ -273,3 +323,17 @@ class Site:
             ],
             "buildings": buildings,
         }
+
+
+def _device_faults(controller: BuildingController, building: str, faults: list[Fault]) -> None:
+    """The controller's share of the faults in force: overrides held, writes refused."""
+    held = {
+        f.target: f.value
+        for f in faults
+        if isinstance(f, ForgottenOverride) and f.building == building
+    }
+    for zone_id in controller.zone_setpoints:
+        controller.hold(zone_id, held.get(zone_id))
+    controller.refuse_writes(
+        {f.target for f in faults if isinstance(f, CommandsRefused) and f.building == building}
+    )
