@@ -130,3 +130,45 @@ class SavingsReport(_message.Message):
     total: _containers.RepeatedCompositeFieldContainer[PeriodSavings]
     method: str
     def __init__(self, buildings: _Optional[_Iterable[_Union[BuildingSavings, _Mapping]]] = ..., total: _Optional[_Iterable[_Union[PeriodSavings, _Mapping]]] = ..., method: _Optional[str] = ...) -> None: ...
+
+class ExpectationRequest(_message.Message):
+    __slots__ = ("building", "baseline_start", "baseline_end", "start", "end", "model")
+    BUILDING_FIELD_NUMBER: _ClassVar[int]
+    BASELINE_START_FIELD_NUMBER: _ClassVar[int]
+    BASELINE_END_FIELD_NUMBER: _ClassVar[int]
+    START_FIELD_NUMBER: _ClassVar[int]
+    END_FIELD_NUMBER: _ClassVar[int]
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    building: str
+    baseline_start: _timestamp_pb2.Timestamp
+    baseline_end: _timestamp_pb2.Timestamp
+    start: _timestamp_pb2.Timestamp
+    end: _timestamp_pb2.Timestamp
+    model: ModelKind
+    def __init__(self, building: _Optional[str] = ..., baseline_start: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., baseline_end: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., start: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., model: _Optional[_Union[ModelKind, str]] = ...) -> None: ...
+
+class ExpectationResponse(_message.Message):
+    __slots__ = ("building", "model", "accepted", "reason", "expected_kwh", "uncertainty_kwh", "actual_kwh", "intervals", "unoccupied_kw", "unoccupied_uncertainty_kw", "expected_main_kwh")
+    BUILDING_FIELD_NUMBER: _ClassVar[int]
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    ACCEPTED_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    EXPECTED_KWH_FIELD_NUMBER: _ClassVar[int]
+    UNCERTAINTY_KWH_FIELD_NUMBER: _ClassVar[int]
+    ACTUAL_KWH_FIELD_NUMBER: _ClassVar[int]
+    INTERVALS_FIELD_NUMBER: _ClassVar[int]
+    UNOCCUPIED_KW_FIELD_NUMBER: _ClassVar[int]
+    UNOCCUPIED_UNCERTAINTY_KW_FIELD_NUMBER: _ClassVar[int]
+    EXPECTED_MAIN_KWH_FIELD_NUMBER: _ClassVar[int]
+    building: str
+    model: str
+    accepted: bool
+    reason: str
+    expected_kwh: float
+    uncertainty_kwh: float
+    actual_kwh: float
+    intervals: int
+    unoccupied_kw: float
+    unoccupied_uncertainty_kw: float
+    expected_main_kwh: float
+    def __init__(self, building: _Optional[str] = ..., model: _Optional[str] = ..., accepted: _Optional[bool] = ..., reason: _Optional[str] = ..., expected_kwh: _Optional[float] = ..., uncertainty_kwh: _Optional[float] = ..., actual_kwh: _Optional[float] = ..., intervals: _Optional[int] = ..., unoccupied_kw: _Optional[float] = ..., unoccupied_uncertainty_kw: _Optional[float] = ..., expected_main_kwh: _Optional[float] = ...) -> None: ...

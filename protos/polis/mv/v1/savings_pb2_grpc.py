@@ -44,6 +44,11 @@ class SavingsStub:
                 request_serializer=polis_dot_mv_dot_v1_dot_savings__pb2.ReportRequest.SerializeToString,
                 response_deserializer=polis_dot_mv_dot_v1_dot_savings__pb2.SavingsReport.FromString,
                 _registered_method=True)
+        self.Expectation = channel.unary_unary(
+                '/polis.mv.v1.Savings/Expectation',
+                request_serializer=polis_dot_mv_dot_v1_dot_savings__pb2.ExpectationRequest.SerializeToString,
+                response_deserializer=polis_dot_mv_dot_v1_dot_savings__pb2.ExpectationResponse.FromString,
+                _registered_method=True)
 
 
 class SavingsServicer:
@@ -63,6 +68,14 @@ class SavingsServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Expectation(self, request, context):
+        """What one building's baseline model expects over a period, with its uncertainty: the
+        reference of the gateway's energy alarms.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_SavingsServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -75,6 +88,11 @@ def add_SavingsServicer_to_server(servicer, server):
                     servicer.Report,
                     request_deserializer=polis_dot_mv_dot_v1_dot_savings__pb2.ReportRequest.FromString,
                     response_serializer=polis_dot_mv_dot_v1_dot_savings__pb2.SavingsReport.SerializeToString,
+            ),
+            'Expectation': grpc.unary_unary_rpc_method_handler(
+                    servicer.Expectation,
+                    request_deserializer=polis_dot_mv_dot_v1_dot_savings__pb2.ExpectationRequest.FromString,
+                    response_serializer=polis_dot_mv_dot_v1_dot_savings__pb2.ExpectationResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -131,6 +149,33 @@ class Savings:
             '/polis.mv.v1.Savings/Report',
             polis_dot_mv_dot_v1_dot_savings__pb2.ReportRequest.SerializeToString,
             polis_dot_mv_dot_v1_dot_savings__pb2.SavingsReport.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Expectation(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/polis.mv.v1.Savings/Expectation',
+            polis_dot_mv_dot_v1_dot_savings__pb2.ExpectationRequest.SerializeToString,
+            polis_dot_mv_dot_v1_dot_savings__pb2.ExpectationResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -16,6 +16,7 @@ from polis.savings.aggregate import combine_periods
 from polis.savings.calendar import daily_from_hourly
 from polis.savings.closures import BuildingCalendar, Closure
 from polis.savings.csv_import import RowError, parse_csv
+from polis.savings.expectation import Expectation, expectation
 from polis.savings.measurement import (
     BuildingMeasurement,
     MeasurementOptions,
@@ -209,6 +210,16 @@ class SavingsApp:
         if not found and self.sites.site(building).storage:
             log.info("storage flows not metered over the period", building=building)
         return energy, found
+
+    def expectation(
+        self, building: str, baseline: Window, period: Window, kind: ModelKind | None = None
+    ) -> Expectation:
+        """What the building's baseline model, fitted on ``baseline``, expects over ``period``
+        (the reference of the gateway's energy alarms)."""
+        # A building without data answers not accepted, with the sufficiency rule it fails.
+        measured = self.measure_building(building, baseline, period, kind)
+        main = self.store.energy(building, self.meters(building).main, period.start, period.end)
+        return expectation(measured, main, period, self.options.timezone, self.calendar(building))
 
     def report(
         self, scope: Scope, baseline: Window, reporting: Window, kind: ModelKind | None = None

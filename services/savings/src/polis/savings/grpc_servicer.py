@@ -11,6 +11,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from polis.mv.v1 import savings_pb2, savings_pb2_grpc
 from polis.savings.application import SavingsApp, SavingsReport
+from polis.savings.expectation import Expectation
 from polis.savings.measurement import ModelKind, PeriodSavings, Window
 from polis.savings.sites import Scope, ScopeKind, UnknownScope
 
@@ -67,6 +68,25 @@ def report_message(report: SavingsReport) -> savings_pb2.SavingsReport:
     )
 
 
+def expectation_message(e: Expectation) -> savings_pb2.ExpectationResponse:
+    message = savings_pb2.ExpectationResponse(
+        building=e.building,
+        model=e.model,
+        accepted=e.accepted,
+        reason=e.reason,
+        expected_kwh=e.expected_kwh,
+        uncertainty_kwh=e.uncertainty_kwh,
+        actual_kwh=e.actual_kwh,
+        intervals=e.intervals,
+        unoccupied_uncertainty_kw=e.unoccupied_uncertainty_kw,
+    )
+    if e.unoccupied_kw is not None:
+        message.unoccupied_kw = e.unoccupied_kw
+    if e.expected_main_kwh is not None:
+        message.expected_main_kwh = e.expected_main_kwh
+    return message
+
+
 class SavingsServicer(savings_pb2_grpc.SavingsServicer):
     def __init__(self, app: SavingsApp) -> None:
         self._app = app
@@ -111,3 +131,24 @@ class SavingsServicer(savings_pb2_grpc.SavingsServicer):
         except ValueError as error:
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(error))
         return report_message(report)
+
+    async def Expectation(
+        self,
+        request: savings_pb2.ExpectationRequest,
+        context: grpc.aio.ServicerContext[Any, Any],
+    ) -> savings_pb2.ExpectationResponse:
+        if not request.building:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "building: required")
+        try:
+            baseline = Window(_time(request.baseline_start), _time(request.baseline_end))
+        except ValueError as error:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"baseline: {error}")
+        try:
+            period = Window(_time(request.start), _time(request.end))
+            kind = _KINDS[request.model]
+        except (ValueError, KeyError) as error:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"period: {error}")
+        found = await asyncio.to_thread(
+            self._app.expectation, request.building, baseline, period, kind
+        )
+        return expectation_message(found)

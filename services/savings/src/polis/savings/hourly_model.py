@@ -251,6 +251,22 @@ class HourlyModel:
                 out[rows] = segment.predict(t[rows], how[rows])
         return out
 
+    def occupied(
+        self,
+        hour_of_week: ArrayLike,
+        calendar_month: ArrayLike,
+        closed: ArrayLike | None = None,
+    ) -> NDArray[np.bool_]:
+        """Whether the model counts each hour as occupied (its segment's detected occupancy
+        of the hour's time-of-week slot); False where no segment covers the month."""
+        how = time_of_week_slots(hour_of_week, closed)
+        month = np.asarray(calendar_month, dtype=np.int64)
+        out = np.zeros(how.shape, dtype=bool)
+        for key, segment in self.segments.items():
+            rows = np.ones(how.shape, dtype=bool) if key == 0 else month == key
+            out[rows] = segment.occupied[how[rows]]
+        return out
+
 
 def time_of_week_slots(hour_of_week: ArrayLike, closed: ArrayLike | None) -> NDArray[np.int64]:
     """Slot of each hour: its hour of the week, or 168 + hour of day on a closed day."""
