@@ -1,5 +1,5 @@
 """Faults that live in the field devices, seen by real clients on loopback: a dead meter over
-Modbus TCP, a forgotten override, refused writes and a stuck sensor over BACnet/IP, and
+Modbus TCP, a forgotten override, refused writes, a stuck and a broken sensor over BACnet/IP, and
 faults switched while the simulator runs by editing its faults file."""
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ UNTIL = WINTER_MORNING + timedelta(minutes=90)
 SETPOINT = ObjectIdentifier("analog-value,10")
 MANUAL = ObjectIdentifier("binary-input,104")
 OFFICES_TEMPERATURE = ObjectIdentifier("analog-input,10")  # town hall
+ADMIN_CO2 = ObjectIdentifier("analog-input,202")  # school, zone 1 (admin): CO2
 
 
 def _window(kind: str, building: str, target: str, **kw: Any) -> dict[str, Any]:
@@ -56,6 +57,7 @@ def faulty(municipality: MunicipalityConfig) -> MunicipalityConfig:
             _window("forgotten_override", "library", "reading-room", value=24.0),
             _window("commands_refused", "school", "admin"),
             _window("stuck_sensor", "town-hall", "offices"),
+            _window("broken_sensor", "school", "zone-admin-co2", value=0.0),
         ]
     )
     return municipality.model_copy(update={"faults": faults})
@@ -146,7 +148,7 @@ async def test_a_forgotten_override_holds_the_setpoint_at_priority_8(
         assert await client.read_property(library, SETPOINT, "presentValue") == schedule
 
 
-async def test_refused_writes_and_a_stuck_sensor(
+async def test_refused_writes_a_stuck_and_a_broken_sensor(
     faulty: MunicipalityConfig, client: Application
 ) -> None:
     async with running_site(faulty) as site:
@@ -162,6 +164,7 @@ async def test_refused_writes_and_a_stuck_sensor(
         await client.write_property(school, classrooms, "presentValue", 21.0, priority=13)
         await client.write_property(school, classrooms, "presentValue", Null(()), priority=13)
 
+        assert await client.read_property(school, ADMIN_CO2, "presentValue") == 0.0
         frozen = await client.read_property(town_hall, OFFICES_TEMPERATURE, "presentValue")
         truth = site.simulation.readings["town-hall"].zone_temperatures_c["offices"]
         site.step(45)
@@ -172,6 +175,8 @@ async def test_refused_writes_and_a_stuck_sensor(
         await client.write_property(school, admin, "presentValue", 22.0, priority=13)
         assert await client.read_property(school, admin, "presentValue") == 22.0
         await client.write_property(school, admin, "presentValue", Null(()), priority=13)
+        co2 = await client.read_property(school, ADMIN_CO2, "presentValue")
+        assert co2 > 420.0  # outdoor air and the occupants again
         sensed = await client.read_property(town_hall, OFFICES_TEMPERATURE, "presentValue")
         now = site.simulation.readings["town-hall"].zone_temperatures_c["offices"]
         assert sensed == pytest.approx(now, abs=0.006)

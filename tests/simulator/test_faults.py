@@ -182,6 +182,14 @@ def test_faults_in_the_municipality_yaml_and_on_the_command_line() -> None:
         ),
         (
             {
+                "kind": "broken_sensor",
+                "building": "school",
+                "target": "zone-admin-heating-setpoint",
+            },
+            "school's controller has no analog input 'zone-admin-heating-setpoint'",
+        ),
+        (
+            {
                 "kind": "stuck_sensor",
                 "building": "school",
                 "target": "admin",
@@ -273,6 +281,28 @@ def test_reduced_capacity_leaves_the_zone_cold_at_full_power(
     np.testing.assert_allclose(hvac_broken[first_hour], hvac_sound[first_hour], rtol=1e-9)
     # after the window the heat pump recovers the room
     assert cold[-1] > cold[14 * 60 - 1] + 1.0
+
+
+def test_reduced_capacity_leaves_the_zone_hot_in_summer(municipality: MunicipalityConfig) -> None:
+    june = datetime(2026, 6, 9, 21, 0, tzinfo=UTC)  # Wednesday 10 June, local midnight
+    degraded = parse_faults(
+        [
+            {
+                "kind": "reduced_capacity",
+                "building": "library",
+                "target": "reading-room",
+                "factor": 0.1,
+            }
+        ]
+    )
+    temperatures = []
+    for config in (municipality, with_faults(municipality, *degraded)):
+        sim = Simulation(config, june - timedelta(days=1))
+        sim.advance_to(june + timedelta(hours=17))
+        temperatures.append(sim.readings["library"].zone_temperatures_c["reading-room"])
+    # the cooling (35 kW) holds the reading room below 26 °C; at a tenth it passes 27
+    assert temperatures[0] < 26.0
+    assert temperatures[1] > 27.0
 
 
 def test_a_stuck_cooling_valve_heats_and_cools_at_once(municipality: MunicipalityConfig) -> None:

@@ -5,14 +5,15 @@ export its history.
         [--catalogue PATH] [--base-port P] [--modbus-poll-s S] [--bacnet-poll-s S] \
         [--gateway-transport tcp|rtu_over_tcp|rtu] [--fault SPEC ...] [--faults FILE]
     python -m polis.simulator catalogue [--host H] [--base-port P] [--modbus-poll-s S] \
-        [--bacnet-poll-s S] [--config PATH] [--copies N] > catalogue.yaml
+        [--bacnet-poll-s S] [--config PATH] [--copies N] [--nameplate-only] > catalogue.yaml
     python -m polis.simulator export --start 2025-01-01 --end 2026-01-01 --out history.csv \
         [--interval 15min|1h] [--config PATH] [--copies N]
 
 Serving writes the catalogue of the endpoints as they listen (``--catalogue``) and the
 endpoint manifest (``--manifest``), each atomically, once every endpoint listens. The
 ``catalogue`` command prints the catalogue of the fixed port layout (``--base-port`` or
-``POLIS_SIMULATOR_BASE_PORT``) without serving, for deployment files.
+``POLIS_SIMULATOR_BASE_PORT``) without serving, for deployment files. ``--nameplate-only``
+leaves the simulator's physics out of either catalogue (``polis.simulator.catalogue``).
 
 ``--gateway-transport`` serves the meters behind each building's gateway in Modbus TCP (the
 default), in RTU frames over TCP, or as Modbus RTU on a serial line of their own: a
@@ -38,7 +39,7 @@ import yaml
 from polis.common.catalogue import CatalogueError, parse_catalogue
 from polis.common.logging import configure_logging, get_logger
 from polis.common.settings import SettingsError, load_settings
-from polis.simulator.catalogue import catalogue
+from polis.simulator.catalogue import catalogue, nameplate_catalogue
 from polis.simulator.config import ConfigError, MunicipalityConfig, load_config
 from polis.simulator.endpoints import Endpoints, endpoint_layout
 from polis.simulator.export import INTERVALS, parse_day, write_history
@@ -69,6 +70,13 @@ def _endpoint_options(parser: argparse.ArgumentParser, default: Any) -> None:
     )
     parser.add_argument(
         "--bacnet-poll-s", type=float, default=default, help="catalogue's BACnet poll interval"
+    )
+    parser.add_argument(
+        "--nameplate-only",
+        action="store_true",
+        default=default,
+        help="catalogue without the simulator's physics: zones and tanks uncommissioned, "
+        "only the nameplate data a facility manager has",
     )
 
 
@@ -135,7 +143,7 @@ def _config(
 
 def _catalogue(args: argparse.Namespace, config: MunicipalityConfig, endpoints: Endpoints) -> Any:
     """The catalogue document, checked as every service will check it."""
-    document = catalogue(
+    document = (nameplate_catalogue if args.nameplate_only else catalogue)(
         config,
         endpoints,
         modbus_poll_s=args.modbus_poll_s or DEFAULT_MODBUS_POLL_S,

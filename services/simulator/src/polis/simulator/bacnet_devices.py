@@ -190,6 +190,8 @@ class BuildingController:
         self.monitoring = {s.name: self.objects[s.name] for s in object_specs(building)}
         # zone -> the value an injected forgotten override holds at priority 8
         self.held: dict[str, float] = {}
+        # object name -> the value a broken sensor reads (an injected fault)
+        self.broken: dict[str, float] = {}
         device.maxApduLengthAccepted = MAX_APDU
         self.app = ControllerApplication.from_object_list(
             [device, network_port, *self.objects.values()]
@@ -200,13 +202,17 @@ class BuildingController:
         return len(self.objects)
 
     def publish(self, reading: BuildingReading, schedule_setpoints: dict[str, float]) -> None:
-        """Copy the model's latest values into the objects (COV fires on change)."""
-        _set_if_changed(self.outdoor, round(reading.outdoor_c, 2))
-        _set_if_changed(self.hvac_power, round(reading.hvac_power_kw, 3))
+        """Copy the model's latest values into the objects (COV fires on change); a broken
+        sensor's object shows its fault's value instead."""
+        broken = self.broken
+        _set_if_changed(self.outdoor, round(broken.get(OUTDOOR_TEMPERATURE, reading.outdoor_c), 2))
+        _set_if_changed(self.hvac_power, round(broken.get(HVAC_POWER, reading.hvac_power_kw), 3))
         if self.tank is not None and reading.tank_temperature_c is not None:
-            _set_if_changed(self.tank, round(reading.tank_temperature_c, 2))
+            tank = broken.get(TANK_TEMPERATURE, reading.tank_temperature_c)
+            _set_if_changed(self.tank, round(tank, 2))
         for zone_id, obj in self.zone_temperatures.items():
-            _set_if_changed(obj, round(reading.sensed_temperature_c(zone_id), 2))
+            sensed = reading.sensed_temperature_c(zone_id)
+            _set_if_changed(obj, round(broken.get(zone_temperature_name(zone_id), sensed), 2))
         for zone_id, sp in self.zone_setpoints.items():
             default = round(schedule_setpoints[zone_id], 2)
             if sp.relinquishDefault != default:
@@ -226,7 +232,7 @@ class BuildingController:
                 if str(obj.presentValue) != state:
                     obj.presentValue = state
             else:
-                _set_if_changed(obj, round(value, 2))
+                _set_if_changed(obj, round(broken.get(name, value), 2))
 
     def hold(self, zone_id: str, value: float | None) -> None:
         """An operator's manual command at priority 8 (``None``: relinquished), as a forgotten

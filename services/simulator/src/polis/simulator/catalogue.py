@@ -18,6 +18,11 @@ one occupancy calendar per building, and per building its meters, devices and lo
 - **Calendars**: the weekly hours the building is occupied (occupancy at least 0.2, as the
   comfort periods of its loads) and its yearly closures (school holidays).
 - **Loads**: :mod:`polis.simulator.loads`.
+- **Nameplate only** (:func:`nameplate_catalogue`, ``catalogue --nameplate-only``): everything
+  above without the simulator's physics, what a facility manager has of a real building.
+  Zones and hot-water tanks are ``model: uncommissioned``, and the base load is left to its
+  default: ``python -m polis.optimizer commission`` learns them from the history the adapter
+  writes (docs/commissioning.md).
 
 Poll intervals are wall seconds, so an accelerated clock wants them short.
 """
@@ -173,9 +178,13 @@ def devices(
 
 
 def building_entry(
-    building: Building, endpoints: Endpoints, modbus_poll_s: float, bacnet_poll_s: float
+    building: Building,
+    endpoints: Endpoints,
+    modbus_poll_s: float,
+    bacnet_poll_s: float,
+    nameplate_only: bool = False,
 ) -> dict[str, Any]:
-    return {
+    entry = {
         "id": building.id,
         "neighbourhood": building.neighbourhood,
         "name": building.name,
@@ -187,8 +196,11 @@ def building_entry(
         "pv_kwp": building.pv.peak_kw if building.pv else 0.0,
         "base_load_kw": base_load_kw(building),
         "devices": devices(building, endpoints, modbus_poll_s, bacnet_poll_s),
-        "loads": building_loads(building),
+        "loads": building_loads(building, nameplate_only=nameplate_only),
     }
+    if nameplate_only:
+        del entry["base_load_kw"]  # the simulator's lighting and plug loads: learned instead
+    return entry
 
 
 def catalogue(
@@ -199,6 +211,28 @@ def catalogue(
     bacnet_poll_s: float,
 ) -> dict[str, Any]:
     """The catalogue document (a dict ready for YAML) of ``config`` served at ``endpoints``."""
+    return document(config, endpoints, modbus_poll_s, bacnet_poll_s, nameplate_only=False)
+
+
+def nameplate_catalogue(
+    config: MunicipalityConfig,
+    endpoints: Endpoints,
+    *,
+    modbus_poll_s: float,
+    bacnet_poll_s: float,
+) -> dict[str, Any]:
+    """The same without the simulator's physics (module docstring, *Nameplate only*)."""
+    return document(config, endpoints, modbus_poll_s, bacnet_poll_s, nameplate_only=True)
+
+
+def document(
+    config: MunicipalityConfig,
+    endpoints: Endpoints,
+    modbus_poll_s: float,
+    bacnet_poll_s: float,
+    *,
+    nameplate_only: bool,
+) -> dict[str, Any]:
     if not endpoints.resolved:
         raise ValueError(
             "the endpoints' ports are not known: give a base port, or take the endpoints "
@@ -212,6 +246,7 @@ def catalogue(
         "calendars": [occupancy_calendar(b) for b in config.buildings],
         "neighbourhoods": [{"id": n.id, "name": n.name} for n in config.neighbourhoods],
         "buildings": [
-            building_entry(b, endpoints, modbus_poll_s, bacnet_poll_s) for b in config.buildings
+            building_entry(b, endpoints, modbus_poll_s, bacnet_poll_s, nameplate_only)
+            for b in config.buildings
         ],
     }

@@ -115,9 +115,13 @@ def zone_state_at(faults: Sequence[Fault], zone_id: str, epoch: float) -> ZoneFa
 
 
 def _derated(curves: HeatPumpCurves, factor: FloatArray) -> HeatPumpCurves:
-    """A heat pump delivering ``factor`` of its heat for the same electric power."""
+    """A heat pump delivering ``factor`` of its heat and cold for the same electric power."""
     return replace(
-        curves, heating_capacity_w=curves.heating_capacity_w * factor, cop=curves.cop * factor
+        curves,
+        heating_capacity_w=curves.heating_capacity_w * factor,
+        cooling_capacity_w=curves.cooling_capacity_w * factor,
+        cop=curves.cop * factor,
+        eer=curves.eer * factor,
     )
 
 

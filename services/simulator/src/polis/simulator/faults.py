@@ -12,10 +12,12 @@ kind                        target     effect
 ==========================  =========  ===================================================
 ``stuck_sensor``            zone       the zone temperature object holds the value it had
                                        when the window began
+``broken_sensor``           analog     the controller's analog input ``target`` (an object
+                            input      name) reads ``value`` (-40), as an open circuit does
 ``dead_meter``              meter role the meter's Modbus unit stops answering (0x0B on
                                        TCP, silence on a serial line)
-``reduced_capacity``        zone       the heat pump delivers ``factor`` of its heat at
-                                       its full electric power (a refrigerant leak)
+``reduced_capacity``        zone       the heat pump delivers ``factor`` of its heat (and
+                                       cold) at its full electric power (a refrigerant leak)
 ``heating_and_cooling``     zone       the cooling valve is stuck open at ``fraction``
                                        while heating goes on
 ``stuck_heating``           zone       the heating valve is stuck open at ``fraction``,
@@ -45,6 +47,7 @@ if TYPE_CHECKING:
 
 class FaultKind(StrEnum):
     STUCK_SENSOR = "stuck_sensor"
+    BROKEN_SENSOR = "broken_sensor"
     DEAD_METER = "dead_meter"
     REDUCED_CAPACITY = "reduced_capacity"
     HEATING_AND_COOLING = "heating_and_cooling"
@@ -99,6 +102,11 @@ class StuckSensor(_Fault):
     kind: Literal[FaultKind.STUCK_SENSOR]
 
 
+class BrokenSensor(_Fault):
+    kind: Literal[FaultKind.BROKEN_SENSOR]
+    value: float = Field(default=-40.0, description="what the broken sensor reads")
+
+
 class DeadMeter(_Fault):
     kind: Literal[FaultKind.DEAD_METER]
 
@@ -145,6 +153,7 @@ class ChargerFaulted(_Fault):
 
 Fault = Annotated[
     StuckSensor
+    | BrokenSensor
     | DeadMeter
     | ReducedCapacity
     | HeatingAndCooling
@@ -243,6 +252,14 @@ def check_fault(fault: Fault, building: Building) -> None:
             raise FaultError(f"target: {building.id} has no {fault.target!r} meter (has {roles})")
     if isinstance(fault, ChargerFaulted):
         connector_of(building, fault.target)
+    if isinstance(fault, BrokenSensor):
+        from polis.simulator.bacnet_points import controller_object_specs
+
+        inputs = [s.name for s in controller_object_specs(building) if s.type == "analog-input"]
+        if fault.target not in inputs:
+            raise FaultError(
+                f"target: {building.id}'s controller has no analog input {fault.target!r}"
+            )
 
 
 def check_faults(faults: Sequence[Fault], buildings: Iterable[Building]) -> None:

@@ -33,6 +33,15 @@ of :mod:`polis.common.catalogue.loads`:
   self-consumption control, and the optimizer plans around it.
 - The non-flexible **base load** (lighting, plug loads) per building: :func:`base_load_kw`.
 
+**Nameplate only** (``building_loads(..., nameplate_only=True)``): what a facility manager
+has of a real building, without the simulator's physics. Zones and hot-water tanks are
+``model: uncommissioned`` (the optimizer leaves them to their own controllers until
+commissioning learns them): a zone keeps its comfort periods, points and the heat pump's rated
+electric input (:func:`rated_electric_kw`, the data sheet's A7/W35 figure) as ``max_kw``; a
+tank its volume, heater power, thermostat band and points, but no draw profile or losses.
+Pumps, EV chargers and the battery are the same in both: their figures are nameplate data and
+schedules (the pool's timer, the depot's fleet), not physics.
+
 Point references are relative to the building, ``<building>-bms/<object name>``
 (``town-hall-bms/zone-offices-heating-setpoint``), with the names of
 :mod:`polis.simulator.bacnet_points`.
@@ -151,6 +160,13 @@ def max_electric_kw(zone: Zone) -> float:
     return float(CAPACITY_MARGIN * np.min(curves.heating_capacity_w / 1000.0 / cop))
 
 
+def rated_electric_kw(zone: Zone) -> float:
+    """The heat pump's rated electric input: heating capacity over COP at 7 °C outdoor (the
+    data sheet's A7/W35 rating point)."""
+    curves = heat_pump_curves(zone.heat_pump, np.array([7.0]))
+    return float(curves.heating_capacity_w[0] / 1000.0 / curves.cop[0])
+
+
 def _internal_gains_kw(building: Building, zone: Zone, occupancy: float) -> float:
     """Lighting (with full daylight dimming), plug loads and people, the zone's share."""
     area = building.floor_area_m2
@@ -173,9 +189,52 @@ def _occupied_fraction(building: Building) -> float:
     return min(values) if values else 0.0
 
 
+def _comfort(building: Building, zone: Zone) -> dict[str, Any]:
+    """The zone's comfort periods and bounds, from the building's own schedules."""
+    setback = building.heating_setpoint.default + zone.setpoint_offset_k
+    windows = comfort_windows(building, zone)
+    return {
+        "occupied": [
+            {
+                "days": [w.day],
+                "start": hhmm(w.start_minute),
+                "end": hhmm(w.end_minute),
+                "lo_c": w.setpoint_c,
+                "hi_c": w.setpoint_c + COMFORT_SPAN_K,
+            }
+            for w in windows
+        ],
+        "unoccupied_lo_c": setback - SETBACK_MARGIN_K,
+        "unoccupied_hi_c": max(w.setpoint_c + COMFORT_SPAN_K for w in windows)
+        if windows
+        else setback + COMFORT_SPAN_K,
+        "comfort_penalty_eur_per_kh": 5.0,
+    }
+
+
+def _zone_points(building: Building, zone: Zone) -> dict[str, Any]:
+    return {
+        "command_point": bms_ref(building, zone_setpoint_name(zone.id)),
+        "temperature_point": bms_ref(building, zone_temperature_name(zone.id)),
+    }
+
+
+def zone_nameplate(building: Building, zone: Zone) -> dict[str, Any]:
+    """The zone without a model: comfort, points and the heat pump's rated input."""
+    return {
+        "kind": "hvac",
+        "id": zone.id,
+        "mode": "heat",
+        "model": "uncommissioned",
+        "max_kw": round(rated_electric_kw(zone), 2),
+        **_comfort(building, zone),
+        **_zone_points(building, zone),
+    }
+
+
 def zone_load(building: Building, zone: Zone) -> dict[str, Any]:
     nominal, slope, ref = cop_line(zone)
-    setback = building.heating_setpoint.default + zone.setpoint_offset_k
+    comfort = _comfort(building, zone)
     return {
         "kind": "hvac",
         "id": zone.id,
@@ -186,23 +245,7 @@ def zone_load(building: Building, zone: Zone) -> dict[str, Any]:
         "cop_nominal": round(nominal, 4),
         "cop_slope_per_k": round(slope, 5),
         "cop_reference_c": ref,
-        "occupied": [
-            {
-                "days": [w.day],
-                "start": hhmm(w.start_minute),
-                "end": hhmm(w.end_minute),
-                "lo_c": w.setpoint_c,
-                "hi_c": w.setpoint_c + COMFORT_SPAN_K,
-            }
-            for w in comfort_windows(building, zone)
-        ],
-        "unoccupied_lo_c": setback - SETBACK_MARGIN_K,
-        "unoccupied_hi_c": max(
-            w.setpoint_c + COMFORT_SPAN_K for w in comfort_windows(building, zone)
-        )
-        if comfort_windows(building, zone)
-        else setback + COMFORT_SPAN_K,
-        "comfort_penalty_eur_per_kh": 5.0,
+        **comfort,
         "solar_aperture_m2": zone.solar_aperture_m2,
         "gains_occupied_kw": round(
             _internal_gains_kw(building, zone, _occupied_fraction(building)), 3
@@ -217,14 +260,32 @@ def zone_load(building: Building, zone: Zone) -> dict[str, Any]:
             if zone.heat_pump.cooling_capacity_kw > 0
             else None,
         },
-        "command_point": bms_ref(building, zone_setpoint_name(zone.id)),
-        "temperature_point": bms_ref(building, zone_temperature_name(zone.id)),
+        **_zone_points(building, zone),
     }
 
 
 def tank_kwh(volume_l: float, temperature_c: float, cold_c: float) -> float:
     """Stored heat above cold water, kWh."""
     return volume_l * WATER_J_PER_L_K * (temperature_c - cold_c) / 3.6e6
+
+
+def tank_nameplate(building: Building) -> dict[str, Any]:
+    """The tank without a model: its volume, heater, thermostat band and points."""
+    hw = building.hot_water
+    assert hw is not None
+    return {
+        "kind": "water_heater",
+        "id": "dhw",
+        "model": "uncommissioned",
+        "min_kwh": round(tank_kwh(hw.volume_l, TANK_MIN_C, hw.cold_water_c), 3),
+        "max_kwh": round(tank_kwh(hw.volume_l, hw.setpoint_c, hw.cold_water_c), 3),
+        "initial_kwh": round(tank_kwh(hw.volume_l, hw.setpoint_c, hw.cold_water_c), 3),
+        "heater_kw": hw.heater_kw,
+        "on_off": True,
+        "command_point": bms_ref(building, DHW_ENABLE),
+        "temperature_point": bms_ref(building, TANK_TEMPERATURE),
+        "volume_l": hw.volume_l,
+    }
 
 
 def tank_load(building: Building) -> dict[str, Any]:
@@ -354,11 +415,13 @@ def base_load_kw(building: Building) -> float:
     return round(float(np.mean(lighting + plug)) / 1000.0, 2)
 
 
-def building_loads(building: Building) -> list[dict[str, Any]]:
-    """The building's loads as catalogue entries: zones, then tank, pump, EV, battery."""
-    loads: list[dict[str, Any]] = [zone_load(building, z) for z in building.zones]
+def building_loads(building: Building, *, nameplate_only: bool = False) -> list[dict[str, Any]]:
+    """The building's loads as catalogue entries: zones, then tank, pump, EV, battery;
+    ``nameplate_only``: zones and tank without the simulator's physics, uncommissioned."""
+    zone = zone_nameplate if nameplate_only else zone_load
+    loads: list[dict[str, Any]] = [zone(building, z) for z in building.zones]
     if building.hot_water is not None:
-        loads.append(tank_load(building))
+        loads.append(tank_nameplate(building) if nameplate_only else tank_load(building))
     if building.pool is not None:
         loads.append(pump_load(building))
     if building.ev_chargers is not None:

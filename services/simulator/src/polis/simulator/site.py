@@ -33,6 +33,7 @@ from polis.simulator.endpoints import (
     endpoint_layout,
 )
 from polis.simulator.faults import (
+    BrokenSensor,
     CommandsRefused,
     DeadMeter,
     Fault,
@@ -337,3 +338,6 @@ def _device_faults(controller: BuildingController, building: str, faults: list[F
     controller.refuse_writes(
         {f.target for f in faults if isinstance(f, CommandsRefused) and f.building == building}
     )
+    controller.broken = {
+        f.target: f.value for f in faults if isinstance(f, BrokenSensor) and f.building == building
+    }
