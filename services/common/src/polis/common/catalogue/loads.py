@@ -25,6 +25,18 @@ class ThermalMode(StrEnum):
     COOL = "cool"
 
 
+class ModelState(StrEnum):
+    """Where a load's model comes from (docs/catalogue.md, Loads).
+
+    ``uncommissioned``: not known yet; the optimizer leaves the load to its own controller
+    (never planned, never commanded) until commissioning learns it from measured history.
+    """
+
+    GIVEN = "given"  # written by hand, e.g. from a design study
+    LEARNED = "learned"  # written by commissioning from the load's own history
+    UNCOMMISSIONED = "uncommissioned"
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -85,11 +97,26 @@ class ZoneControllerConfig(_Model):
         return self
 
 
+class ExcitationConfig(_Model):
+    """Setpoint steps a facility manager allows on a zone for identification
+    (docs/commissioning.md, Excitation). The block only allows them: a run starts on request
+    (``python -m polis.optimizer excite``) and stays inside these bounds and the zone's
+    comfort band."""
+
+    enabled: bool = True
+    amplitude_k: float = Field(default=1.0, ge=0.25, le=1.0)  # steps of ± this around the setpoint
+    step_minutes: int = Field(default=120, ge=15, le=720, multiple_of=15)
+    hours: tuple[Period, ...] = (Period(),)  # local windows in which steps are written
+    max_days: int = Field(default=14, ge=1, le=42)
+
+
 class ZoneConfig(_LoadConfig):
     kind: Literal["hvac"]
     mode: ThermalMode = ThermalMode.HEAT
-    r_k_per_kw: Positive
-    c_kwh_per_k: Positive
+    model: ModelState = ModelState.GIVEN
+    # the 1R1C model: required unless the zone is uncommissioned, which has none
+    r_k_per_kw: Positive | None = None
+    c_kwh_per_k: Positive | None = None
     max_kw: Positive
     levels_kw: tuple[Positive, ...] | None = None
     cop_nominal: Positive = 3.5
@@ -107,10 +134,34 @@ class ZoneConfig(_LoadConfig):
     initial_temp_c: float = 19.0
     temperature_point: str | None = None
     controller: ZoneControllerConfig = ZoneControllerConfig()
+    # outdoor temperature above which the zone needs no heating (alarms: heating above it)
+    heating_limit_c: float | None = None
+    excitation: ExcitationConfig | None = None  # absent: never excited
+
+    @model_validator(mode="after")
+    def _model_state(self) -> ZoneConfig:
+        rc = ("r_k_per_kw", "c_kwh_per_k")
+        if self.model is ModelState.UNCOMMISSIONED:
+            given = [name for name in rc if getattr(self, name) is not None]
+            if given:
+                raise ValueError(
+                    f"an uncommissioned zone has no model: remove {' and '.join(given)} "
+                    "or set model: given"
+                )
+        else:
+            missing = [name for name in rc if getattr(self, name) is None]
+            if missing:
+                raise ValueError(
+                    f"{' and '.join(missing)} required (model: {self.model.value}); "
+                    "a zone without a model yet is model: uncommissioned"
+                )
+        return self
 
 
 class TankConfig(_LoadConfig):
     kind: Literal["water_heater"]
+    # uncommissioned: draw profile and losses not learned yet, so the tank is not planned
+    model: ModelState = ModelState.GIVEN
     min_kwh: NonNegative
     max_kwh: Positive
     initial_kwh: NonNegative
@@ -136,6 +187,12 @@ class TankConfig(_LoadConfig):
             raise ValueError("daily_draw_kwh needs 24 hourly values")
         if self.temperature_point is not None and self.volume_l is None:
             raise ValueError("temperature_point needs volume_l")
+        given = sorted({"daily_draw_kwh", "loss_kw"} & self.model_fields_set)
+        if self.model is ModelState.UNCOMMISSIONED and given:
+            raise ValueError(
+                f"an uncommissioned water heater has no model: remove {' and '.join(given)} "
+                "or set model: given"
+            )
         return self
 
 
