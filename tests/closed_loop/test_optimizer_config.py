@@ -67,6 +67,8 @@ def test_free_floating_zone_matches_the_simulator_over_a_slot(building: str, zon
             / (z.thermal_mass_kwh_per_k * 3.6e6)
             * (z.ua_w_per_k * (outdoor - t) + gains_kw * 1000.0)
         )
+    assert load.r_k_per_kw is not None
+    assert load.c_kwh_per_k is not None
     a = math.exp(-0.25 / (load.r_k_per_kw * load.c_kwh_per_k))
     predicted = a * t0 + (1 - a) * (outdoor + load.r_k_per_kw * gains_kw)
     assert predicted == pytest.approx(t, abs=0.002)

@@ -134,6 +134,8 @@ def test_commission_learns_the_reading_room(
     assert f"{ZONE}: ACCEPTED" in printed
     learned = load_catalogue(out)
     (hvac,) = [load for load in learned.building(BUILDING).loads if isinstance(load, ZoneConfig)]
+    assert hvac.r_k_per_kw is not None
+    assert hvac.c_kwh_per_k is not None
     tau = hvac.r_k_per_kw * hvac.c_kwh_per_k
     assert tau == pytest.approx(zone.tau_h, rel=TOLERANCE)
     assert hvac.r_k_per_kw == pytest.approx(zone.r_k_per_kw, rel=TOLERANCE)
@@ -243,7 +245,10 @@ def test_town_hall_split_by_cooling_output_and_a_zone_left_out_by_the_mapping(
         for load in load_catalogue(catalogue).building("town-hall").loads
         if isinstance(load, ZoneConfig)
     }
-    tau = learned["offices"].r_k_per_kw * learned["offices"].c_kwh_per_k
+    r, c = learned["offices"].r_k_per_kw, learned["offices"].c_kwh_per_k
+    assert r is not None
+    assert c is not None
+    tau = r * c
     assert tau == pytest.approx(offices.tau_h, rel=TOLERANCE)
     assert learned["council-chamber"] == before["council-chamber"]
     print(

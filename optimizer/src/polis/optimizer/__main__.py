@@ -14,7 +14,7 @@ from polis.common.service import service_settings, stop_on_signals
 from polis.common.settings import SettingsError, catalogue_path
 from polis.optimizer.actuals import ActualsFeed, state_points
 from polis.optimizer.commands import AdapterClient
-from polis.optimizer.config import ConfigError, optimizer_view
+from polis.optimizer.config import ConfigError, optimizer_view, uncommissioned_loads
 from polis.optimizer.forecast import ClimatologyTemperature, HttpTemperature, TemperatureProvider
 from polis.optimizer.grpc_service import OptimizerServicer
 from polis.optimizer.instances import InstanceFactory
@@ -29,7 +29,10 @@ log = get_logger("polis.optimizer")
 
 
 async def serve(settings: OptimizerSettings) -> None:
-    config = optimizer_view(load_catalogue(catalogue_path(settings)), settings.weights())
+    catalogue = load_catalogue(catalogue_path(settings))
+    for building, loads in uncommissioned_loads(catalogue).items():
+        log.warning("not planned until commissioned", building=building, loads=loads)
+    config = optimizer_view(catalogue, settings.weights())
     clock = settings.clock()
     http: httpx.Client | None = None
     temperature: TemperatureProvider = ClimatologyTemperature()

@@ -22,6 +22,7 @@ from polis.common.catalogue.loads import (
     DeferrableConfig,
     EVConfig,
     LoadConfig,
+    ModelState,
     SessionConfig,
     TankConfig,
     ZoneConfig,
@@ -68,6 +69,8 @@ __all__ = [
     "optimizer_view",
     "parse_config",
     "resolve_tariff",
+    "uncommissioned",
+    "uncommissioned_loads",
 ]
 
 Positive = Annotated[float, Field(gt=0)]
@@ -148,12 +151,25 @@ def _resolved(load: LoadConfig, municipality: str, building: str) -> LoadConfig:
     return load.model_copy(update=refs) if refs else load
 
 
+def uncommissioned(load: LoadConfig) -> bool:
+    """A load without a model yet: its own controller runs it (never planned or commanded)."""
+    return isinstance(load, ZoneConfig | TankConfig) and load.model is ModelState.UNCOMMISSIONED
+
+
+def uncommissioned_loads(catalogue: Catalogue) -> dict[str, list[str]]:
+    """building -> the ids of its loads left out of planning until commissioned."""
+    out = {b.id: [x.id for x in b.loads if uncommissioned(x)] for b in catalogue.buildings}
+    return {b: ids for b, ids in out.items() if ids}
+
+
 def optimizer_view(catalogue: Catalogue, weights: Weights | None = None) -> OptimizerConfig:
-    """The buildings with loads to plan, their tariffs and neighbourhoods."""
+    """The buildings with loads to plan, their tariffs and neighbourhoods; uncommissioned
+    loads are left out."""
     m = catalogue.municipality
     buildings = []
     for b in catalogue.buildings:
-        if not b.loads or b.tariff is None:
+        loads = [load for load in b.loads if not uncommissioned(load)]
+        if not loads or b.tariff is None:
             continue  # nothing to plan, or nothing to price it with
         meter = None
         if b.meters is not None:
@@ -169,7 +185,7 @@ def optimizer_view(catalogue: Catalogue, weights: Weights | None = None) -> Opti
                 pv_kwp=b.pv_kwp,
                 base_load_kw=b.base_load_kw,
                 meter_point=meter,
-                loads=tuple(_resolved(load, m, b.id) for load in b.loads),
+                loads=tuple(_resolved(load, m, b.id) for load in loads),
             )
         )
     used = {b.neighbourhood for b in buildings}
@@ -280,6 +296,8 @@ def _zone(
         solar = cfg.solar_aperture_m2 * irradiance_w_m2[t] / 1000.0 if irradiance_w_m2 else 0.0
         gains.append(internal + solar)
     setpoint = lo if cfg.mode is ThermalMode.HEAT else hi
+    if cfg.r_k_per_kw is None or cfg.c_kwh_per_k is None:
+        raise ConfigError(f"zone {cfg.id}: no model to plan with (uncommissioned)")
     return ThermalZone(
         id=cfg.id,
         mode=cfg.mode,
