@@ -16,6 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from polis.common.catalogue import load_catalogue
 from polis.common.logging import get_logger
+from polis.gateway.alarm_wiring import alarm_jobs
 from polis.gateway.api import problems
 from polis.gateway.api.routes import (
     alarms,
@@ -32,6 +33,8 @@ from polis.gateway.api.routes import (
     webhooks,
 )
 from polis.gateway.application import keys as key_cases
+from polis.gateway.application.alarm_job import Leader
+from polis.gateway.application.alarm_ports import Expectations
 from polis.gateway.application.context import Services
 from polis.gateway.application.database import Database
 from polis.gateway.application.events import Events
@@ -82,6 +85,7 @@ def background(
     settings: GatewaySettings,
     state: GatewayState,
     worker: DeliveryWorker,
+    savings: Expectations,
 ) -> list[Coroutine[Any, Any, None]]:
     """What each replica runs beside the API: its delivery worker and cache-epoch watcher on
     every replica, and the leader's jobs on whichever replica holds the lease."""
@@ -90,12 +94,14 @@ def background(
     async def housekeeping() -> None:
         await anyio.to_thread.run_sync(state.limits.prune)
 
+    holder = replica_id()
     jobs = [
         Job("plan-watch", settings.plan_poll_s, watcher.poll_once),
         Job("housekeeping", HOUSEKEEPING_S, housekeeping),
-        # Alarm evaluation joins here, as one more Job, when the gateway evaluates alarms.
+        # Alarm evaluation, its baselines and its e-mail (docs/alarms.md).
+        *alarm_jobs(settings, state, savings, Leader(LEADER_LEASE, holder)),
     ]
-    lease = Lease(state.engine, LEADER_LEASE, replica_id(), settings.leader_lease_s)
+    lease = Lease(state.engine, LEADER_LEASE, holder, settings.leader_lease_s)
     epochs = EpochWatcher(
         state.services.db,
         {KEYS_EPOCH: state.keys.clear, REPORTS_EPOCH: state.reports.forget},
@@ -172,7 +178,8 @@ def create_app(
             ),
         )
         app.state.gateway = state
-        tasks = [asyncio.create_task(work) for work in background(settings, state, worker)]
+        work_items = background(settings, state, worker, peers)
+        tasks = [asyncio.create_task(work) for work in work_items]
         log.info("gateway ready", database=engine.url.render_as_string(hide_password=True))
         try:
             yield

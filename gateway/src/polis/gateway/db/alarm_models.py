@@ -1,4 +1,5 @@
-"""Alarms in the gateway's database: their lifecycle, their history and their e-mail outbox.
+"""Alarms in the gateway's database: their lifecycle, their history, their e-mail outbox, and
+the one fact the rules need remembered between evaluations (when fallback plans began).
 
 An alarm is open (``active`` or ``acknowledged``) until its rule clears it (``cleared``); at
 most one alarm per key (rule, building, subject) is open, enforced by a partial unique index,
@@ -126,3 +127,14 @@ class AlarmMail(Base):
     claimed_until_s: Mapped[float | None] = mapped_column(Float, nullable=True)
 
     __table_args__ = (Index("ix_alarm_mails_status_due", "status", "due_s"),)
+
+
+class FallbackRun(Base):
+    """A building whose current plan is the optimizer's fallback, since when (Polis clock):
+    kept while successive plans stay fallbacks, dropped at the first optimized one."""
+
+    __tablename__ = "alarm_fallback_runs"
+
+    building: Mapped[str] = mapped_column(String(200), primary_key=True)
+    since: Mapped[datetime] = mapped_column(UtcDateTime)
+    reason: Mapped[str] = mapped_column(Text, default="")

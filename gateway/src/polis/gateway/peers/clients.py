@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 import grpc
 
 from polis.control.v1 import control_pb2, control_pb2_grpc
+from polis.gateway.application.alarm_ports import ExpectationAnswer, ExpectationQuery
 from polis.gateway.domain.control import (
     CommandRequest,
     CommandResult,
@@ -26,7 +27,7 @@ from polis.gateway.domain.plans import (
     SolveResult,
 )
 from polis.gateway.domain.savings import ImportResult, ReportQuery, SavingsReport
-from polis.gateway.peers import translate
+from polis.gateway.peers import expectations, translate
 from polis.gateway.peers.errors import PeerError
 from polis.gateway.peers.errors import translate as translate_error
 from polis.mv.v1 import savings_pb2, savings_pb2_grpc
@@ -126,6 +127,12 @@ class Peers:
         request = savings_pb2.ImportCsvRequest(csv=csv, source=source)
         response = await _call("savings", self.savings.ImportCsv, request, self.report_deadline_s)
         return translate.import_result(response)
+
+    async def expectation(self, query: ExpectationQuery) -> ExpectationAnswer:
+        """The baseline's expectation for a period (a fit, as slow as a report's)."""
+        request = expectations.expectation_request(query)
+        response = await _call("savings", self.savings.Expectation, request, self.report_deadline_s)
+        return expectations.expectation_answer(query, response)
 
 
 __all__ = ["PeerError", "Peers"]

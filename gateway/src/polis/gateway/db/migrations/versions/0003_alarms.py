@@ -1,4 +1,5 @@
-"""Alarms: lifecycle with one open alarm per key, history, e-mail recipients and outbox.
+"""Alarms: lifecycle with one open alarm per key, history, e-mail recipients and outbox,
+fallback-plan runs.
 
 Revision ID: 0003
 Revises: 0002
@@ -110,9 +111,16 @@ def upgrade() -> None:
         sa.Column("claimed_until_s", sa.Float()),
     )
     op.create_index("ix_alarm_mails_status_due", "alarm_mails", ["status", "due_s"])
+    op.create_table(
+        "alarm_fallback_runs",
+        sa.Column("building", sa.String(200), primary_key=True),
+        sa.Column("since", TS, nullable=False),
+        sa.Column("reason", sa.Text(), nullable=False),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("alarm_fallback_runs")
     op.drop_index("ix_alarm_mails_status_due", "alarm_mails")
     for table in ("alarm_mails", "alarm_mail_items", "alarm_mail_recipients", "alarm_events"):
         op.drop_table(table)

@@ -1,0 +1,169 @@
+"""The leader's alarm job in the real gateway: the engine judging the facts the gateway holds
+(overrides, refused commands) over a real InfluxDB, alarms raised and cleared once each,
+announced by signed webhooks; baselines fetched from the real savings service."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from polis.common.influx import InfluxStore
+from polis.common.influxd import InfluxServer
+from polis.gateway.domain.webhooks import verify
+
+from .conftest import create_keys
+from .fakes import OPERATOR_HOLDS, MemoryStore, PeerServers
+from .server import Running, gateway_settings, run_gateway
+from .test_webhooks_and_limits import Receiver
+
+API = "/api/v1"
+# Ten Polis minutes per wall second: an override is "long" after 10 Polis minutes (1 s), a
+# refusal ages out of its 30-minute window in 3 s, and a round runs every 0.2 s.
+SPEED = 600.0
+CATALOGUE = """\
+municipality: larissa
+name: Larissa
+timezone: Europe/Athens
+neighbourhoods: [{id: centre}, {id: north}]
+buildings:
+  - id: town-hall
+    neighbourhood: centre
+    devices:
+      - protocol: bacnet
+        id: ahu-1
+        device_instance: 1001
+        address: 127.0.0.1:47808
+        poll_interval_s: 60
+        points:
+          - id: setpoint
+            object: analog-value,1
+            quantity: setpoint
+            unit: degC
+            kind: command
+            write: {min: 16, max: 26}
+alarms:
+  rules:
+    control.override_long: {raise_after_min: 10}
+    control.command_refused: {window_min: 30, clear_after_min: 30, severity: major}
+"""
+REFUSED = ("control.command_refused", "town-hall/ahu-1/setpoint")
+LONG = ("control.override_long", "town-hall/ahu-1/setpoint")
+
+
+def wait_until(what: str, check: Callable[[], Any], timeout: float = 40.0) -> Any:
+    """Poll ``check`` until it returns something truthy; fail naming ``what``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = check()
+        if found:
+            return found
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.1)
+
+
+@pytest.fixture
+def alarm_gateway(
+    influx_server: InfluxServer,
+    influx_store: InfluxStore,
+    peers: PeerServers,
+    tmp_path: Path,
+) -> Iterator[tuple[Running, dict[str, str]]]:
+    catalogue = tmp_path / "catalogue.yaml"
+    catalogue.write_text(CATALOGUE)
+    settings = gateway_settings(
+        tmp_path / "gw.db",
+        peers.addresses,
+        catalogue=catalogue,
+        clock_speed=SPEED,
+        gateway_alarm_interval_s=120.0,
+        influx_url=influx_server.url,
+        influx_token=influx_server.token,
+        influx_org=influx_server.org,
+        influx_bucket=influx_store.bucket,
+    )
+    with run_gateway(settings, MemoryStore([])) as gw:
+        yield gw, create_keys(gw)
+
+
+def keyed(alarms: list[dict[str, Any]]) -> dict[tuple[str, str], dict[str, Any]]:
+    return {(a["rule"], a["subject"]): a for a in alarms}
+
+
+@pytest.mark.integration
+@pytest.mark.influx
+@pytest.mark.slow
+def test_control_facts_raise_and_clear_alarms_once_each(
+    alarm_gateway: tuple[Running, dict[str, str]],
+) -> None:
+    gw, keys = alarm_gateway
+    receiver = Receiver([])
+    try:
+        with gw.client(keys["facility_manager"], timeout=20) as fm:
+            hook = fm.post(
+                f"{API}/webhooks",
+                json={"url": receiver.url, "events": ["alarm.raised", "alarm.cleared"]},
+            ).json()
+
+            def open_alarms() -> dict[tuple[str, str], dict[str, Any]]:
+                return keyed(fm.get(f"{API}/alarms").json())
+
+            assert open_alarms() == {}
+            override = fm.post(
+                f"{API}/buildings/town-hall/overrides",
+                json={"point_id": "town-hall/ahu-1/setpoint", "value": OPERATOR_HOLDS},
+            ).json()
+            assert override["status"] == "overridden"  # the device did not take it
+
+            def both_open() -> dict[tuple[str, str], dict[str, Any]] | None:
+                found = open_alarms()
+                return found if {REFUSED, LONG} <= found.keys() else None
+
+            raised = wait_until("both alarms", both_open)
+            time.sleep(1.0)  # five more rounds: still one alarm per key
+            assert (
+                fm.delete(f"{API}/buildings/town-hall/overrides/{override['id']}").status_code
+                == 200
+            )
+            wait_until("both cleared", lambda: not ({REFUSED, LONG} & open_alarms().keys()))
+            history = keyed(fm.get(f"{API}/alarms", params={"state": "cleared"}).json())
+            details = {
+                k: fm.get(f"{API}/alarms/{history[k]['id']}").json() for k in (REFUSED, LONG)
+            }
+            receiver.wait_for(4)
+            time.sleep(0.5)
+            fm.delete(f"{API}/webhooks/{hook['id']}")
+    finally:
+        receiver.close()
+    refused, long_held = raised[REFUSED], raised[LONG]
+    assert (refused["severity"], long_held["severity"]) == ("major", "warning")
+    assert "1 command(s) refused" in refused["message"]
+    assert f"overridden at {OPERATOR_HOLDS:g}" in long_held["message"]
+    # one alarm per key over the whole episode, raised once and cleared once
+    assert {k: history[k]["id"] for k in (REFUSED, LONG)} == {
+        REFUSED: refused["id"],
+        LONG: long_held["id"],
+    }
+    for detail in details.values():
+        assert [e["kind"] for e in detail["events"]] == ["raised", "cleared"]
+        assert detail["cleared_at"] is not None
+    # the overridden point's refusal ages out after its window; cancelling ends the override
+    refused_clear = datetime.fromisoformat(details[REFUSED]["cleared_at"])
+    assert refused_clear - datetime.fromisoformat(override["created_at"]) >= timedelta(minutes=30)
+    events = []
+    for headers, body in receiver.received:
+        ts = int(headers["X-Polis-Timestamp"])
+        assert verify(hook["secret"], ts, body, headers["X-Polis-Signature"], now=time.time())
+        events.append(json.loads(body))
+    announced = sorted((e["event"], e["data"]["rule"]) for e in events)
+    assert announced == [
+        ("alarm.cleared", "control.command_refused"),
+        ("alarm.cleared", "control.override_long"),
+        ("alarm.raised", "control.command_refused"),
+        ("alarm.raised", "control.override_long"),
+    ]
