@@ -12,8 +12,10 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
+from polis.common.catalogue.alarms import AlarmOverride, merged, section_params
 from polis.common.catalogue.devices import ModbusDeviceConfig, OcppDeviceConfig, PointConfig
 from polis.common.catalogue.ids import resolve_point_ref, split_point_id
+from polis.common.catalogue.loads import ZoneConfig
 from polis.common.catalogue.points import PointKind
 from polis.common.catalogue.schema import Building, Catalogue
 from polis.common.catalogue.source import Path_
@@ -156,9 +158,48 @@ def _buses(cat: Catalogue) -> Iterator[Problem]:
                 )
 
 
+def _override_scope(cat: Catalogue, entry: AlarmOverride) -> tuple[str, str] | None:
+    """(field, message) when an alarm override names what the building does not have."""
+    building = next((b for b in cat.buildings if b.id == entry.building), None)
+    if building is None:
+        return "building", f"unknown building {entry.building!r}"
+    zones = {load.id for load in building.loads if isinstance(load, ZoneConfig)}
+    if entry.zone is not None and entry.zone not in zones:
+        return "zone", f"no hvac load (zone) {entry.zone!r} in {building.id} (has {sorted(zones)})"
+    devices = {d.id: d for d in building.devices}
+    if entry.device is not None and entry.device not in devices:
+        return "device", f"no device {entry.device!r} in {building.id}"
+    if entry.point is not None:
+        device, _, point = entry.point.partition("/")
+        known = devices.get(device)
+        if not point or "/" in point or known is None:
+            return "point", f"{entry.point!r} is not device/point of a device in {building.id}"
+        if point not in {p.id for p in known.all_points()}:
+            return "point", f"no point {point!r} on device {device}"
+    return None
+
+
+def _alarm_refs(cat: Catalogue) -> Iterator[Problem]:
+    """Alarm overrides name what exists, and every rule's raise and clear settings agree
+    once an entry's fields are merged with the defaults they change."""
+    section: Path_ = ("alarms",)
+    for rule, _ in cat.alarms.rules.given():
+        for message in section_params(cat.alarms, rule).consistency():
+            yield Problem((*section, "rules", rule), message)
+    for i, entry in enumerate(cat.alarms.overrides):
+        here: Path_ = (*section, "overrides", i)
+        wrong = _override_scope(cat, entry)
+        if wrong is not None:
+            yield Problem((*here, wrong[0]), wrong[1])
+        for rule, params in entry.rules.given():
+            for message in merged(section_params(cat.alarms, rule), params).consistency():
+                yield Problem((*here, "rules", rule), message)
+
+
 def reference_problems(cat: Catalogue) -> list[Problem]:
     problems = list(_unique(cat))
     problems.extend(_buses(cat))
+    problems.extend(_alarm_refs(cat))
     for i, building in enumerate(cat.buildings):
         problems.extend(_building_refs(cat, i, building))
     return problems

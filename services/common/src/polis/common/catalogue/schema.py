@@ -14,6 +14,7 @@ from typing import Annotated, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from polis.common.catalogue.alarms import AlarmsConfig
 from polis.common.catalogue.calendars import OccupancyCalendar
 from polis.common.catalogue.devices import DeviceConfig, PointConfig
 from polis.common.catalogue.ids import ID_PATTERN, point_id
@@ -65,6 +66,8 @@ class Building(_Model):
     meters: Meters | None = None
     pv_kwp: NonNegative = 0.0
     base_load_kw: NonNegative = 5.0  # the optimizer's forecast until enough history exists
+    # the grid connection's contracted peak (kW, 15-minute demand); else the tariff's
+    contracted_peak_kw: Positive | None = None
     devices: tuple[DeviceConfig, ...] = ()
     loads: tuple[LoadConfig, ...] = ()
 
@@ -100,6 +103,7 @@ class Catalogue(_Model):
     calendars: tuple[OccupancyCalendar, ...] = ()
     neighbourhoods: tuple[Neighbourhood, ...] = ()
     buildings: tuple[Building, ...] = ()
+    alarms: AlarmsConfig = AlarmsConfig()
 
     def building(self, building_id: str) -> Building:
         return by_id(self.buildings, building_id)
