@@ -91,14 +91,15 @@ class ControlFacts:
 class BaselineExpectation:
     """What a building's accepted baseline model expects over ``[start, end)``.
 
-    ``expected_kwh`` is the model's prediction of whole-building consumption (the IPMVP Option
-    C boundary: the main meter, generation added back, excluded sub-meters taken off; the
-    engine compares it with the main meter's energy, so hand the expectation for what the main
-    meter measures) under the period's actual weather and calendar. ``uncertainty_kwh`` is
-    its standard uncertainty (one standard deviation) over the period: for a model with
-    CV(RMSE) ``c`` on hourly data and errors roughly independent, ``c * expected / sqrt(hours)``
-    is a fair figure; the rule raises only above ``expected + k * uncertainty`` (k = 3 by
-    default), so a noisy building with a wide uncertainty does not alarm.
+    ``expected_kwh`` is the model's prediction of the building's consumption within the IPMVP
+    Option C boundary (the main meter's net energy, generation behind it added back, excluded
+    sub-meters and storage taken off: polis.savings' boundary) under the period's actual
+    weather and calendar; the engine measures the same boundary from the meters' energy
+    counters. ``uncertainty_kwh`` is its standard uncertainty (one standard deviation) over the
+    period: for a model with CV(RMSE) ``c`` on hourly data and errors roughly independent,
+    ``c * expected / sqrt(hours)`` is a fair figure; the rule raises only above
+    ``expected + k * uncertainty`` (k = 3 by default), so a noisy building with a wide
+    uncertainty does not alarm. Periods are judged in whole hours (UTC).
 
     ``unoccupied_kw`` (optional) is the mean power the model expects while the building is
     unoccupied (nights, weekends, closures), ``unoccupied_uncertainty_kw`` its standard

@@ -228,6 +228,12 @@ class InfluxStore:
                 continue
             yield dict(zip(header, record, strict=False))
 
+    def records(self, flux: str, params: dict[str, Any]) -> Iterator[dict[str, str]]:
+        """The CSV records of a query of the caller's own, by column name (``result``,
+        ``_time``, ``_value`` and the tags it keeps). Values reach it only as ``params``
+        (bound as in every other query); the text itself must be constant."""
+        return self._run(flux, params)
+
     @staticmethod
     def _row(record: Mapping[str, str], tag_keys: Iterable[str]) -> Row:
         return Row(

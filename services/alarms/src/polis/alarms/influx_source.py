@@ -1,0 +1,182 @@
+"""The engine's readings from InfluxDB: one Flux query per part of a plan.
+
+Measurement ``reading`` of the raw bucket (tags municipality, building, device, point,
+quantity, unit, quality; field ``value``), through ``polis.common.influx.InfluxStore`` with
+every value bound as a parameter. Each query lets InfluxDB's storage engine do the work it can
+do per series (``last``, ``first``, ``count``, windowed ``mean``/``min``/``max``/``last``), so
+a municipality of 10,000 points is six or seven queries and a few tens of thousands of rows:
+
+- seen: each point's last measured reading and the store's first reading of the municipality;
+- quality: each point's readings counted per quality tag;
+- series: one per request, aggregated per window (``aggregateWindow``, windows aligned to the
+  epoch and stamped with their start);
+- starts: the rises of 0/1 points, counted in Flux (``difference``) so the raw rows stay there.
+
+A point's quality tag splits it into several series; their windows are merged here (mean of
+means, min of minima, max of maxima and, for counters' last values, the largest).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from datetime import datetime
+from typing import Any
+
+from polis.alarms.windows import Aggregate, Plan, Series, SeriesRequest, Windows
+from polis.common.influx import READING, InfluxStore
+from polis.common.logging import get_logger
+
+log = get_logger(__name__)
+
+# readings that measured something: not the adapter's repeated last value, not implausible
+_MEASURED = '  |> filter(fn: (r) => r.quality != "missing" and r.quality != "out_of_range")'
+_BASE = """from(bucket: params.bucket)
+  |> range(start: params.start, stop: params.stop)
+  |> filter(fn: (r) => r._measurement == params.measurement and r._field == "value")
+  |> filter(fn: (r) => r.municipality == params.municipality)"""
+
+SEEN_FLUX = f"""data = {_BASE}
+data
+  |> filter(fn: (r) => r.quality != "missing")
+  |> last()
+  |> keep(columns: ["_time", "point"])
+  |> yield(name: "last")
+data
+  |> first()
+  |> keep(columns: ["_time"])
+  |> group()
+  |> min(column: "_time")
+  |> yield(name: "first")"""
+
+QUALITY_FLUX = f"""{_BASE}
+  |> count()
+  |> keep(columns: ["_value", "point", "quality"])"""
+
+
+def _point_filter(points: Iterable[str], params: dict[str, Any]) -> str:
+    """A filter line keeping the given points, each bound as a parameter."""
+    terms = []
+    for i, point in enumerate(sorted(points)):
+        params[f"p{i}"] = point
+        terms.append(f"r.point == params.p{i}")
+    return f"  |> filter(fn: (r) => {' or '.join(terms)})"
+
+
+def series_flux(fn: Aggregate, points: Iterable[str], params: dict[str, Any]) -> str:
+    return "\n".join(
+        [
+            _BASE,
+            _point_filter(points, params),
+            _MEASURED,
+            f"  |> aggregateWindow(every: params.every, fn: {Aggregate(fn).value}, "
+            'createEmpty: false, timeSrc: "_start")',
+            '  |> keep(columns: ["_time", "_value", "point"])',
+        ]
+    )
+
+
+def starts_flux(points: Iterable[str], params: dict[str, Any]) -> str:
+    return "\n".join(
+        [
+            _BASE,
+            _point_filter(points, params),
+            _MEASURED,
+            '  |> group(columns: ["point"])',
+            '  |> sort(columns: ["_time"])',
+            "  |> difference()",
+            "  |> map(fn: (r) => ({r with _value: if r._value > 0.5 then 1.0 else 0.0}))",
+            "  |> sum()",
+            '  |> keep(columns: ["_value", "point"])',
+        ]
+    )
+
+
+def parse_time(text: str) -> datetime:
+    """RFC 3339 as InfluxDB writes it (``Z``, up to nanoseconds), to microseconds."""
+    head, _, frac = text.rstrip("Z").partition(".")
+    stamp = f"{head}.{frac[:6]:0<6}+00:00" if frac else f"{head}+00:00"
+    return datetime.fromisoformat(stamp)
+
+
+_MERGE: dict[Aggregate, Callable[[float, float], float]] = {
+    Aggregate.MEAN: lambda a, b: (a + b) / 2,
+    Aggregate.MIN: min,
+    Aggregate.MAX: max,
+    Aggregate.LAST: max,
+}
+
+
+class InfluxReadings:
+    """Answers a plan from one municipality's readings in ``store``'s bucket (synchronous)."""
+
+    def __init__(self, store: InfluxStore, municipality: str) -> None:
+        self.store = store
+        self.municipality = municipality
+
+    def _params(self, start: datetime, stop: datetime, **extra: Any) -> dict[str, Any]:
+        return {
+            "bucket": self.store.bucket,
+            "start": start,
+            "stop": stop,
+            "measurement": READING,
+            "municipality": self.municipality,
+            **extra,
+        }
+
+    def fetch(self, plan: Plan) -> Windows:
+        windows = Windows(plan.now)
+        self._seen(plan, windows)
+        self._quality(plan, windows)
+        for request in plan.series:
+            windows.series[request.name] = self.series(request)
+        self._starts(plan, windows)
+        return windows
+
+    def _seen(self, plan: Plan, windows: Windows) -> None:
+        params = self._params(plan.seen_start, plan.now)
+        wanted = plan.seen_points
+        for record in self.store.records(SEEN_FLUX, params):
+            when = parse_time(record["_time"])
+            if record.get("result") == "first":
+                windows.first_seen = when
+                continue
+            point = record.get("point", "")
+            if point in wanted:
+                previous = windows.last_measured.get(point)
+                if previous is None or when > previous:
+                    windows.last_measured[point] = when
+
+    def _quality(self, plan: Plan, windows: Windows) -> None:
+        params = self._params(plan.quality_start, plan.now)
+        wanted = plan.quality_points
+        for record in self.store.records(QUALITY_FLUX, params):
+            point = record.get("point", "")
+            if point in wanted:
+                counts = windows.quality.setdefault(point, {})
+                quality = record.get("quality", "")
+                counts[quality] = counts.get(quality, 0) + int(record["_value"])
+
+    def series(self, request: SeriesRequest) -> dict[str, Series]:
+        params = self._params(request.start, request.stop, every=request.every)
+        flux = series_flux(request.fn, request.points, params)
+        merge = _MERGE[request.fn]
+        by_point: dict[str, dict[str, float]] = {}
+        for record in self.store.records(flux, params):
+            values = by_point.setdefault(record["point"], {})
+            stamp, value = record["_time"], float(record["_value"])
+            values[stamp] = merge(values[stamp], value) if stamp in values else value
+        return dict(_series(by_point))
+
+    def _starts(self, plan: Plan, windows: Windows) -> None:
+        if plan.starts_start is None or not plan.starts_points:
+            return
+        params = self._params(plan.starts_start, plan.now)
+        flux = starts_flux(plan.starts_points, params)
+        for record in self.store.records(flux, params):
+            windows.starts[record["point"]] = round(float(record["_value"]))
+
+
+def _series(by_point: dict[str, dict[str, float]]) -> Iterator[tuple[str, Series]]:
+    for point, values in by_point.items():
+        ordered = sorted((parse_time(stamp), value) for stamp, value in values.items())
+        yield point, Series(tuple(t for t, _ in ordered), tuple(v for _, v in ordered))

@@ -1,0 +1,235 @@
+"""energy.above_baseline, energy.after_hours and energy.peak_limit.
+
+Consumption is the savings service's boundary (polis.alarms.bindings.Counter): the main
+meter's net energy, plus generation behind it, less excluded sub-meters and storage, from
+the counters' hourly last values. An hour's energy is its last value less the previous
+hour's; a counter that went backwards (reset, roll-over) counts from zero again, as in
+polis.savings.metered. A period with an hour missing is not judged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import datetime, timedelta
+
+from polis.alarms.bindings import BuildingBinding
+from polis.alarms.facts import BaselineExpectation
+from polis.alarms.model import Assessment, Status
+from polis.alarms.rules.base import (
+    DEMAND,
+    ENERGY,
+    Context,
+    assessment,
+    chart,
+    key,
+    verdict,
+    window_values,
+)
+from polis.alarms.windows import Series
+
+ABOVE_BASELINE = "energy.above_baseline"
+AFTER_HOURS = "energy.after_hours"
+PEAK = "energy.peak_limit"
+HOUR = timedelta(hours=1)
+
+
+def _hour_energy(series: Series, start: datetime, end: datetime) -> float | None:
+    """A counter's energy over whole hours [start, end), from each hour's last value; None
+    when an hour (or the hour before ``start``) has no value."""
+    values = dict(zip(series.times, series.values, strict=True))
+    total = 0.0
+    hour = start
+    previous = values.get(start - HOUR)
+    if previous is None:
+        return None
+    while hour < end:
+        current = values.get(hour)
+        if current is None:
+            return None
+        delta = current - previous
+        total += delta if delta >= 0 else current
+        previous = current
+        hour += HOUR
+    return total
+
+
+def consumption(ctx: Context, b: BuildingBinding, start: datetime, end: datetime) -> float | None:
+    """Energy within the boundary over [start, end) (whole hours), or None where unknown."""
+    if not b.counters:
+        return None
+    total = 0.0
+    for counter in b.counters:
+        kwh = _hour_energy(ctx.windows.of(ENERGY, counter.point_id), start, end)
+        if kwh is None:
+            return None
+        total += counter.sign * kwh
+    return total
+
+
+def thresholds(
+    expected: float, sigma: float, k_raise: float, k_clear: float, min_excess: float, floor: float
+) -> tuple[float, float]:
+    """(raise, clear) thresholds: the raise one is the highest of expected + k σ, expected
+    × (1 + min_excess) and expected + floor; the clear one sits at ``k_clear / k_raise`` of
+    the raise margin above the expectation (the same share of a noisy building's margin)."""
+    raise_at = max(expected + k_raise * sigma, expected * (1 + min_excess), expected + floor)
+    share = k_clear / k_raise if k_raise > 0 else 1.0
+    return raise_at, expected + (raise_at - expected) * share
+
+
+def latest(
+    baselines: Sequence[BaselineExpectation], building: str, now: datetime
+) -> BaselineExpectation | None:
+    ended = [e for e in baselines if e.building == building and e.end <= now]
+    return max(ended, key=lambda e: (e.end, e.start), default=None)
+
+
+def _expectation_figures(
+    e: BaselineExpectation, measured: float | None, raise_at: float
+) -> dict[str, float | str]:
+    return {
+        "expected_kwh": e.expected_kwh,
+        "uncertainty_kwh": e.uncertainty_kwh,
+        "threshold_kwh": raise_at,
+        "measured_kwh": measured if measured is not None else -1.0,
+        "period_start": e.start.isoformat(),
+        "period_end": e.end.isoformat(),
+        "model": e.model,
+    }
+
+
+def _period(e: BaselineExpectation) -> str:
+    return f"{e.start:%Y-%m-%d %H:%M} to {e.end:%Y-%m-%d %H:%M}"
+
+
+def above_baseline(ctx: Context, b: BuildingBinding) -> Iterator[Assessment]:
+    p = b.params.above_baseline
+    if not p.enabled or not b.counters:
+        return
+    e = latest(ctx.baselines, b.id, ctx.now)
+    if e is None:  # nothing to judge by (yet): an open alarm stays open
+        yield assessment(key(ABOVE_BASELINE, b.id, ""), Status.HOLD, ctx, p.severity)
+        return
+    measured = consumption(ctx, b, _floor_hour(e.start), _floor_hour(e.end))
+    raise_at, clear_at = thresholds(
+        e.expected_kwh, e.uncertainty_kwh, p.raise_sigmas, p.clear_sigmas, p.min_excess, p.min_kwh
+    )
+    status = Status.HOLD if measured is None else verdict(measured > raise_at, measured <= clear_at)
+    excess = "" if measured is None else f" ({measured - e.expected_kwh:+.0f} kWh)"
+    yield assessment(
+        key(ABOVE_BASELINE, b.id, ""),
+        status,
+        ctx,
+        p.severity,
+        f"building {b.id}: {_kwh(measured)} from {_period(e)}, expected "
+        f"{e.expected_kwh:.0f} ± {e.uncertainty_kwh:.0f} kWh{excess}; "
+        f"alarm above {raise_at:.0f} kWh",
+        tuple(c.point_id for c in b.counters),
+        figures=_expectation_figures(e, measured, raise_at),
+    )
+
+
+def _kwh(value: float | None) -> str:
+    return "consumption unknown" if value is None else f"{value:.0f} kWh"
+
+
+def _floor_hour(t: datetime) -> datetime:
+    return t.replace(minute=0, second=0, microsecond=0)
+
+
+def _unoccupied_hours(
+    ctx: Context, b: BuildingBinding, hours: int
+) -> tuple[datetime, datetime] | None:
+    """The last ``hours`` whole hours, when the building was unoccupied throughout them
+    (checked every 15 minutes); None when it was not, or it has no occupied hours at all."""
+    if not b.occupancy.periods:
+        return None
+    end = _floor_hour(ctx.now)
+    start = end - hours * HOUR
+    t = start
+    while t < end:
+        if b.occupancy.occupied(t):
+            return None
+        t += timedelta(minutes=15)
+    return start, end
+
+
+def _unoccupied_expectation(ctx: Context, building: str) -> BaselineExpectation | None:
+    with_kw = [e for e in ctx.baselines if e.building == building and e.unoccupied_kw is not None]
+    return max(with_kw, key=lambda e: (e.end, e.start), default=None)
+
+
+def after_hours(ctx: Context, b: BuildingBinding) -> Iterator[Assessment]:
+    p = b.params.after_hours
+    if not p.enabled or not b.counters:
+        return
+    e = _unoccupied_expectation(ctx, b.id)
+    if e is None or e.unoccupied_kw is None:
+        yield assessment(key(AFTER_HOURS, b.id, ""), Status.HOLD, ctx, p.severity)
+        return
+    hours = max(1, round(p.window_min / 60))
+    span = _unoccupied_hours(ctx, b, hours)
+    kwh = consumption(ctx, b, *span) if span is not None else None
+    mean_kw = kwh / hours if kwh is not None else None
+    raise_at, clear_at = thresholds(
+        e.unoccupied_kw,
+        e.unoccupied_uncertainty_kw,
+        p.raise_sigmas,
+        p.clear_sigmas,
+        p.min_excess,
+        p.min_kw,
+    )
+    status = Status.HOLD if mean_kw is None else verdict(mean_kw > raise_at, mean_kw <= clear_at)
+    shown = "unknown" if mean_kw is None else f"{mean_kw:.1f} kW"
+    yield assessment(
+        key(AFTER_HOURS, b.id, ""),
+        status,
+        ctx,
+        p.severity,
+        f"building {b.id}: {shown} over the last {hours} unoccupied hours, expected "
+        f"{e.unoccupied_kw:.1f} kW; alarm above {raise_at:.1f} kW",
+        tuple(c.point_id for c in b.counters),
+        figures={
+            "expected_kw": e.unoccupied_kw,
+            "uncertainty_kw": e.unoccupied_uncertainty_kw,
+            "threshold_kw": raise_at,
+            "measured_kw": mean_kw if mean_kw is not None else -1.0,
+            "window_min": hours * 60.0,
+        },
+    )
+
+
+def peak_limit(ctx: Context, b: BuildingBinding) -> Iterator[Assessment]:
+    p = b.params.peak
+    limit = b.contracted_peak_kw
+    if not p.enabled or limit is None or b.main_power is None:
+        return
+    demand = window_values(ctx, DEMAND, b.main_power, p.window_min)
+    peak = max(demand.values, default=float("nan"))
+    status = (
+        Status.HOLD
+        if not demand.values
+        else verdict(
+            peak > limit * p.raise_fraction, demand.covered and peak < limit * p.clear_fraction
+        )
+    )
+    span = ctx.now - timedelta(minutes=3 * p.window_min)
+    yield assessment(
+        key(PEAK, b.id, ""),
+        status,
+        ctx,
+        p.severity,
+        f"building {b.id}: 15-minute demand {peak:.0f} kW "
+        f"against a contracted peak of {limit:.0f} kW",
+        (b.main_power,),
+        chart(
+            "15-minute demand", b.main_power, "kW", ctx.windows.of(DEMAND, b.main_power).since(span)
+        ),
+        {
+            "contracted_peak_kw": limit,
+            "threshold_kw": limit * p.raise_fraction,
+            "clear_below_kw": limit * p.clear_fraction,
+            "measured_kw": peak,
+            "window_min": p.window_min,
+        },
+    )
