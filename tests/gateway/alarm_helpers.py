@@ -51,13 +51,16 @@ def assessment(
 
 @dataclass
 class AlarmDb:
-    """The gateway's own database file, written as the leader's alarm job writes it."""
+    """The gateway's own database file, written as the leader's alarm job writes it (on the
+    gateway's clock when given)."""
 
     path: Path
+    clock: Clock | None = None
+    public_url: str | None = None  # what mails link to (POLIS_GATEWAY_PUBLIC_URL)
 
     def __post_init__(self) -> None:
         self.engine: Engine = make_engine(f"sqlite:///{self.path}")
-        clock = Clock.realtime()
+        clock = self.clock or Clock.realtime()
         self.services = Services(
             db=Database(session_factory(self.engine)),
             clock=clock,
@@ -67,9 +70,9 @@ class AlarmDb:
             savings=cast(Any, None),
         )
 
-    def apply(self, *transitions: Transition, public_url: str | None = None) -> list[AlarmChange]:
+    def apply(self, *transitions: Transition) -> list[AlarmChange]:
         return self.services.db.run_sync(
-            lambda session: apply_round(session, self.services, list(transitions), public_url)
+            lambda session: apply_round(session, self.services, list(transitions), self.public_url)
         )
 
     def raise_(self, key: AlarmKey, at: datetime, **kw: Any) -> int:
