@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import sys
 
+import grpc
 import httpx
 
+from polis.commissioning.v1 import commissioning_pb2, commissioning_pb2_grpc
 from polis.common.catalogue import CatalogueError, load_catalogue
 from polis.common.grpc_server import start_grpc_server
 from polis.common.logging import get_logger
@@ -14,8 +16,12 @@ from polis.common.service import service_settings, stop_on_signals
 from polis.common.settings import SettingsError, catalogue_path
 from polis.optimizer.actuals import ActualsFeed, state_points
 from polis.optimizer.commands import AdapterClient
+from polis.optimizer.commissioning.store import ReportStore
 from polis.optimizer.config import ConfigError, optimizer_view, uncommissioned_loads
+from polis.optimizer.excitation.adapter import AdapterSetpoints
+from polis.optimizer.excitation.registry import Excitations
 from polis.optimizer.forecast import ClimatologyTemperature, HttpTemperature, TemperatureProvider
+from polis.optimizer.grpc_commissioning import CommissioningServicer
 from polis.optimizer.grpc_service import OptimizerServicer
 from polis.optimizer.instances import InstanceFactory
 from polis.optimizer.plan_store import InfluxPlanSink, NullPlanSink, PlanSink
@@ -65,10 +71,23 @@ async def serve(settings: OptimizerSettings) -> None:
     default_mode = Mode.APPLY if settings.optimizer_mode == "apply" else Mode.DRY_RUN
     for b in config.buildings:
         planner.set_mode(b.id, default_mode)
-    servicer = OptimizerServicer(planner, clock.now)
+    setpoints = AdapterSetpoints(settings.adapter_target, settings.adapter_deadline_s)
+    excitations = Excitations(config, planner, setpoints, clock)
+    servicer = OptimizerServicer(planner, clock.now, excitations.blocks_apply)
+    commissioning = CommissioningServicer(
+        ReportStore(settings.optimizer_commissioning_dir), excitations
+    )
+
+    def register(s: grpc.aio.Server) -> None:
+        planning_pb2_grpc.add_OptimizerServicer_to_server(servicer, s)  # type: ignore[no-untyped-call]
+        commissioning_pb2_grpc.add_CommissioningServicer_to_server(commissioning, s)  # type: ignore[no-untyped-call]
+
     server = await start_grpc_server(
-        lambda s: planning_pb2_grpc.add_OptimizerServicer_to_server(servicer, s),  # type: ignore[no-untyped-call]
-        [planning_pb2.DESCRIPTOR.services_by_name["Optimizer"].full_name],
+        register,
+        [
+            planning_pb2.DESCRIPTOR.services_by_name["Optimizer"].full_name,
+            commissioning_pb2.DESCRIPTOR.services_by_name["Commissioning"].full_name,
+        ],
         host=settings.optimizer_host,
         port=settings.optimizer_port,
     )
@@ -89,8 +108,10 @@ async def serve(settings: OptimizerSettings) -> None:
     try:
         await loop.run(stop_on_signals())
     finally:
+        await excitations.close()  # relinquishes what an excitation holds
         await server.stop(2.0)
         await adapter.close()
+        await setpoints.close()
         await actuals.close()
         if http is not None:
             http.close()
@@ -105,6 +126,10 @@ def main(argv: list[str] | None = None) -> int:
         from polis.optimizer.commissioning.command import main as commission
 
         return commission(args[1:])
+    if args[:1] == ["excite"]:
+        from polis.optimizer.excitation.command import main as excite
+
+        return excite(args[1:])
     try:
         asyncio.run(serve(service_settings(OptimizerSettings, "optimizer")))
     except (ConfigError, CatalogueError, SettingsError) as error:

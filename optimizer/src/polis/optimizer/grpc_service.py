@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -75,9 +76,16 @@ def slot_floor(when: datetime, minutes: int = 15) -> datetime:
 
 
 class OptimizerServicer(pb_grpc.OptimizerServicer):
-    def __init__(self, planner: Planner, now: object) -> None:
+    def __init__(
+        self,
+        planner: Planner,
+        now: object,
+        blocks_apply: Callable[[str], str | None] = lambda _building: None,
+    ) -> None:
         self._planner = planner
         self._now = now  # a callable returning the (virtual) current time
+        # why a building may not be switched to apply now (an excitation runs there)
+        self._blocks_apply = blocks_apply
 
     def _clock(self) -> datetime:
         return self._now()  # type: ignore[operator,no-any-return]
@@ -136,6 +144,9 @@ class OptimizerServicer(pb_grpc.OptimizerServicer):
             await context.abort(
                 grpc.StatusCode.INVALID_ARGUMENT, "building and a mode are required"
             )
+        blocked = self._blocks_apply(request.building) if request.mode == pb.MODE_APPLY else None
+        if blocked is not None:
+            await context.abort(grpc.StatusCode.FAILED_PRECONDITION, blocked)
         mode = self._planner.set_mode(request.building, modes[request.mode])
         return pb.SetModeResponse(building=request.building, mode=_MODE[mode])
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field
 
 from polis.common.settings import PolisSettings
@@ -28,6 +30,8 @@ class OptimizerSettings(PolisSettings):
     optimizer_latitude: float = 39.64
     optimizer_longitude: float = 22.42
     optimizer_store_plans: bool = True
+    # the commissioning reports served to the gateway (``commission --report`` writes here)
+    optimizer_commissioning_dir: Path = Path("var/optimizer/commissioning")
     adapter_target: str = "127.0.0.1:50051"
     adapter_deadline_s: float = Field(default=2.0, gt=0)
 
