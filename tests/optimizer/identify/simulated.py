@@ -100,3 +100,16 @@ def zone_histories(
 def _mean(values: FloatArray, per: int) -> FloatArray:
     means: FloatArray = np.asarray(values, dtype=np.float64).reshape(-1, per).mean(axis=1)
     return means
+
+
+def sensor(temperature_c: FloatArray, resolution_k: float, noise_k: float, seed: int) -> FloatArray:
+    """A room sensor's readings of the simulated temperature: white noise of ``noise_k``
+    (standard deviation) and steps of ``resolution_k`` (0 for none)."""
+    rng = np.random.default_rng(seed)
+    noisy = (
+        temperature_c + rng.normal(0.0, noise_k, len(temperature_c)) if noise_k else temperature_c
+    )
+    if not resolution_k:
+        return np.asarray(noisy, dtype=np.float64)
+    readings: FloatArray = np.round(noisy / resolution_k) * resolution_k
+    return readings

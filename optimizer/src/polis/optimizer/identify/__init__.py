@@ -4,10 +4,11 @@ See docs/commissioning.md for the model structures, what is identified and what 
 and the acceptance thresholds.
 """
 
+from polis.optimizer.identify.clean import clean, stuck_mask
 from polis.optimizer.identify.cop import DEFAULT_COP, CopLine, CopSource, cop_from_submeter
 from polis.optimizer.identify.rc import Fit, ZoneModel, fit_1r1c, simulate
 from polis.optimizer.identify.rc2 import ZoneModel2, fit_2r2c
-from polis.optimizer.identify.series import ZoneSeries, clean, power_from_counter, stuck_mask
+from polis.optimizer.identify.series import ZoneSeries, power_from_counter
 from polis.optimizer.identify.validate import CV_LIMIT, RMSE_LIMIT_K, Validation, validate
 from polis.optimizer.identify.zone import Identification, identify_zone
 

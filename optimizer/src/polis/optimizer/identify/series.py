@@ -1,4 +1,5 @@
-"""A zone's measured history on a fixed step, and the cleaning applied before any fit.
+"""A zone's measured history on a fixed step, the windows a model can run over, and
+energy counters turned into power.
 
 A reversible heat pump's electric power is split by its operating mode: ``power_kw`` while
 it heats, ``cooling_power_kw`` while it cools (a winter day's solar gains make some zones
@@ -7,22 +8,23 @@ cool at noon; counted as heating, they spoil the fit).
 Convention: ``temperature_c[k]`` is the zone air temperature sampled at the start of step
 ``k``; ``outdoor_c``, ``power_kw``, ``irradiance_w_m2``, ``occupancy`` and ``heat_kw`` are
 means over step ``k``. Gaps are NaN. The series starts at local midnight, so day ``d`` is
-steps ``[d·steps_per_day, (d+1)·steps_per_day)``.
+steps ``[d·steps_per_day, (d+1)·steps_per_day)``. Cleaning (``clean.py``) runs before any
+fit.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
 
 FloatArray = NDArray[np.float64]
 
-# A temperature that repeats exactly for this long is a stuck sensor, not a building.
-STUCK_HOURS = 6.0
 # A counter step above this multiple of the series' 99th percentile power is a glitch.
 SPIKE_FACTOR = 5.0
+# A window shorter than this says little about dynamics.
+MIN_WINDOW_STEPS = 4
 
 
 @dataclass(frozen=True)
@@ -38,8 +40,8 @@ class ZoneSeries:
 
     def __post_init__(self) -> None:
         n = len(self.temperature_c)
-        if self.step_hours <= 0:
-            raise ValueError("step_hours must be positive")
+        if not (np.isfinite(self.step_hours) and 0 < self.step_hours <= 24):
+            raise ValueError(f"step_hours must lie in (0, 24], got {self.step_hours}")
         for name in (
             "outdoor_c",
             "power_kw",
@@ -85,12 +87,99 @@ class ZoneSeries:
 
     def valid_steps(self) -> NDArray[np.bool_]:
         """Steps whose every input and start temperature is measured."""
-        ok = np.isfinite(self.temperature_c) & np.isfinite(self.outdoor_c)
-        ok &= np.isfinite(self.power_kw)
+        ok: NDArray[np.bool_] = self.input_steps() & np.isfinite(self.temperature_c)
+        return ok
+
+    def input_steps(self) -> NDArray[np.bool_]:
+        """Steps whose every model input is measured (the temperature may be missing)."""
+        ok = np.isfinite(self.outdoor_c) & np.isfinite(self.power_kw)
         for optional in (self.irradiance_w_m2, self.occupancy, self.cooling_power_kw):
             if optional is not None:
                 ok &= np.isfinite(optional)
         return ok
+
+    def measured_steps(self) -> NDArray[np.bool_]:
+        ok: NDArray[np.bool_] = np.isfinite(self.temperature_c)
+        return ok
+
+    def fit_windows(self, length: int) -> list[tuple[int, int]]:
+        """Windows of at most ``length`` steps the model can be run over, from a measured
+        start temperature on measured inputs, through missing temperatures."""
+        return windows(self.input_steps(), length, self.measured_steps())
+
+
+def windows(
+    valid: NDArray[np.bool_], length: int, measured: NDArray[np.bool_] | None = None
+) -> list[tuple[int, int]]:
+    """``(start, steps)`` of consecutive valid steps, cut into pieces of at most ``length``.
+
+    Without ``measured``, ``valid`` marks steps whose inputs *and* start temperature are
+    measured; a window of ``steps`` steps needs the temperature at its end too, so it stops
+    one step before the next gap. With ``measured`` (the steps whose temperature is
+    measured), ``valid`` marks the inputs alone: a window then runs through missing
+    temperatures (the model needs its inputs, not its output), starting and ending on a
+    measured one.
+    """
+    if measured is None:
+        return _windows(valid, length)
+    out: list[tuple[int, int]] = []
+    n = len(valid)
+    k = 0
+    while k < n:
+        if not valid[k]:
+            k += 1
+            continue
+        end = k
+        while end < n and valid[end]:
+            end += 1
+        out.extend(_measured_windows(measured, k, end, length))
+        k = end
+    return out
+
+
+def _windows(valid: NDArray[np.bool_], length: int) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    n = len(valid)
+    k = 0
+    while k < n:
+        if not valid[k]:
+            k += 1
+            continue
+        end = k
+        while end < n and valid[end]:
+            end += 1
+        run = end - k - 1  # steps with a measured end temperature
+        for start in range(k, k + run, length):
+            steps = min(length, k + run - start)
+            if steps >= MIN_WINDOW_STEPS:
+                out.append((start, steps))
+        k = end
+    return out
+
+
+def _measured_windows(
+    measured: NDArray[np.bool_], k: int, end: int, length: int
+) -> list[tuple[int, int]]:
+    """Windows inside the run of valid inputs ``[k, end)``: each starts on a measured
+    temperature and ends on one (at most ``end``, the temperature after the run's last
+    step), with at least ``MIN_WINDOW_STEPS`` measured temperatures after its start."""
+    out: list[tuple[int, int]] = []
+    last = min(end, len(measured) - 1)
+    start = k
+    while start < last:
+        if not measured[start]:
+            start += 1
+            continue
+        stop = min(start + length, last)
+        while stop > start and not measured[stop]:
+            stop -= 1
+        if stop == start:
+            start += 1
+            continue
+        if int(measured[start + 1 : stop + 1].sum()) >= MIN_WINDOW_STEPS:
+            out.append((start, stop - start))
+        start = stop
+    return out
 
 
 def power_from_counter(counter_kwh: FloatArray, step_hours: float) -> FloatArray:
@@ -111,53 +200,3 @@ def power_from_counter(counter_kwh: FloatArray, step_hours: float) -> FloatArray
         ceiling = SPIKE_FACTOR * max(float(np.percentile(finite, 99)), 1e-6)
         power[power > ceiling] = np.nan
     return power
-
-
-def stuck_mask(
-    values: FloatArray, step_hours: float, hours: float = STUCK_HOURS
-) -> NDArray[np.bool_]:
-    """Steps inside a run of exactly repeated values at least ``hours`` long."""
-    n = len(values)
-    mask = np.zeros(n, dtype=bool)
-    min_run = max(2, int(np.ceil(hours / step_hours)))
-    start = 0
-    for k in range(1, n + 1):
-        same = k < n and values[k] == values[start] and np.isfinite(values[k])
-        if same:
-            continue
-        if k - start >= min_run:
-            mask[start:k] = True
-        start = k
-    return mask
-
-
-@dataclass(frozen=True)
-class Cleaned:
-    series: ZoneSeries
-    notes: tuple[str, ...]
-    stuck_fraction: float
-
-
-def clean(series: ZoneSeries) -> Cleaned:
-    """Stuck temperatures and impossible powers become gaps; what was done is noted."""
-    notes: list[str] = []
-    temperature = series.temperature_c.astype(np.float64, copy=True)
-    stuck = stuck_mask(temperature, series.step_hours)
-    if stuck.any():
-        notes.append(
-            f"zone temperature flat for {stuck.sum() * series.step_hours:.1f} h: "
-            "treated as a stuck sensor (gap)"
-        )
-        temperature[stuck] = np.nan
-    power = series.power_kw.astype(np.float64, copy=True)
-    negative = power < 0.0
-    if negative.any():
-        notes.append(f"{int(negative.sum())} negative power values treated as gaps")
-        power[negative] = np.nan
-    outdoor = series.outdoor_c.astype(np.float64, copy=True)
-    implausible = (outdoor < -50.0) | (outdoor > 60.0)
-    if implausible.any():
-        notes.append(f"{int(implausible.sum())} implausible outdoor temperatures treated as gaps")
-        outdoor[implausible] = np.nan
-    cleaned = replace(series, temperature_c=temperature, power_kw=power, outdoor_c=outdoor)
-    return Cleaned(cleaned, tuple(notes), float(stuck.mean()) if len(stuck) else 0.0)
