@@ -192,9 +192,11 @@ def power_from_counter(counter_kwh: FloatArray, step_hours: float) -> FloatArray
     power = np.full(len(counter), np.nan)
     if len(counter) < 2:
         return power
-    delta = np.diff(counter)
-    delta[delta < 0.0] = np.nan
-    power[:-1] = delta / step_hours
+    with np.errstate(invalid="ignore", over="ignore"):
+        delta = np.diff(counter)
+        delta[delta < 0.0] = np.nan
+        power[:-1] = delta / step_hours
+    power[~np.isfinite(power)] = np.nan  # an unreadable or overflowing register
     finite = power[np.isfinite(power)]
     if finite.size:
         ceiling = SPIKE_FACTOR * max(float(np.percentile(finite, 99)), 1e-6)
