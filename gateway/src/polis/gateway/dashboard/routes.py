@@ -16,6 +16,8 @@ PAGES = {
     "building": ("Building", "building"),
     "savings": ("Savings report", "savings"),
     "neighbourhood": ("Neighbourhood", "neighbourhood"),
+    "alarms": ("Alarms", "alarms"),
+    "alarm": ("Alarm", "alarm"),
 }
 
 

@@ -8,6 +8,7 @@ Polis.init(async (me) => {
   document.getElementById("meta").textContent =
     `${building.neighbourhood}, ${building.municipality} · ${building.devices} devices · ${building.points} points`;
   document.getElementById("savings-link").href = `/dashboard/savings?scope=building&id=${encodeURIComponent(id)}`;
+  PolisAlarms.buildingPanel(id).catch(() => {});
 
   const tbody = document.querySelector("#live tbody");
   const showValues = (values) => {

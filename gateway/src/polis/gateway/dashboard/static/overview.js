@@ -5,6 +5,7 @@ Polis.init(async () => {
   const hoods = document.getElementById("neighbourhoods");
   list.replaceChildren(); hoods.replaceChildren();
   const buildings = await json("/buildings");
+  PolisAlarms.portfolioCounts(Object.fromEntries(buildings.map((b) => [b.id, b.name]))).catch(() => {});
   if (!buildings.length) list.append(el("p", { class: "muted", text: "No buildings in your scope." }));
   for (const b of buildings) {
     const power = el("div", { class: "metric", text: "…" });
