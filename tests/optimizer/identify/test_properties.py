@@ -37,6 +37,8 @@ REAL = next(z for z in zone_histories(DAYS) if z.zone == "offices")
 NAMES = ("temperature_c", "outdoor_c", "power_kw", "irradiance_w_m2", "occupancy")
 OPTIONAL = ("irradiance_w_m2", "occupancy", "cooling_power_kw", "heat_kw")
 
+Optional = np.ndarray | None
+Corruption = tuple[str, int, int, str | float, float]  # series, start, steps, kind, factor
 anything = st.floats(allow_nan=True, allow_infinity=True, width=64)
 arbitrary = hnp.arrays(np.float64, STEPS, elements=anything, fill=anything)
 
@@ -71,7 +73,7 @@ def _assert_answer(result: Identification) -> None:
     optional=st.lists(st.one_of(st.none(), arbitrary), min_size=4, max_size=4),
 )
 def test_arbitrary_series(
-    temperature: np.ndarray, outdoor: np.ndarray, power: np.ndarray, optional: list
+    temperature: np.ndarray, outdoor: np.ndarray, power: np.ndarray, optional: list[Optional]
 ) -> None:
     series = ZoneSeries(
         0.25,
@@ -104,7 +106,9 @@ corruption = st.tuples(
     corruptions=st.lists(corruption, min_size=1, max_size=4),
     dropped=st.sets(st.sampled_from(OPTIONAL[:2])),
 )
-def test_a_real_zone_with_corrupted_stretches(corruptions: list, dropped: set) -> None:
+def test_a_real_zone_with_corrupted_stretches(
+    corruptions: list[Corruption], dropped: set[str]
+) -> None:
     changes: dict[str, np.ndarray | None] = {
         name: np.array(getattr(REAL.series, name), dtype=np.float64) for name in NAMES
     }
