@@ -72,14 +72,15 @@ def simulate_zone(
     building_id: str,
     zone_id: str,
     days: int,
-    setpoint: SetpointTrace,
+    setpoint: SetpointTrace | None,
     start: datetime = START,
     unmeasured_gains_k: float = 0.0,
     seed: int = 7,
 ) -> SimulatedZone:
-    """``unmeasured_gains_k``: gains no point measures (people beyond the schedule, doors,
-    appliances), an AR(1) process with a 2 h correlation time whose standard deviation would
-    move the zone's steady state by this many kelvin."""
+    """``setpoint`` None: the building's own schedule. ``unmeasured_gains_k``: gains no
+    point measures (people beyond the schedule, doors, appliances), an AR(1) process with a
+    2 h correlation time whose standard deviation would move the zone's steady state by this
+    many kelvin."""
     config = load_config()
     step = config.step_seconds
     per = round(STEP_HOURS * 3600 / step)
@@ -93,7 +94,8 @@ def simulate_zone(
         building, sample, calendar, t, step, config.seed, config.climate.timezone
     )
     alone = building.model_copy(update={"zones": [zone]})
-    setpoints = setpoint(np.asarray(t, dtype=np.float64))
+    own_setpoints = drivers.heating_schedule_c + zone.setpoint_offset_k
+    setpoints = own_setpoints if setpoint is None else setpoint(np.asarray(t, dtype=np.float64))
     rng = np.random.default_rng(seed)
     keep = np.exp(-step / 7200.0)
     noise = rng.normal(0.0, np.sqrt(1 - keep**2), n)

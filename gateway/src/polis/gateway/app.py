@@ -23,6 +23,7 @@ from polis.gateway.api.routes import (
     audit_log,
     catalogue,
     clock,
+    commissioning,
     imports,
     keys,
     me,
@@ -159,6 +160,7 @@ def create_app(
             control=peers,
             planning=peers,
             savings=peers,
+            commissioning=peers,
         )
         state = GatewayState(
             settings=settings,
@@ -218,6 +220,7 @@ def create_app(
         keys,
         catalogue,
         plans,
+        commissioning,
         neighbourhoods,
         webhooks,
         imports,

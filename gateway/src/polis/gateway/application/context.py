@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from polis.common.clock import Clock
 from polis.gateway.application.database import Database
 from polis.gateway.application.events import Events
-from polis.gateway.application.ports import Control, Planning, Savings
+from polis.gateway.application.ports import Commissioning, Control, Planning, Savings
 
 
 @dataclass(frozen=True)
@@ -19,3 +19,5 @@ class Services:
     control: Control
     planning: Planning
     savings: Savings
+    # None where nothing serves commissioning reports (they then answer 503)
+    commissioning: Commissioning | None = None

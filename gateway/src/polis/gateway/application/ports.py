@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from polis.gateway.domain.commissioning import CommissioningReport, Plot
 from polis.gateway.domain.control import (
     CommandRequest,
     CommandResult,
@@ -79,3 +80,11 @@ class Savings(Protocol):
     async def savings_report(self, query: ReportQuery) -> SavingsReport: ...
 
     async def import_csv(self, csv: bytes, source: str) -> ImportResult: ...
+
+
+class Commissioning(Protocol):
+    """The optimizer's commissioning reports (``polis.commissioning.v1.Commissioning``)."""
+
+    async def commissioning_report(self, building: str) -> CommissioningReport: ...
+
+    async def commissioning_plot(self, building: str, zone: str) -> Plot: ...

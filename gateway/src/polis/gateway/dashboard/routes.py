@@ -18,6 +18,7 @@ PAGES = {
     "neighbourhood": ("Neighbourhood", "neighbourhood"),
     "alarms": ("Alarms", "alarms"),
     "alarm": ("Alarm", "alarm"),
+    "commissioning": ("Commissioning", "commissioning"),
 }
 
 

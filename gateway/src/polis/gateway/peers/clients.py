@@ -11,8 +11,10 @@ from typing import Any, TypeVar
 
 import grpc
 
+from polis.commissioning.v1 import commissioning_pb2, commissioning_pb2_grpc
 from polis.control.v1 import control_pb2, control_pb2_grpc
 from polis.gateway.application.alarm_ports import ExpectationAnswer, ExpectationQuery
+from polis.gateway.domain.commissioning import CommissioningReport, Plot
 from polis.gateway.domain.control import (
     CommandRequest,
     CommandResult,
@@ -27,7 +29,7 @@ from polis.gateway.domain.plans import (
     SolveResult,
 )
 from polis.gateway.domain.savings import ImportResult, ReportQuery, SavingsReport
-from polis.gateway.peers import expectations, translate
+from polis.gateway.peers import commissioning_translate, expectations, translate
 from polis.gateway.peers.errors import PeerError
 from polis.gateway.peers.errors import translate as translate_error
 from polis.mv.v1 import savings_pb2, savings_pb2_grpc
@@ -70,6 +72,8 @@ class Peers:
         self.adapter = control_pb2_grpc.AdapterControlStub(self._channels[0])  # type: ignore[no-untyped-call]
         self.optimizer = planning_pb2_grpc.OptimizerStub(self._channels[1])  # type: ignore[no-untyped-call]
         self.savings = savings_pb2_grpc.SavingsStub(self._channels[2])  # type: ignore[no-untyped-call]
+        # served by the optimizer, on its channel
+        self.commissioning = commissioning_pb2_grpc.CommissioningStub(self._channels[1])  # type: ignore[no-untyped-call]
 
     async def close(self) -> None:
         for channel in self._channels:
@@ -116,6 +120,16 @@ class Peers:
             "optimizer", self.optimizer.RequestFlexibility, message, self.deadline_s
         )
         return translate.flexibility_result(response)
+
+    async def commissioning_report(self, building: str) -> CommissioningReport:
+        request = commissioning_pb2.GetReportRequest(building=building)
+        response = await _call("optimizer", self.commissioning.GetReport, request, self.deadline_s)
+        return commissioning_translate.report(response)
+
+    async def commissioning_plot(self, building: str, zone: str) -> Plot:
+        request = commissioning_pb2.GetPlotRequest(building=building, zone=zone)
+        response = await _call("optimizer", self.commissioning.GetPlot, request, self.deadline_s)
+        return commissioning_translate.plot(response)
 
     # savings ---------------------------------------------------------------------------
     async def savings_report(self, query: ReportQuery) -> SavingsReport:

@@ -9,6 +9,7 @@ Polis.init(async (me) => {
     `${building.neighbourhood}, ${building.municipality} · ${building.devices} devices · ${building.points} points`;
   document.getElementById("savings-link").href = `/dashboard/savings?scope=building&id=${encodeURIComponent(id)}`;
   PolisAlarms.buildingPanel(id).catch(() => {});
+  document.getElementById("commissioning-link").href = `/dashboard/commissioning?b=${encodeURIComponent(id)}`;
 
   const tbody = document.querySelector("#live tbody");
   const showValues = (values) => {
