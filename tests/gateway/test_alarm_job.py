@@ -7,13 +7,14 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from polis.common.influx import InfluxStore
+from polis.common.clock import Clock
+from polis.common.influx import InfluxStore, Sample, to_ns
 from polis.common.influxd import InfluxServer
 from polis.gateway.domain.webhooks import verify
 
@@ -24,8 +25,10 @@ from .test_webhooks_and_limits import Receiver
 
 API = "/api/v1"
 # Ten Polis minutes per wall second: an override is "long" after 10 Polis minutes (1 s), a
-# refusal ages out of its 30-minute window in 3 s, and a round runs every 0.2 s.
+# refusal ages out of its 30-minute window in 3 s, a point polled every wall second is stale
+# after 50 Polis minutes without a reading (5 s), and a round runs every 0.2 s.
 SPEED = 600.0
+SETPOINT = "larissa/town-hall/ahu-1/setpoint"
 CATALOGUE = """\
 municipality: larissa
 name: Larissa
@@ -39,7 +42,7 @@ buildings:
         id: ahu-1
         device_instance: 1001
         address: 127.0.0.1:47808
-        poll_interval_s: 60
+        poll_interval_s: 1
         points:
           - id: setpoint
             object: analog-value,1
@@ -56,6 +59,20 @@ REFUSED = ("control.command_refused", "town-hall/ahu-1/setpoint")
 LONG = ("control.override_long", "town-hall/ahu-1/setpoint")
 
 
+def reading(at: datetime, value: float) -> Sample:
+    tags = {
+        "municipality": "larissa",
+        "neighbourhood": "centre",
+        "building": "town-hall",
+        "device": "ahu-1",
+        "point": SETPOINT,
+        "quantity": "setpoint",
+        "unit": "degC",
+        "quality": "good",
+    }
+    return Sample("reading", tags, {"value": value}, to_ns(at))
+
+
 def wait_until(what: str, check: Callable[[], Any], timeout: float = 40.0) -> Any:
     """Poll ``check`` until it returns something truthy; fail naming ``what``."""
     deadline = time.monotonic() + timeout
@@ -68,10 +85,18 @@ def wait_until(what: str, check: Callable[[], Any], timeout: float = 40.0) -> An
 
 
 @pytest.fixture
+def clock() -> Clock:
+    """The gateway's Polis clock, as the test computes it too."""
+    now = datetime.now(UTC)
+    return Clock(origin=now, start=now, speed=SPEED)
+
+
+@pytest.fixture
 def alarm_gateway(
     influx_server: InfluxServer,
     influx_store: InfluxStore,
     peers: PeerServers,
+    clock: Clock,
     tmp_path: Path,
 ) -> Iterator[tuple[Running, dict[str, str]]]:
     catalogue = tmp_path / "catalogue.yaml"
@@ -80,6 +105,8 @@ def alarm_gateway(
         tmp_path / "gw.db",
         peers.addresses,
         catalogue=catalogue,
+        clock_origin=clock.origin,
+        clock_start=clock.start,
         clock_speed=SPEED,
         gateway_alarm_interval_s=120.0,
         influx_url=influx_server.url,
@@ -167,3 +194,39 @@ def test_control_facts_raise_and_clear_alarms_once_each(
         ("alarm.raised", "control.command_refused"),
         ("alarm.raised", "control.override_long"),
     ]
+
+
+STALE_DEVICE = ("communication.stale", "ahu-1")
+
+
+@pytest.mark.integration
+@pytest.mark.influx
+@pytest.mark.slow
+def test_a_device_that_stops_reporting_raises_stale_and_clears_when_it_reports(
+    alarm_gateway: tuple[Running, dict[str, str]], influx_store: InfluxStore, clock: Clock
+) -> None:
+    gw, keys = alarm_gateway
+    influx_store.write([reading(clock.now() - timedelta(minutes=m), 21.0) for m in (30, 20, 10, 0)])
+    with gw.client(keys["energy_department"], timeout=20) as c:
+
+        def stale() -> dict[str, Any] | None:
+            return keyed(c.get(f"{API}/alarms", params={"state": "any"}).json()).get(STALE_DEVICE)
+
+        time.sleep(1.0)  # five rounds with a fresh reading: nothing is stale
+        assert stale() is None
+        raised = wait_until("the device goes stale", stale)
+        last_reading = clock.now()
+        influx_store.write([reading(last_reading, 21.5)])
+
+        def cleared() -> dict[str, Any] | None:
+            found = stale()
+            return found if found is not None and found["state"] == "cleared" else None
+
+        done = wait_until("the reading clears it", cleared)
+        detail = c.get(f"{API}/alarms/{done['id']}").json()
+    assert raised["state"] == "active"
+    assert raised["severity"] == "major"  # the whole device, its only point silent
+    assert "no measured reading for" in raised["message"]
+    assert done["id"] == raised["id"]
+    assert datetime.fromisoformat(done["cleared_at"]) >= last_reading
+    assert [e["kind"] for e in detail["events"]] == ["raised", "cleared"]
