@@ -263,6 +263,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         "POLIS_GATEWAY_PORT": str(args.gateway_port),
         "POLIS_GATEWAY_DATABASE_URL": f"sqlite:///{run_dir / 'gateway.db'}",
         "POLIS_BOOTSTRAP_ADMIN_KEY": admin_key,
+        # Alarms: about one round per wall second at this clock's speed, and the energy rules'
+        # expectations from the baseline year imported below (docs/alarms.md).
+        "POLIS_GATEWAY_ALARM_INTERVAL_S": f"{max(60.0, speed):.0f}",
+        "POLIS_GATEWAY_ALARM_BASELINE_START": baseline_start.isoformat(),
+        "POLIS_GATEWAY_ALARM_BASELINE_END": REPORTING_START.isoformat(),
     }
     stack = Stack(run_dir, env)
     try:
