@@ -36,7 +36,7 @@ _CODES: list[tuple[type[ExcitationError], grpc.StatusCode]] = [
     (InvalidRequest, grpc.StatusCode.INVALID_ARGUMENT),
     (NotAllowed, grpc.StatusCode.FAILED_PRECONDITION),
     (AlreadyRunning, grpc.StatusCode.ALREADY_EXISTS),
-    (SetpointUnknown, grpc.StatusCode.UNAVAILABLE),
+    (SetpointUnknown, grpc.StatusCode.FAILED_PRECONDITION),  # the zone's, not the service's
 ]
 # the report's name of a parameter -> the fit's name of its standard error
 _ERROR_NAMES = {"solar_aperture_m2": "aperture_m2"}

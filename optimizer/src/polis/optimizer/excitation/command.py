@@ -167,6 +167,9 @@ def main(argv: list[str]) -> int:
     except grpc.RpcError as error:
         code = error.code() if isinstance(error, grpc.Call) else None
         detail = error.details() if isinstance(error, grpc.Call) else str(error)
+        if code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
+            print(f"the optimizer did not answer ({code.name}): {detail}", file=sys.stderr)
+            return 1
         name = code.name if code is not None else "error"
         print(f"refused ({name}): {detail}", file=sys.stderr)
         return 2
