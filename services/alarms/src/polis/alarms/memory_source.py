@@ -78,6 +78,27 @@ class MemoryReadings:
         column.codes.append(codes)
         column.packed = None
 
+    def drop(self, point: str) -> None:
+        """Forget a point's readings."""
+        self._points.pop(point, None)
+
+    def drop_after(self, point: str, start: float) -> None:
+        """Forget a point's readings at or after ``start`` (epoch seconds)."""
+        column = self._points.get(point)
+        if column is None:
+            return
+        t, v, c = column.arrays()
+        keep = t < start
+        self._points[point] = _Column([t[keep]], [v[keep]], [c[keep]])
+
+    def points(self) -> list[str]:
+        return list(self._points)
+
+    def rows(self, point: str) -> tuple[FloatArray, FloatArray, list[str]]:
+        """A point's readings in time order: times (epoch seconds), values, qualities."""
+        t, v, c = self._points[point].arrays()
+        return t, v, [QUALITIES[i] for i in c]
+
     def _span(
         self, point: str, start: float, stop: float
     ) -> tuple[FloatArray, FloatArray, NDArray[np.int8]]:
