@@ -113,3 +113,30 @@ def sensor(temperature_c: FloatArray, resolution_k: float, noise_k: float, seed:
         return np.asarray(noisy, dtype=np.float64)
     readings: FloatArray = np.round(noisy / resolution_k) * resolution_k
     return readings
+
+
+@dataclass(frozen=True)
+class SimulatedPv:
+    generation_kw: FloatArray  # the generation meter: export, negative
+    irradiance_w_m2: FloatArray
+    peak_kw: float  # truth, for the tests only
+
+
+def pv_history(days: int, building_id: str = "depot", start: datetime = START) -> SimulatedPv:
+    """The generation meter and global irradiance of a building with PV, 15-minute means."""
+    config = load_config()
+    building = next(b for b in config.buildings if b.id == building_id)
+    assert building.pv is not None
+    step = config.step_seconds
+    per = round(STEP_HOURS * 3600 / step)
+    t = step_grid(start.timestamp(), round(days * 24 * 3600 / step), step)
+    sample = Weather(config.climate, config.seed).sample(t)
+    calendar = local_calendar(t, config.climate.timezone)
+    drivers = building_drivers(
+        building, sample, calendar, t, step, config.seed, config.climate.timezone
+    )
+    return SimulatedPv(
+        generation_kw=-_mean(drivers.pv_w, per) / 1000.0,
+        irradiance_w_m2=_mean(drivers.ghi_w_m2, per),
+        peak_kw=building.pv.peak_kw,
+    )
