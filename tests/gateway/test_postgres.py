@@ -42,7 +42,8 @@ def test_migrations_are_idempotent_and_complete(postgres_url: str, pg_gateway: o
         engine.dispose()
     assert {"api_keys", "audit_log", "overrides", "webhook_subscriptions"} <= tables
     assert {"leader_leases", "rate_buckets", "plan_versions", "cache_epochs"} <= tables
-    assert version == "0002"
+    assert {"alarms", "alarm_events", "alarm_mail_recipients", "alarm_mails"} <= tables
+    assert version == "0003"
 
 
 def test_control_flow_is_stored_and_audited(pg_gateway: tuple[Running, dict[str, str]]) -> None:
