@@ -14,6 +14,7 @@ respond), a serial line stays silent.
 
 from __future__ import annotations
 
+import logging
 import termios
 from dataclasses import dataclass, field
 from typing import Literal
@@ -26,6 +27,20 @@ from pymodbus.simulator import DataType, SimData, SimDevice
 from pymodbus.simulator.simcore import SimCore
 
 from polis.simulator.registers import RegisterMap
+
+ABSENT_UNIT = "requested device id does not exist"
+
+
+class _AbsentUnits(logging.Filter):
+    """pymodbus logs an error, with a dump of the last frames, for every request to a unit it
+    does not serve; here that is the answer by design (an absent or dead meter), not an
+    error of the simulator."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith(ABSENT_UNIT)
+
+
+logging.getLogger("pymodbus.logging").addFilter(_AbsentUnits())
 
 
 @dataclass
