@@ -15,7 +15,7 @@ import pytest
 
 from polis.common.clock import Clock
 from polis.common.influx import InfluxStore, Sample, to_ns
-from polis.common.influxd import InfluxServer
+from polis.common.influxd import InfluxServer, free_port
 from polis.gateway.domain.webhooks import verify
 
 from .conftest import create_keys
@@ -230,3 +230,35 @@ def test_a_device_that_stops_reporting_raises_stale_and_clears_when_it_reports(
     assert done["id"] == raised["id"]
     assert datetime.fromisoformat(done["cleared_at"]) >= last_reading
     assert [e["kind"] for e in detail["events"]] == ["raised", "cleared"]
+
+
+@pytest.mark.integration
+def test_without_influxdb_rounds_change_nothing(
+    peers: PeerServers, clock: Clock, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The facts say "refused", but the readings store is down: nothing is judged, nothing
+    raised, the API keeps answering; the rounds go on (and are logged as skipped)."""
+    catalogue = tmp_path / "catalogue.yaml"
+    catalogue.write_text(CATALOGUE)
+    settings = gateway_settings(
+        tmp_path / "gw.db",
+        peers.addresses,
+        catalogue=catalogue,
+        clock_origin=clock.origin,
+        clock_start=clock.start,
+        clock_speed=SPEED,
+        gateway_alarm_interval_s=120.0,
+        influx_url=f"http://127.0.0.1:{free_port()}",  # nothing listens there
+        influx_timeout_ms=500,
+    )
+    with run_gateway(settings, MemoryStore([])) as gw, gw.client(gw.admin_key) as c:
+        created = c.post(
+            f"{API}/buildings/town-hall/overrides",
+            json={"point_id": "town-hall/ahu-1/setpoint", "value": OPERATOR_HOLDS},
+        )
+        assert created.json()["status"] == "overridden"
+        time.sleep(2.0)  # ten rounds' worth of Polis time (each fails fast)
+        listed = c.get(f"{API}/alarms", params={"state": "any"})
+    assert listed.status_code == 200
+    assert listed.json() == []
+    assert capsys.readouterr().out.count("alarm round skipped: InfluxDB unavailable") >= 3

@@ -31,6 +31,7 @@ from polis.alarms.model import (
     Transition,
     TransitionKind,
 )
+from polis.common.influx import InfluxError
 from polis.common.logging import get_logger
 from polis.gateway.application.alarm_facts import Baselines, control_facts
 from polis.gateway.application.alarm_ports import Evaluator
@@ -124,9 +125,14 @@ class AlarmJob:
         baselines = self._baselines.current()
         active = await services.db.run(store.open_keys)
         # Fetching and judging block (InfluxDB's client, CPU): off the event loop.
-        judged = await anyio.to_thread.run_sync(
-            self._evaluator.evaluate, now, facts, baselines, active
-        )
+        try:
+            judged = await anyio.to_thread.run_sync(
+                self._evaluator.evaluate, now, facts, baselines, active
+            )
+        except InfluxError as error:
+            # Nothing judged, nothing changed: open alarms stay open until readings return.
+            log.warning("alarm round skipped: InfluxDB unavailable", error=str(error))
+            return RoundReport(now, 0, (), False, time.monotonic() - started)
         transitions = judged + orphans(active, judged, now)
         written, changes = await services.db.run(lambda s: self._apply(s, transitions))
         report = RoundReport(
