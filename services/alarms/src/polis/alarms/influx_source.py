@@ -18,6 +18,7 @@ means, min of minima, max of maxima and, for counters' last values, the largest)
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from typing import Any
@@ -53,20 +54,25 @@ QUALITY_FLUX = f"""{_BASE}
   |> keep(columns: ["_value", "point", "quality"])"""
 
 
-def _point_filter(points: Iterable[str], params: dict[str, Any]) -> str:
-    """A filter line keeping the given points, each bound as a parameter."""
-    terms = []
-    for i, point in enumerate(sorted(points)):
-        params[f"p{i}"] = point
-        terms.append(f"r.point == params.p{i}")
-    return f"  |> filter(fn: (r) => {' or '.join(terms)})"
+def points_pattern(points: Iterable[str]) -> str:
+    """A regular expression matching exactly these point ids (RE2, as Flux compiles it)."""
+    return "^(?:" + "|".join(re.escape(p) for p in sorted(points)) + ")$"
+
+
+# A set of thousands of points is one regular expression bound as a parameter: InfluxDB
+# matches it against the point tag's index in a tenth of a second, where an ``or`` of
+# thousands of equalities takes seconds (and a chain of them is refused as nested too deep).
+_POINTS = 'import "regexp"\nwanted = regexp.compile(v: params.points)'
+_WANTED = "  |> filter(fn: (r) => r.point =~ wanted)"
 
 
 def series_flux(fn: Aggregate, points: Iterable[str], params: dict[str, Any]) -> str:
+    params["points"] = points_pattern(points)
     return "\n".join(
         [
+            _POINTS,
             _BASE,
-            _point_filter(points, params),
+            _WANTED,
             _MEASURED,
             f"  |> aggregateWindow(every: params.every, fn: {Aggregate(fn).value}, "
             'createEmpty: false, timeSrc: "_start")',
@@ -76,10 +82,12 @@ def series_flux(fn: Aggregate, points: Iterable[str], params: dict[str, Any]) ->
 
 
 def starts_flux(points: Iterable[str], params: dict[str, Any]) -> str:
+    params["points"] = points_pattern(points)
     return "\n".join(
         [
+            _POINTS,
             _BASE,
-            _point_filter(points, params),
+            _WANTED,
             _MEASURED,
             '  |> group(columns: ["point"])',
             '  |> sort(columns: ["_time"])',
