@@ -21,7 +21,7 @@ from polis.optimizer.identify import (
     stuck_mask,
 )
 from polis.optimizer.identify.rc import windows
-from polis.optimizer.identify.rc2 import step_matrices
+from polis.optimizer.identify.rc2 import _step_matrices_expm, step_matrices
 
 pytestmark = pytest.mark.unit
 
@@ -101,6 +101,26 @@ def test_the_discretisation_is_exact_at_any_step() -> None:
 def test_windows_stop_before_each_gap() -> None:
     valid = np.array([True] * 10 + [False] + [True] * 3 + [False] + [True] * 30)
     assert windows(valid, 12) == [(0, 9), (15, 12), (27, 12), (39, 5)]
+
+
+def test_windows_run_through_missing_temperatures() -> None:
+    """Inputs decide where a window may run; it starts and ends on a measured temperature."""
+    inputs = np.array([True] * 20 + [False] + [True] * 10)
+    measured = np.ones(31, dtype=bool)
+    measured[[0, 5, 6, 19, 20]] = False
+    assert windows(inputs, 12, measured) == [(1, 12), (13, 5), (21, 9)]
+
+
+def test_the_closed_form_step_matches_the_matrix_exponential() -> None:
+    rng = np.random.default_rng(0)
+    low, high = np.log([0.01, 0.001, 0.1, 0.1]), np.log([100.0, 100.0, 5000.0, 5000.0])
+    for _ in range(500):
+        x = np.exp(rng.uniform(low, high))
+        step = float(rng.choice([1 / 60, 0.25, 1.0]))
+        ad, bd = step_matrices(x, step)
+        ad_ref, bd_ref = _step_matrices_expm(x, step)
+        np.testing.assert_allclose(ad, ad_ref, rtol=0, atol=1e-10)
+        np.testing.assert_allclose(bd, bd_ref, rtol=1e-8, atol=1e-12 * np.abs(bd_ref).max())
 
 
 def test_counter_reset_and_spike() -> None:
