@@ -29,7 +29,7 @@ from polis.simulator.faults import (
 )
 from polis.simulator.model import Simulation
 from polis.simulator.ocpp_chargers import connector_status
-from polis.simulator.plant import Trace
+from polis.simulator.plant import Commands, Trace
 
 pytestmark = pytest.mark.unit
 
@@ -358,6 +358,41 @@ def test_short_cycling_starts_the_heat_pump_once_per_period(
         if at(9.5).timestamp() <= t < at(10).timestamp()
     }
     assert phase == {0: True, 1: True, 2: True, 3: False, 4: False, 5: False}
+
+
+def test_a_forgotten_override_holds_the_zone_at_its_value_in_the_physics(
+    municipality: MunicipalityConfig,
+) -> None:
+    """Without the BACnet controllers too (the history export, a warm-up): an operator's
+    value outranks Polis' commands, inside its window only."""
+    held = fault("forgotten_override", "library", "reading-room", 9.0, 11.0, value=24.0)
+    sim = Simulation(with_faults(municipality, held), MIDNIGHT)
+    command = {"library": Commands(heating_setpoints_c={"reading-room": 19.0})}
+    setpoints = []
+    for traces in sim.advance(12 * 60, command):
+        setpoints.append(traces["library"].zone_setpoints_c[0])
+    sp = np.concatenate(setpoints)
+    assert set(sp[9 * 60 : 11 * 60]) == {24.0}
+    assert set(sp[: 9 * 60]) == {19.0}
+    assert set(sp[11 * 60 :]) == {19.0}
+
+
+def test_a_zone_without_cooling_never_shows_a_cooling_output(
+    municipality: MunicipalityConfig,
+) -> None:
+    """The school's classrooms have no cooling: hot in June, their cooling output stays 0,
+    also with the heating valve stuck open."""
+    june = datetime(2026, 6, 9, 21, 0, tzinfo=UTC)
+    valve = parse_faults(
+        [{"kind": "stuck_heating", "building": "school", "target": "classrooms", "fraction": 0.3}]
+    )
+    sim = Simulation(with_faults(municipality, *valve), june - timedelta(days=2))
+    sim.advance_to(june + timedelta(hours=12))
+    school = building(municipality, "school")
+    values = object_values(school, sim.readings["school"], True)
+    assert sim.readings["school"].zone_temperatures_c["classrooms"] > 30.0
+    assert values["zone-classrooms-heating-output"] == 30.0
+    assert values["zone-classrooms-cooling-output"] == 0.0
 
 
 def test_a_load_left_on_overnight_shows_on_its_meter_and_the_main_meter(

@@ -46,8 +46,8 @@ import math
 from dataclasses import dataclass
 from typing import Literal
 
-from polis.simulator.config import Building, MeterRole
-from polis.simulator.model import BuildingReading
+from polis.simulator.config import Building, MeterRole, Zone
+from polis.simulator.model import BuildingReading, ZonePlant
 
 ObjectType = Literal["analog-input", "analog-value", "binary-input", "binary-value"]
 
@@ -350,6 +350,28 @@ def controller_outputs(
     return 0.0, min(max(cool, 0.0), 1.0)
 
 
+def _zone_outputs(
+    building: Building,
+    zone: Zone,
+    temperature: float,
+    setpoint: float,
+    plant: ZonePlant,
+    hvac_enabled: bool,
+) -> tuple[float, float]:
+    """What the zone's heat pump runs at next: its controller's law, nothing to cool with
+    where it has no cooling, as injected faults change it."""
+    heat, cool = controller_outputs(
+        temperature,
+        setpoint,
+        zone.heat_pump.proportional_band_k,
+        building.cooling_offset_k,
+        hvac_enabled,
+    )
+    if zone.heat_pump.cooling_capacity_kw <= 0:
+        cool = 0.0
+    return plant.faults.outputs(heat, cool) if hvac_enabled else (heat, cool)
+
+
 def object_values(
     building: Building,
     reading: BuildingReading,
@@ -382,15 +404,7 @@ def object_values(
         if setpoint != setpoint:  # no step simulated yet
             setpoint = temperature
         zp = plant.zones[zone.id]
-        heat, cool = controller_outputs(
-            temperature,
-            setpoint,
-            zone.heat_pump.proportional_band_k,
-            building.cooling_offset_k,
-            hvac_enabled,
-        )
-        if hvac_enabled:
-            heat, cool = zp.faults.outputs(heat, cool)
+        heat, cool = _zone_outputs(building, zone, temperature, setpoint, zp, hvac_enabled)
         thermal = heat * zp.heating_capacity_kw + cool * zp.cooling_capacity_kw
         electric = heat * zp.heating_capacity_kw / zp.cop + cool * zp.cooling_capacity_kw / zp.eer
         output = max(heat, cool)

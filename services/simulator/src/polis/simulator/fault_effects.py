@@ -5,8 +5,9 @@ Faults are functions of the instant alone, like the weather, so they are applied
 chunk's :class:`~polis.simulator.drivers.Drivers` and chunking still does not change results.
 Faults on the heat pumps become per-step arrays the plant reads (:class:`ZoneFaults`); a
 load left on adds to the lighting or plug channel (and, as heat, to the zones); a faulted
-charger is masked. The faults that live in the field devices (a stuck sensor, a dead meter,
-an override, refused writes) are applied where the values are served.
+charger is masked; a forgotten override holds the zone's setpoint. The faults that live in
+the field devices (a stuck or broken sensor, a dead meter, the override's priority 8, refused
+writes) are applied where the values are served.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from polis.simulator.drivers import Drivers, HeatPumpCurves
 from polis.simulator.faults import (
     ChargerFaulted,
     Fault,
+    ForgottenOverride,
     HeatingAndCooling,
     LoadLeftOn,
     ReducedCapacity,
@@ -42,6 +44,9 @@ class ZoneFaults:
     cooling_min: FloatArray  # the cooling output is at least this (a stuck cooling valve)
     full: BoolArray  # any heating demand runs at full output (a compressor that restarts)
     tripped: BoolArray  # the compressor is off whatever the demand
+    # the setpoint an operator's forgotten override holds (NaN: none); it outranks Polis'
+    # commands as priority 8 outranks the automation's priority
+    held_c: FloatArray
 
 
 @dataclass(frozen=True)
@@ -81,6 +86,7 @@ def zone_faults(faults: Sequence[Fault], zone_id: str, t: FloatArray) -> ZoneFau
     cooling_min = np.zeros(n)
     full = np.zeros(n, dtype=bool)
     tripped = np.zeros(n, dtype=bool)
+    held = np.full(n, np.nan)
     found = False
     for fault in faults:
         if fault.target != zone_id:
@@ -94,10 +100,12 @@ def zone_faults(faults: Sequence[Fault], zone_id: str, t: FloatArray) -> ZoneFau
             off = _tripped(fault, t)
             tripped |= mask & off
             full |= mask & ~off
+        elif isinstance(fault, ForgottenOverride):
+            held = np.where(mask, fault.value, held)
         else:
             continue
         found = found or bool(mask.any())
-    return ZoneFaults(heating_min, cooling_min, full, tripped) if found else None
+    return ZoneFaults(heating_min, cooling_min, full, tripped, held) if found else None
 
 
 def zone_state_at(faults: Sequence[Fault], zone_id: str, epoch: float) -> ZoneFaultState:

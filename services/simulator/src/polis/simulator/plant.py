@@ -236,8 +236,11 @@ def _run_zone(
     zone_t: list[float] = [0.0] * n
     zone_sp: list[float] = [0.0] * n
     zone_p: list[float] = [0.0] * n
+    held = faults.held_c.tolist() if faults is not None else []
     for i in range(n):
         sp = override if override is not None else schedule[i] + offset
+        if held and held[i] == held[i]:  # an operator's value in force (NaN: none)
+            sp = held[i]
         q = 0.0
         power = 0.0
         if hvac_on:
