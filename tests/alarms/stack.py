@@ -48,7 +48,7 @@ from polis.common.influxd import InfluxServer
 from polis.gateway.security import keys
 from polis.simulator.catalogue import catalogue
 from polis.simulator.config import MunicipalityConfig, load_config
-from polis.simulator.faults import parse_faults
+from polis.simulator.faults import check_faults, parse_faults
 from polis.simulator.model import Simulation
 from polis.simulator.ocpp_chargers import OcppLink
 from polis.simulator.site import Site
@@ -58,9 +58,8 @@ EVENTS = ("alarm.raised", "alarm.cleared")
 # wall seconds from letting the clock go to ``start``: the gateway process starts meanwhile
 GATEWAY_LEAD_S = 30.0
 # wall seconds between polls of a device; virtual minutes = wall × speed / 60. The rules
-# judge 5-minute windows and want a reading in each: at speed 300 a poll is 2.5 min.
-MODBUS_POLL_S = 0.5
-BACNET_POLL_S = 0.5
+# judge 5-minute windows and want a reading in each: at speed 300 a poll of 0.5 s is 2.5 min.
+POLL_S = 0.5
 POLLED_TIMEOUT_S = 20.0
 JWT_SECRET = "alarm-stack-secret-0123456789abcdef0123456789abcdef"
 GATEWAY_READY_S = 60.0
@@ -80,9 +79,20 @@ class Scenario:
     interval_s: float = 300.0  # alarm evaluation period, virtual seconds
     warm_up: timedelta = timedelta(days=2)
 
+    poll_s: float = POLL_S  # every device's poll interval, wall seconds
+    # the default municipality's buildings the scenario keeps (all by default): fewer
+    # controllers to poll lets a faster clock keep a reading every 2.5 virtual minutes
+    buildings: tuple[str, ...] = ()
+
     def config(self) -> MunicipalityConfig:
         config = load_config()
-        return config.model_copy(update={"faults": parse_faults(list(self.faults))})
+        kept = [b for b in config.buildings if not self.buildings or b.id in self.buildings]
+        hoods = [n for n in config.neighbourhoods if any(b.neighbourhood == n.id for b in kept)]
+        faults = parse_faults(list(self.faults))
+        check_faults(faults, kept)
+        return config.model_copy(
+            update={"buildings": kept, "neighbourhoods": hoods, "faults": faults}
+        )
 
 
 class Hooks:
@@ -170,7 +180,7 @@ def _closed_port() -> str:
 
 def _catalogue(scenario: Scenario, site: Site) -> dict[str, Any]:
     document = catalogue(
-        site.config, site.served(), modbus_poll_s=MODBUS_POLL_S, bacnet_poll_s=BACNET_POLL_S
+        site.config, site.served(), modbus_poll_s=scenario.poll_s, bacnet_poll_s=scenario.poll_s
     )
     if scenario.alarms:
         document["alarms"] = scenario.alarms
