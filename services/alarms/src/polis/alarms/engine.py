@@ -35,6 +35,7 @@ from polis.alarms.rules.base import (
 )
 from polis.alarms.windows import Aggregate, Plan, SeriesRequest, Windows
 from polis.common.catalogue import Catalogue
+from polis.common.catalogue.points import PointKind
 
 EVIDENCE = timedelta(minutes=30)  # fetched before the longest span, for the evidence charts
 SEEN_LOOKBACK = timedelta(hours=24)
@@ -96,6 +97,16 @@ def _spans(buildings: Sequence[BuildingBinding], time_scale: float) -> Spans:
     )
 
 
+def _quality_points(catalogue: Catalogue) -> frozenset[str]:
+    """Points the adapter can flag one by one: those with a plausible range (out_of_range)
+    and counters (reset). ``missing`` comes a device at a time: one point per device tells."""
+    return frozenset(
+        ref.point_id
+        for ref in catalogue.points()
+        if ref.point.range is not None or ref.point.kind is PointKind.CUMULATIVE
+    )
+
+
 def _points(values: Iterable[str | None]) -> frozenset[str]:
     return frozenset(v for v in values if v is not None)
 
@@ -144,6 +155,10 @@ class AlarmEngine:
         )
         self._status_points = _points(z.status for b in self.buildings for z in b.zones)
         self._all_points = frozenset(p for b in self.buildings for p in b.point_ids())
+        self._first_points = frozenset(
+            d.points[0].point_id for b in self.buildings for d in b.devices if d.points
+        )
+        self._quality_points = _quality_points(catalogue) | self._first_points
 
     # -- the plan -------------------------------------------------------------------------
 
@@ -192,7 +207,8 @@ class AlarmEngine:
             seen_start=now - s.seen,
             seen_points=self._all_points,
             quality_start=now - s.quality,
-            quality_points=self._all_points,
+            quality_points=self._quality_points,
+            first_points=self._first_points,
             series=tuple(r for r in series if r.points),
             starts_start=now - s.starts if self._status_points else None,
             starts_points=self._status_points,

@@ -4,7 +4,8 @@ For tests, the benchmark's engine-only figures and checks of the engine on the s
 model run in process. Windows are aligned to the epoch and stamped with their start, only
 measured readings (quality other than ``missing`` and ``out_of_range``) enter series and
 starts, ``missing`` readings do not count as measured for silence, every reading counts for
-the store's first reading and for quality counts — as in polis.alarms.influx_source.
+the first reading (of the plan's ``first_points``) and for quality counts — as in
+polis.alarms.influx_source.
 """
 
 from __future__ import annotations
@@ -122,16 +123,17 @@ class MemoryReadings:
 
     def _seen(self, plan: Plan, windows: Windows, now: float) -> None:
         start = _epoch(plan.seen_start)
-        first: float | None = None
+        firsts = []
         for point in self._points:
             t, _, c = self._span(point, start, now)
             if not t.size:
                 continue
-            first = float(t[0]) if first is None else min(first, float(t[0]))
+            if point in plan.first_points:
+                firsts.append(float(t[0]))
             measured = t[c != _MISSING]
             if measured.size and point in plan.seen_points:
                 windows.last_measured[point] = _instant(float(measured[-1]))
-        windows.first_seen = _instant(first) if first is not None else None
+        windows.first_seen = _instant(min(firsts)) if firsts else None
 
     def _quality(self, plan: Plan, windows: Windows, now: float) -> None:
         start = _epoch(plan.quality_start)

@@ -59,8 +59,10 @@ class Plan:
     """Everything one evaluation at ``now`` needs from the store.
 
     - ``seen``: over [seen_start, now): each point's last measured reading, and the earliest
-      reading of any point (how long the store has been receiving readings at all);
-    - ``quality``: over [quality_start, now): each point's readings counted per quality tag;
+      reading of any of ``first_points`` (one per device: how long the store has been
+      receiving readings at all);
+    - ``quality``: over [quality_start, now): readings counted per quality tag, for the points
+      that can be flagged (a range, a counter) and one point per device;
     - ``series``: aggregates per window (see :class:`SeriesRequest`);
     - ``starts``: over [starts_start, now): how often each 0/1 point rose from 0 to 1.
     """
@@ -70,6 +72,7 @@ class Plan:
     seen_points: frozenset[str]
     quality_start: datetime
     quality_points: frozenset[str]
+    first_points: frozenset[str] = frozenset()
     series: tuple[SeriesRequest, ...] = ()
     starts_start: datetime | None = None
     starts_points: frozenset[str] = frozenset()
