@@ -29,7 +29,7 @@ import sys
 import threading
 import time
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -48,6 +48,7 @@ from polis.common.influxd import InfluxServer
 from polis.gateway.security import keys
 from polis.simulator.catalogue import catalogue
 from polis.simulator.config import MunicipalityConfig, load_config
+from polis.simulator.export import INTERVALS, write_history
 from polis.simulator.faults import check_faults, parse_faults
 from polis.simulator.model import Simulation
 from polis.simulator.ocpp_chargers import OcppLink
@@ -78,6 +79,8 @@ class Scenario:
     edit: Callable[[dict[str, Any]], None] | None = None
     interval_s: float = 300.0  # alarm evaluation period, virtual seconds
     warm_up: timedelta = timedelta(days=2)
+    # > 0: the savings service runs, its baseline the history of these days before the start
+    baseline_days: int = 0
 
     poll_s: float = POLL_S  # every device's poll interval, wall seconds
     # the default municipality's buildings the scenario keeps (all by default): fewer
@@ -236,11 +239,17 @@ class Gateway:
 
 
 def _gateway_env(
-    tmp: Path, influx: InfluxServer, bucket: str, clock: PausableClock, catalogue_path: Path,
-    addresses: dict[str, str], interval_s: float, port: int, admin: str,
-) -> dict[str, str]:  # fmt: skip
-    return {
-        **os.environ,
+    env: dict[str, str],
+    clock: PausableClock,
+    addresses: dict[str, str],
+    interval_s: float,
+    port: int,
+    admin: str,
+    tmp: Path,
+    baseline: tuple[datetime, datetime] | None,
+) -> dict[str, str]:
+    out = {
+        **env,
         "POLIS_GATEWAY_HOST": "127.0.0.1",
         "POLIS_GATEWAY_PORT": str(port),
         "POLIS_GATEWAY_DATABASE_URL": f"sqlite:///{tmp / 'gateway.db'}",
@@ -250,11 +259,7 @@ def _gateway_env(
         "POLIS_OPTIMIZER_ADDRESS": addresses["optimizer"],
         "POLIS_SAVINGS_ADDRESS": addresses["savings"],
         "POLIS_GRPC_DEADLINE_S": "5",
-        "POLIS_CATALOGUE": str(catalogue_path),
-        "POLIS_INFLUX_URL": influx.url,
-        "POLIS_INFLUX_TOKEN": influx.token,
-        "POLIS_INFLUX_ORG": influx.org,
-        "POLIS_INFLUX_BUCKET": bucket,
+        "POLIS_REPORT_DEADLINE_S": "120",
         # the plain clock equal to the held one once it runs: it started at the release
         "POLIS_CLOCK_ORIGIN": datetime.fromtimestamp(clock.wall_for(clock.start), UTC).isoformat(),
         "POLIS_CLOCK_START": clock.start.isoformat(),
@@ -265,9 +270,11 @@ def _gateway_env(
         "POLIS_WEBHOOK_POLL_S": "0.2",
         "POLIS_WEBHOOK_BACKOFF_S": "0.2",
         "POLIS_LEADER_LEASE_S": "5",
-        "POLIS_LOG_FORMAT": "json",
-        "POLIS_LOG_LEVEL": "INFO",
     }
+    if baseline is not None:
+        out["POLIS_GATEWAY_ALARM_BASELINE_START"] = baseline[0].isoformat()
+        out["POLIS_GATEWAY_ALARM_BASELINE_END"] = baseline[1].isoformat()
+    return out
 
 
 def _tail(log: Path, lines: int = 40) -> str:
@@ -297,19 +304,128 @@ async def _gateway(env: dict[str, str], port: int, admin: str, log: Path) -> Asy
                 await asyncio.sleep(0.1)
         yield gw
     finally:
-        if process.returncode is None:
-            process.terminate()
-            try:
-                await asyncio.wait_for(process.wait(), 15)
-            except TimeoutError:
-                process.kill()
-                await process.wait()
+        await _stop(process)
 
 
 def subscribe(gw: Gateway, url: str) -> None:
     with gw.client(gw.admin_key, timeout=20) as c:
         response = c.post(f"{API}/webhooks", json={"url": url, "events": list(EVENTS)})
         assert response.status_code == 201, response.text
+
+
+async def _process(name: str, args: list[str], env: dict[str, str], log: Path) -> int:
+    """Run ``python -m <args>`` to its end; its exit code (its output in ``log``)."""
+    with log.open("wb") as out:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", *args, env=env, stdout=out, stderr=out
+        )
+    code = await process.wait()
+    assert code == 0, f"{name} failed ({code}):\n{_tail(log)}"
+    return code
+
+
+async def _listening(port: int, process: asyncio.subprocess.Process, log: Path) -> None:
+    deadline = time.monotonic() + GATEWAY_READY_S
+    while True:
+        assert process.returncode is None, _tail(log)
+        try:
+            _, writer = await asyncio.open_connection("127.0.0.1", port)
+        except OSError:
+            assert time.monotonic() < deadline, f"not listening on {port}:\n{_tail(log)}"
+            await asyncio.sleep(0.1)
+            continue
+        writer.close()
+        await writer.wait_closed()
+        return
+
+
+@asynccontextmanager
+async def _savings(
+    scenario: Scenario, site: Site, env: dict[str, str], tmp: Path
+) -> AsyncIterator[tuple[str, datetime, datetime]]:
+    """The savings service (``python -m polis.savings serve``) on the history of the
+    ``baseline_days`` before the held clock, exported from the simulator's model and
+    imported as the demo does; its address and the baseline period."""
+    end = site.simulation.time.replace(minute=0, second=0, microsecond=0)
+    start = end - timedelta(days=scenario.baseline_days)
+    history = tmp / "history.csv"
+
+    def export() -> None:
+        with history.open("w", encoding="utf-8", newline="") as out:
+            write_history(out, site.config, start, end, INTERVALS["1h"])
+
+    await asyncio.to_thread(export)
+    await _process("savings import", ["polis.savings", "import", str(history)], env,
+                   tmp / "savings-import.log")  # fmt: skip
+    port = _free_port()
+    log = tmp / "savings.log"
+    with log.open("wb") as out:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "polis.savings", "serve",
+            env={**env, "POLIS_SAVINGS_GRPC_PORT": str(port)}, stdout=out, stderr=out,
+        )  # fmt: skip
+    try:
+        await _listening(port, process, log)
+        yield f"127.0.0.1:{port}", start, end
+    finally:
+        await _stop(process)
+
+
+async def _stop(process: asyncio.subprocess.Process) -> None:
+    if process.returncode is None:
+        process.terminate()
+        try:
+            await asyncio.wait_for(process.wait(), 15)
+        except TimeoutError:
+            process.kill()
+            await process.wait()
+
+
+def _service_env(influx: InfluxServer, bucket: str, catalogue_path: Path) -> dict[str, str]:
+    return {
+        **os.environ,
+        "POLIS_CATALOGUE": str(catalogue_path),
+        "POLIS_INFLUX_URL": influx.url,
+        "POLIS_INFLUX_TOKEN": influx.token,
+        "POLIS_INFLUX_ORG": influx.org,
+        "POLIS_INFLUX_BUCKET": bucket,
+        "POLIS_LOG_FORMAT": "json",
+        "POLIS_LOG_LEVEL": "INFO",
+    }
+
+
+@asynccontextmanager
+async def _site(scenario: Scenario, clock: PausableClock, ocpp_port: int) -> AsyncIterator[Site]:
+    site = Site(
+        scenario.config(),
+        clock,
+        ocpp=OcppLink(f"ws://127.0.0.1:{ocpp_port}", meter_interval_s=0.5),
+    )
+    _warm(site, scenario.warm_up)
+    await site.start()
+    task = asyncio.create_task(site.run(), name="site")
+    try:
+        yield site
+    finally:
+        site.stop()
+        await task
+        await site.close()
+
+
+@asynccontextmanager
+async def _adapter(
+    cat: Catalogue, store: InfluxStore, clock: PausableClock, tmp: Path, ocpp_port: int
+) -> AsyncIterator[Adapter]:
+    adapter = Adapter(
+        site=SiteConfig(cat, adapter_settings(tmp / "adapter", ocpp_port)),
+        writer=store,
+        clock=clock,
+    )
+    await adapter.start()
+    try:
+        yield adapter
+    finally:
+        await adapter.stop()
 
 
 @asynccontextmanager
@@ -321,53 +437,41 @@ async def running_stack(
     lead = timedelta(seconds=GATEWAY_LEAD_S * scenario.speed)
     clock = PausableClock(datetime.now(UTC), scenario.start - lead, scenario.speed)  # held
     ocpp_port = _free_port()
-    site = Site(
-        scenario.config(),
-        clock,
-        ocpp=OcppLink(f"ws://127.0.0.1:{ocpp_port}", meter_interval_s=0.5),
-    )
-    _warm(site, scenario.warm_up)
-    await site.start()
-    site_task = asyncio.create_task(site.run(), name="site")
-    document = _catalogue(scenario, site)
-    cat = parse_catalogue(document, f"{scenario.name} catalogue", complete=True)
-    catalogue_path = tmp / "catalogue.yaml"
-    catalogue_path.write_text(yaml.safe_dump(document, sort_keys=False), "utf-8")
-    adapter = Adapter(
-        site=SiteConfig(cat, adapter_settings(tmp / "adapter", ocpp_port)),
-        writer=store,
-        clock=clock,
-    )
-    await adapter.start()
-    await _polled(adapter, cat)
-    clock.resume()
-    released = time.monotonic()
-    hooks = Hooks()
-    addresses = {
-        "adapter": f"127.0.0.1:{adapter.grpc_port}",
-        "optimizer": _closed_port(),
-        "savings": _closed_port(),
-    }
-    port, admin = _free_port(), keys.generate_key().plaintext
-    env = _gateway_env(
-        tmp, influx, store.bucket, clock, catalogue_path, addresses, scenario.interval_s,
-        port, admin,
-    )  # fmt: skip
-    try:
-        async with _gateway(env, port, admin, tmp / "gateway.log") as gw:
-            await asyncio.to_thread(subscribe, gw, hooks.url)
-            async with httpx.AsyncClient(
-                base_url=gw.base_url, headers={"X-API-Key": gw.admin_key}, timeout=30
-            ) as http:
-                stack = Stack(scenario, clock, site, adapter, cat, gw, hooks, http)
-                up = time.monotonic() - released
-                assert clock.now() < scenario.start, (
-                    f"the gateway took {up:.0f} s to start, more than {GATEWAY_LEAD_S} s"
-                )
-                yield stack
-    finally:
-        hooks.close()
-        await adapter.stop()
-        site.stop()
-        await site_task
-        await site.close()
+    async with AsyncExitStack() as stack:
+        site = await stack.enter_async_context(_site(scenario, clock, ocpp_port))
+        document = _catalogue(scenario, site)
+        cat = parse_catalogue(document, f"{scenario.name} catalogue", complete=True)
+        catalogue_path = tmp / "catalogue.yaml"
+        catalogue_path.write_text(yaml.safe_dump(document, sort_keys=False), "utf-8")
+        env = _service_env(influx, store.bucket, catalogue_path)
+        adapter = await stack.enter_async_context(_adapter(cat, store, clock, tmp, ocpp_port))
+        await _polled(adapter, cat)
+        addresses = {
+            "adapter": f"127.0.0.1:{adapter.grpc_port}",
+            "optimizer": _closed_port(),
+            "savings": _closed_port(),
+        }
+        baseline: tuple[datetime, datetime] | None = None
+        if scenario.baseline_days:
+            address, *period = await stack.enter_async_context(_savings(scenario, site, env, tmp))
+            addresses["savings"], baseline = address, (period[0], period[1])
+        clock.resume()
+        released = time.monotonic()
+        hooks = Hooks()
+        stack.callback(hooks.close)
+        port, admin = _free_port(), keys.generate_key().plaintext
+        gateway_env = _gateway_env(
+            env, clock, addresses, scenario.interval_s, port, admin, tmp, baseline
+        )
+        gw = await stack.enter_async_context(
+            _gateway(gateway_env, port, admin, tmp / "gateway.log")
+        )
+        await asyncio.to_thread(subscribe, gw, hooks.url)
+        http = await stack.enter_async_context(
+            httpx.AsyncClient(base_url=gw.base_url, headers={"X-API-Key": admin}, timeout=30)
+        )
+        up = time.monotonic() - released
+        assert clock.now() < scenario.start, (
+            f"the gateway took {up:.0f} s to start, more than {GATEWAY_LEAD_S} s"
+        )
+        yield Stack(scenario, clock, site, adapter, cat, gw, hooks, http)
