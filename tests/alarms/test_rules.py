@@ -356,6 +356,16 @@ def test_after_hours_consumption_above_the_unoccupied_expectation() -> None:
         timedelta(hours=8),
     )
     assert judge(engine(), windows, "energy.after_hours", baselines=[base]).status is Status.CLEAR
+    dawn = healthy(night.replace(hour=5))  # 03:00-05:00 is within 3 h of opening at 06:00
+    series(
+        dawn,
+        ENERGY,
+        IMPORT,
+        lambda t: (t - night).total_seconds() / 3600 * 8.0 + 500,
+        timedelta(hours=8),
+    )
+    series(dawn, ENERGY, EXPORT, 0.0, timedelta(hours=8))
+    assert judge(engine(), dawn, "energy.after_hours", baselines=[base]).status is Status.HOLD
     day = healthy()  # occupied: not judged
     assert judge(engine(), day, "energy.after_hours", baselines=[base]).status is Status.HOLD
 

@@ -138,16 +138,17 @@ def _floor_hour(t: datetime) -> datetime:
 
 
 def _unoccupied_hours(
-    ctx: Context, b: BuildingBinding, hours: int
+    ctx: Context, b: BuildingBinding, hours: int, before_opening: timedelta
 ) -> tuple[datetime, datetime] | None:
-    """The last ``hours`` whole hours, when the building was unoccupied throughout them
-    (checked every 15 minutes); None when it was not, or it has no occupied hours at all."""
+    """The last ``hours`` whole hours, when the building was unoccupied throughout them and
+    stays so for ``before_opening`` after them (the morning start is not after hours),
+    checked every 15 minutes; None otherwise, or when it has no occupied hours at all."""
     if not b.occupancy.periods:
         return None
     end = _floor_hour(ctx.now)
     start = end - hours * HOUR
     t = start
-    while t < end:
+    while t < end + before_opening:
         if b.occupancy.occupied(t):
             return None
         t += timedelta(minutes=15)
@@ -168,7 +169,7 @@ def after_hours(ctx: Context, b: BuildingBinding) -> Iterator[Assessment]:
         yield assessment(key(AFTER_HOURS, b.id, ""), Status.HOLD, ctx, p.severity)
         return
     hours = max(1, round(p.window_min / 60))
-    span = _unoccupied_hours(ctx, b, hours)
+    span = _unoccupied_hours(ctx, b, hours, timedelta(minutes=p.before_opening_min))
     kwh = consumption(ctx, b, *span) if span is not None else None
     mean_kw = kwh / hours if kwh is not None else None
     raise_at, clear_at = thresholds(

@@ -198,6 +198,8 @@ class AfterHoursParams(RuleParams):
     """energy.after_hours: mean power while unoccupied above the unoccupied expectation."""
 
     window_min: Minutes = 120.0  # the last unoccupied stretch judged
+    # hours this close to the next opening are the morning start (heating up), not after hours
+    before_opening_min: Annotated[float, Field(ge=0, le=24 * 60)] = 180.0
     raise_sigmas: NonNegative = 3.0
     clear_sigmas: NonNegative = 2.0
     min_excess: NonNegative = 0.2
