@@ -2,7 +2,8 @@
 
 A zone (an ``hvac`` load) needs its air temperature, the outdoor temperature and its heat
 pump's electric power; a thermal sub-meter, occupancy, irradiance and the heat pump's cooling
-output (its mode) improve the model where the building has them. The proposal reads the
+output (its mode) improve the model where the building has them, and the setpoint in force,
+the heating output and the cooling setpoint show its controller. The proposal reads the
 catalogue's own references first (``temperature_point``), then Brick classes, then the point
 names the BACnet drafting gives (``zone-<zone>-temperature``, ``outdoor-air-temperature``, …).
 """
@@ -29,6 +30,9 @@ ROLES = (
     "occupancy",
     "irradiance",
     "cooling_output",
+    "setpoint",
+    "heating_output",
+    "cooling_setpoint",
 )
 REQUIRED = ("temperature", "outdoor", "power")
 
@@ -76,6 +80,10 @@ RULES: dict[str, Rule] = {
         (), ("global-irradiance", "global-horizontal-irradiance"), ("Solar_Radiance_Sensor",)
     ),
     "cooling_output": Rule(("cooling-output",), (), ()),
+    # the controller: the heating setpoint in force (the schedule's or a command), its output
+    "setpoint": Rule(("effective-setpoint",), (), ("Effective_Air_Temperature_Setpoint",)),
+    "heating_output": Rule(("heating-output",), (), ()),
+    "cooling_setpoint": Rule(("cooling-setpoint",), (), ("Cooling_Temperature_Setpoint",)),
 }
 
 
@@ -92,6 +100,9 @@ class ZoneMapping:
     occupancy: str | None = None
     irradiance: str | None = None
     cooling_output: str | None = None
+    setpoint: str | None = None
+    heating_output: str | None = None
+    cooling_setpoint: str | None = None
 
     def points(self) -> dict[str, str]:
         return {role: p for role in ROLES if (p := getattr(self, role)) is not None}

@@ -14,7 +14,9 @@ import yaml
 
 from polis.common.catalogue import parse_catalogue
 from polis.optimizer.commissioning.mapping import ZoneMapping
-from polis.optimizer.identify import Identification, ZoneModel, ZoneSeries
+from polis.optimizer.commissioning.plant import PlantResult
+from polis.optimizer.identify import Identification, Validation, ZoneModel, ZoneSeries
+from polis.optimizer.identify.controller import ControllerFit
 from polis.optimizer.identify.rc import windows
 from polis.optimizer.identify.series import FloatArray
 
@@ -29,6 +31,11 @@ class ZoneResult:
     counts: dict[str, int]
     notes: tuple[str, ...]
     holdout_days: int
+    controller: ControllerFit | None = None
+    entry: dict[str, Any] | None = None  # the catalogue keys written, when accepted
+    # where a 2R2C model was chosen: the 1R1C fit's own held-out validation (the catalogue
+    # holds 1R1C models, so that is the model written when it passes)
+    one_node: Validation | None = None
 
     @property
     def reasons(self) -> tuple[str, ...]:
@@ -37,19 +44,35 @@ class ZoneResult:
             return (f"no point for: {missing}",) if missing else ("no data",)
         reasons = self.identification.reasons
         if self.identification.accepted and not isinstance(self.identification.model, ZoneModel):
-            # The catalogue holds 1R1C zones only.
-            reasons += ("2R2C chosen: the catalogue holds 1R1C models only",)
+            if self.one_node is None:
+                reasons += ("2R2C chosen: the catalogue holds 1R1C models only",)
+            elif self.one_node.reasons:
+                why = "; ".join(self.one_node.reasons)
+                reasons += (f"2R2C chosen, and its 1R1C fit is not accepted: {why}",)
         return reasons
 
     @property
     def accepted(self) -> bool:
         return self.identification is not None and not self.reasons
 
+    @property
+    def catalogue_model(self) -> ZoneModel | None:
+        """The 1R1C model the catalogue gets: the chosen one, or the 1R1C fit where a 2R2C
+        model was chosen and the 1R1C fit passed on its own."""
+        ident = self.identification
+        if ident is None:
+            return None
+        if isinstance(ident.model, ZoneModel):
+            return ident.model
+        if ident.fit is not None and self.one_node is not None and not self.one_node.reasons:
+            return ident.fit.model
+        return None
+
     def learned(self) -> dict[str, float]:
-        """The catalogue keys an accepted zone's model replaces."""
-        assert self.identification is not None
-        model = self.identification.model
-        assert isinstance(model, ZoneModel)
+        """The identified parameters of the catalogue's model (before their translation into
+        the catalogue's terms, :mod:`polis.optimizer.commissioning.learned`)."""
+        model = self.catalogue_model
+        assert model is not None
         values = {
             "r_k_per_kw": model.r_k_per_kw,
             "c_kwh_per_k": model.c_kwh_per_k,
@@ -85,43 +108,111 @@ def zone_report(result: ZoneResult) -> dict[str, Any]:
         out["structure"] = "1R1C" if isinstance(model, ZoneModel) else "2R2C"
         out["tau_h"] = _finite(model.tau_h)
         out["cop_source"] = model.cop.source.value
-    if isinstance(ident.model, ZoneModel):
-        out["parameters"] = (
-            {k: _finite(v) for k, v in result.learned().items()}
-            if result.accepted
-            else {
-                "r_k_per_kw": _finite(ident.model.r_k_per_kw),
-                "c_kwh_per_k": _finite(ident.model.c_kwh_per_k),
-            }
-        )
+    if result.accepted:
+        out["parameters"] = {k: _finite(v) for k, v in result.learned().items()}
+    elif isinstance(ident.model, ZoneModel):
+        out["parameters"] = {
+            "r_k_per_kw": _finite(ident.model.r_k_per_kw),
+            "c_kwh_per_k": _finite(ident.model.c_kwh_per_k),
+        }
     if ident.fit is not None:
         out["standard_errors"] = {k: _finite(v) for k, v in ident.fit.standard_errors.items()}
     if ident.validation is not None:
         out["holdout_days"] = ident.validation.days
         out["holdout_rmse_k"] = _finite(ident.validation.rmse_k)
         out["energy_cv"] = _finite(ident.validation.energy_cv)
+    if result.one_node is not None:
+        out["written_structure"] = "1R1C"
+        out["one_node_holdout_rmse_k"] = _finite(result.one_node.rmse_k)
+        out["one_node_energy_cv"] = _finite(result.one_node.energy_cv)
+    if result.controller is not None:
+        c = result.controller
+        out["controller"] = {
+            "proportional_band_k": _finite(c.proportional_band_k),
+            "band_steps": c.band_steps,
+            "band_r2": _finite(c.band_r2),
+            "cooling_offset_k": _finite(c.cooling_offset_k),
+            "full_output_kw": _finite(c.full_output_kw),
+            "full_output_steps": c.full_output_steps,
+            "notes": list(c.notes),
+        }
+    if result.entry is not None:
+        out["catalogue"] = result.entry
     return out
 
 
-def updated_catalogue(text: str, building: str, results: list[ZoneResult]) -> str:
-    """The catalogue with accepted zones' parameters replaced; the rest as it was.
+def plant_report(plant: PlantResult) -> dict[str, Any]:
+    """The building's hot-water tanks and base load."""
+    tanks = []
+    for tank in plant.tanks:
+        entry: dict[str, Any] = {
+            "load": tank.load_id,
+            "accepted": tank.accepted,
+            "reasons": list(tank.reasons),
+            "points": tank.points,
+        }
+        if tank.model is not None:
+            entry.update(
+                outflow_kwh_per_day=_finite(tank.model.outflow_kwh_per_day),
+                training_days=tank.model.training_days,
+                holdout_days=tank.model.holdout_days,
+                holdout_cv=_finite(tank.model.cv),
+            )
+        if tank.accepted:
+            entry["catalogue"] = tank.entry()
+        tanks.append(entry)
+    base = plant.base_load
+    return {
+        "water_heaters": tanks,
+        "base_load": {
+            "kw": None if base is None else _finite(base.kw),
+            "days": None if base is None else base.days,
+            "points": plant.base_points,
+            "reason": plant.base_reason,
+        },
+    }
+
+
+@dataclass(frozen=True)
+class BuildingUpdate:
+    """What commissioning replaces in one building's catalogue entry."""
+
+    loads: dict[str, dict[str, Any]]  # load id -> keys
+    building: dict[str, Any]  # e.g. base_load_kw
+
+
+def building_update(results: list[ZoneResult], plant: PlantResult | None) -> BuildingUpdate:
+    loads = {r.mapping.zone: r.entry for r in results if r.accepted and r.entry is not None}
+    if plant is not None:
+        loads.update(plant.load_entries())
+    return BuildingUpdate(loads, plant.building_entry() if plant is not None else {})
+
+
+def updated_catalogue(text: str, updates: dict[str, BuildingUpdate]) -> str:
+    """The catalogue with each building's learned loads and figures replaced; the rest as
+    it was (a rejected load keeps its entry, uncommissioned or given).
 
     The YAML is written anew, so comments and layout of the original do not survive."""
     data = yaml.safe_load(text)
-    learned = {r.mapping.zone: r.learned() for r in results if r.accepted}
     for entry in data.get("buildings", []):
-        if entry.get("id") != building:
+        update = updates.get(entry.get("id"))
+        if update is None:
             continue
+        entry.update(update.building)
         for load in entry.get("loads", []):
-            if load.get("kind") == "hvac" and load.get("id") in learned:
-                load.update(learned[load["id"]])
+            if load.get("id") in update.loads:
+                load.update(update.loads[load["id"]])
     written: str = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
     parse_catalogue(yaml.safe_load(written), "commissioned catalogue")  # still valid
     return written
 
 
 def write_report(
-    directory: Path, building: str, span: dict[str, str], results: list[ZoneResult]
+    directory: Path,
+    building: str,
+    span: dict[str, str],
+    results: list[ZoneResult],
+    plant: PlantResult | None = None,
 ) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     report = {
@@ -130,6 +221,7 @@ def write_report(
         "accepted": [r.mapping.zone for r in results if r.accepted],
         "rejected": [r.mapping.zone for r in results if not r.accepted],
         "zones": [zone_report(r) for r in results],
+        **(plant_report(plant) if plant is not None else {}),
     }
     path = directory / f"{building}-commissioning.json"
     path.write_text(json.dumps(report, indent=2, allow_nan=False) + "\n", encoding="utf-8")
