@@ -21,6 +21,7 @@ after it.
 from __future__ import annotations
 
 import asyncio
+import copy
 import json
 import logging
 import os
@@ -81,6 +82,8 @@ class Scenario:
     warm_up: timedelta = timedelta(days=2)
     # > 0: the savings service runs, its baseline the history of these days before the start
     baseline_days: int = 0
+    # set: the optimizer runs (dry run), reading the catalogue as this edits it
+    optimizer_edit: Callable[[dict[str, Any]], None] | None = None
 
     poll_s: float = POLL_S  # every device's poll interval, wall seconds
     # the default municipality's buildings the scenario keeps (all by default): fewer
@@ -133,6 +136,38 @@ class Hooks:
 
 
 @dataclass
+class Optimizer:
+    """``python -m polis.optimizer`` in dry-run mode, on a port that stays its own across
+    restarts (the gateway asks it for each building's current plan)."""
+
+    env: dict[str, str]
+    port: int
+    log: Path
+    process: asyncio.subprocess.Process | None = None
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    async def start(self, catalogue: Path) -> None:
+        env = {**self.env, "POLIS_CATALOGUE": str(catalogue)}
+        with self.log.open("ab") as out:
+            self.process = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "polis.optimizer", env=env, stdout=out, stderr=out
+            )
+        await _listening(self.port, self.process, self.log)
+
+    async def stop(self) -> None:
+        if self.process is not None:
+            await _stop(self.process)
+            self.process = None
+
+    async def restart(self, catalogue: Path) -> None:
+        await self.stop()
+        await self.start(catalogue)
+
+
+@dataclass
 class Stack:
     scenario: Scenario
     clock: PausableClock
@@ -142,6 +177,8 @@ class Stack:
     gateway: Gateway
     hooks: Hooks
     http: httpx.AsyncClient
+    optimizer: Optimizer | None = None
+    catalogue_path: Path | None = None  # the catalogue every service but an edited one reads
 
     async def until(self, virtual: datetime) -> None:
         """Wait for the shared clock to reach ``virtual``."""
@@ -238,6 +275,45 @@ class Gateway:
         return httpx.Client(base_url=self.base_url, headers=headers, **kw)
 
 
+def _clock_env(clock: PausableClock) -> dict[str, str]:
+    """The plain clock equal to the held one once it runs: it started at the release."""
+    origin = datetime.fromtimestamp(clock.wall_for(clock.start), UTC)
+    return {
+        "POLIS_CLOCK_ORIGIN": origin.isoformat(),
+        "POLIS_CLOCK_START": clock.start.isoformat(),
+        "POLIS_CLOCK_SPEED": repr(clock.speed),
+    }
+
+
+@asynccontextmanager
+async def _optimizer(
+    env: dict[str, str], clock: PausableClock, adapter: str, catalogue: Path, tmp: Path
+) -> AsyncIterator[Optimizer]:
+    port = _free_port()
+    optimizer = Optimizer(
+        {
+            **env,
+            **_clock_env(clock),
+            "POLIS_OPTIMIZER_HOST": "127.0.0.1",
+            "POLIS_OPTIMIZER_PORT": str(port),
+            "POLIS_OPTIMIZER_MODE": "dry_run",
+            "POLIS_OPTIMIZER_REPLAN_MINUTES": "30",
+            "POLIS_OPTIMIZER_TIME_LIMIT_S": "2",
+            "POLIS_OPTIMIZER_COMMAND_SLOTS": "8",
+            "POLIS_OPTIMIZER_NUM_WORKERS": "1",
+            "POLIS_ADAPTER_TARGET": adapter,
+            "POLIS_OPTIMIZER_COMMISSIONING_DIR": str(tmp / "commissioning"),
+        },
+        port,
+        tmp / "optimizer.log",
+    )
+    await optimizer.start(catalogue)
+    try:
+        yield optimizer
+    finally:
+        await optimizer.stop()
+
+
 def _gateway_env(
     env: dict[str, str],
     clock: PausableClock,
@@ -260,10 +336,7 @@ def _gateway_env(
         "POLIS_SAVINGS_ADDRESS": addresses["savings"],
         "POLIS_GRPC_DEADLINE_S": "5",
         "POLIS_REPORT_DEADLINE_S": "120",
-        # the plain clock equal to the held one once it runs: it started at the release
-        "POLIS_CLOCK_ORIGIN": datetime.fromtimestamp(clock.wall_for(clock.start), UTC).isoformat(),
-        "POLIS_CLOCK_START": clock.start.isoformat(),
-        "POLIS_CLOCK_SPEED": repr(clock.speed),
+        **_clock_env(clock),
         "POLIS_GATEWAY_ALARM_INTERVAL_S": repr(interval_s),
         "POLIS_RATE_LIMIT_PER_S": "1000",
         "POLIS_RATE_LIMIT_BURST": "1000",
@@ -457,6 +530,17 @@ async def running_stack(
             addresses["savings"], baseline = address, (period[0], period[1])
         clock.resume()
         released = time.monotonic()
+        optimizer: Optimizer | None = None
+        if scenario.optimizer_edit is not None:
+            edited = copy.deepcopy(document)
+            scenario.optimizer_edit(edited)
+            parse_catalogue(edited, f"{scenario.name} optimizer catalogue", complete=True)
+            optimizer_catalogue = tmp / "catalogue-optimizer.yaml"
+            optimizer_catalogue.write_text(yaml.safe_dump(edited, sort_keys=False), "utf-8")
+            optimizer = await stack.enter_async_context(
+                _optimizer(env, clock, addresses["adapter"], optimizer_catalogue, tmp)
+            )
+            addresses["optimizer"] = optimizer.address
         hooks = Hooks()
         stack.callback(hooks.close)
         port, admin = _free_port(), keys.generate_key().plaintext
@@ -474,4 +558,4 @@ async def running_stack(
         assert clock.now() < scenario.start, (
             f"the gateway took {up:.0f} s to start, more than {GATEWAY_LEAD_S} s"
         )
-        yield Stack(scenario, clock, site, adapter, cat, gw, hooks, http)
+        yield Stack(scenario, clock, site, adapter, cat, gw, hooks, http, optimizer, catalogue_path)
