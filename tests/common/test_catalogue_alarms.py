@@ -213,9 +213,10 @@ def test_raise_and_clear_settings_must_leave_a_hysteresis_band() -> None:
                         "building": "school-3",
                         "rules": {"comfort.too_cold": {"clear_margin_k": 2.0}},  # above 1.5
                     },
-                    {
+                    {  # the zone's band is fine; the building's own subjects are not
                         "building": "school-3",
-                        "rules": {"comfort.too_cold": {"clear_margin_k": 2.0, "raise_margin_k": 3}},
+                        "zone": "classrooms",
+                        "rules": {"comfort.too_cold": {"raise_margin_k": 3}},
                     },
                 ],
             }
@@ -227,3 +228,45 @@ def test_raise_and_clear_settings_must_leave_a_hysteresis_band() -> None:
         "c.yaml: alarms.overrides[0].rules.comfort.too_cold: clear_margin_k (2) must not exceed "
         "raise_margin_k (1.5)",
     ]
+
+
+def test_hysteresis_is_judged_on_every_subject_with_the_entries_that_cover_it() -> None:
+    """Each entry is fine against the defaults, but a zone entry over a building entry, or a
+    point entry over a device entry, leaves no band for that subject."""
+    data = with_alarms(
+        {
+            "overrides": [
+                {
+                    "building": "school-3",
+                    "rules": {"comfort.too_cold": {"raise_margin_k": 3, "clear_margin_k": 2.5}},
+                },
+                {
+                    "building": "school-3",
+                    "zone": "classrooms",
+                    "rules": {"comfort.too_cold": {"raise_margin_k": 1}},
+                },
+                {
+                    "building": "school-3",
+                    "device": "school-3-bms",
+                    "rules": {"communication.stale": {"raise_after_intervals": 3}},
+                },
+                {
+                    "building": "school-3",
+                    "point": "school-3-bms/zone-classrooms-temperature",
+                    "rules": {"communication.stale": {"clear_within_intervals": 4}},
+                },
+            ]
+        }
+    )
+    assert problems(data) == [
+        "c.yaml: alarms.overrides[1].rules.comfort.too_cold: clear_margin_k (2.5) must not "
+        "exceed raise_margin_k (1) for zone classrooms, with alarms.overrides[0]",
+        "c.yaml: alarms.overrides[3].rules.communication.stale: clear_within_intervals (4) must "
+        "not exceed raise_after_intervals (3) for point "
+        "school-3-bms/zone-classrooms-temperature, with alarms.overrides[2]",
+    ]
+    # what the engine would have used for the zone: no band left between raise and clear
+    data["alarms"]["overrides"] = data["alarms"]["overrides"][:1]
+    cat = parse_catalogue(data, "c.yaml")
+    cold = resolve(cat.alarms, "comfort.too_cold", ComfortParams, "school-3", zone="classrooms")
+    assert (cold.raise_margin_k, cold.clear_margin_k) == (3, 2.5)

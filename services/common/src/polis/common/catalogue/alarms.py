@@ -8,13 +8,13 @@ then point; later entries over earlier ones of the same kind)::
 
     alarms:
       rules:
-        comfort.too_cold: {margin_k: 1.5, raise_after_min: 45}
+        comfort.too_cold: {raise_margin_k: 2.0, raise_after_min: 45}
         energy.after_hours: {enabled: false}
       overrides:
         - building: sports-hall
           zone: pool-hall
           rules:
-            comfort.too_hot: {margin_k: 3.0}
+            comfort.too_hot: {raise_margin_k: 3.0, clear_margin_k: 1.0}
         - building: town-hall
           point: town-hall-bms/outdoor-air-temperature
           rules:
@@ -22,13 +22,15 @@ then point; later entries over earlier ones of the same kind)::
 
 Hysteresis: a rule raises on one condition and clears on a weaker one (``raise_*`` and
 ``clear_*`` thresholds or durations); between the two an open alarm stays open and a closed
-one stays closed. What each parameter means, and why its default: docs/alarms.md.
+one stays closed. Each rule's ``hysteresis`` pairs must stay ordered once every entry that
+covers a subject is merged (checked by ``polis.common.catalogue.references``). What each
+parameter means, and why its default: docs/alarms.md.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Annotated, Any, Literal, TypeVar
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Annotated, Any, ClassVar, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -49,57 +51,49 @@ class RuleParams(BaseModel):
 
     enabled: bool = True
     severity: SeverityName = "warning"
+    # (clear, raise) settings whose order leaves a hysteresis band: the clear one must not
+    # exceed the raise one
+    hysteresis: ClassVar[tuple[tuple[str, str], ...]] = ()
 
     def consistency(self) -> list[str]:
-        """What is wrong between this rule's fields (checked once an entry's fields are merged
-        with the defaults they change)."""
-        return []
-
-
-def _ordered(problems: list[str], lower: tuple[str, float], upper: tuple[str, float]) -> None:
-    if lower[1] > upper[1]:
-        problems.append(f"{lower[0]} ({lower[1]:g}) must not exceed {upper[0]} ({upper[1]:g})")
+        """What is wrong between this rule's fields (checked once the fields of every entry
+        covering a subject are merged with the defaults they change)."""
+        problems = []
+        for lower, upper in self.hysteresis:
+            low, high = getattr(self, lower), getattr(self, upper)
+            if low > high:
+                problems.append(f"{lower} ({low:g}) must not exceed {upper} ({high:g})")
+        return problems
 
 
 class StaleParams(RuleParams):
     """communication.stale: a device (or one point of a device that still answers) without a
     measured reading (quality other than ``missing``) for too long."""
 
+    hysteresis = (("clear_within_intervals", "raise_after_intervals"),)
     severity: SeverityName = "major"
     point_severity: SeverityName = "warning"  # a single point of a device that still answers
     raise_after_intervals: Positive = 5.0  # poll intervals without a measured reading
     raise_after_min: Minutes = 10.0  # ... and at least this long
     clear_within_intervals: Positive = 2.0  # a measured reading this recent clears
 
-    def consistency(self) -> list[str]:
-        problems: list[str] = []
-        _ordered(
-            problems,
-            ("clear_within_intervals", self.clear_within_intervals),
-            ("raise_after_intervals", self.raise_after_intervals),
-        )
-        return problems
-
 
 class QualityParams(RuleParams):
     """communication.quality: the share of a device's readings flagged by the adapter."""
 
+    hysteresis = (("clear_rate", "raise_rate"),)
     flags: tuple[QualityFlag, ...] = ("out_of_range", "reset", "missing")
     window_min: Minutes = 60.0
     raise_rate: Fraction = 0.2
     clear_rate: Fraction = 0.05
     min_readings: Annotated[int, Field(ge=1)] = 10  # a point with fewer is not judged
 
-    def consistency(self) -> list[str]:
-        problems: list[str] = []
-        _ordered(problems, ("clear_rate", self.clear_rate), ("raise_rate", self.raise_rate))
-        return problems
-
 
 class ComfortParams(RuleParams):
     """comfort.too_cold / comfort.too_hot: a zone outside its occupied comfort band, widened
     by ``raise_margin_k``, for longer than ``raise_after_min`` of occupancy."""
 
+    hysteresis = (("clear_margin_k", "raise_margin_k"),)
     raise_margin_k: NonNegative = 1.5
     clear_margin_k: NonNegative = 0.5  # back within the band widened by this clears
     raise_after_min: Minutes = 60.0
@@ -117,15 +111,6 @@ class ComfortParams(RuleParams):
     # could not hold the band: undersized or degraded rather than mis-controlled; None: severity
     under_capacity_severity: SeverityName | None = None
 
-    def consistency(self) -> list[str]:
-        problems: list[str] = []
-        _ordered(
-            problems,
-            ("clear_margin_k", self.clear_margin_k),
-            ("raise_margin_k", self.raise_margin_k),
-        )
-        return problems
-
 
 class SimultaneousParams(RuleParams):
     """hvac.simultaneous_heat_cool: heating and cooling output in one zone at once."""
@@ -141,6 +126,7 @@ class HeatingLimitParams(RuleParams):
     limit (its ``heating_limit_c`` in the catalogue, else its occupied comfort bound less
     ``limit_below_band_k``) by more than ``raise_margin_k``."""
 
+    hysteresis = (("clear_margin_k", "raise_margin_k"),)
     limit_below_band_k: float = 4.0
     raise_margin_k: NonNegative = 2.0
     clear_margin_k: float = 1.0
@@ -148,27 +134,14 @@ class HeatingLimitParams(RuleParams):
     raise_after_min: Minutes = 60.0
     clear_after_min: Minutes = 30.0
 
-    def consistency(self) -> list[str]:
-        problems: list[str] = []
-        _ordered(
-            problems,
-            ("clear_margin_k", self.clear_margin_k),
-            ("raise_margin_k", self.raise_margin_k),
-        )
-        return problems
-
 
 class ShortCyclingParams(RuleParams):
     """hvac.short_cycling: heat-pump starts per hour."""
 
+    hysteresis = (("clear_starts", "raise_starts"),)
     window_min: Minutes = 60.0
     raise_starts: Annotated[int, Field(ge=1)] = 6
     clear_starts: Annotated[int, Field(ge=0)] = 3
-
-    def consistency(self) -> list[str]:
-        problems: list[str] = []
-        _ordered(problems, ("clear_starts", self.clear_starts), ("raise_starts", self.raise_starts))
-        return problems
 
 
 class FlatlineParams(RuleParams):
@@ -183,20 +156,17 @@ class FlatlineParams(RuleParams):
 class BaselineParams(RuleParams):
     """energy.above_baseline: consumption above the accepted baseline model's expectation."""
 
+    hysteresis = (("clear_sigmas", "raise_sigmas"),)
     raise_sigmas: NonNegative = 3.0
     clear_sigmas: NonNegative = 2.0
     min_excess: NonNegative = 0.1  # and at least this share above the expectation
     min_kwh: NonNegative = 5.0  # and at least this many kWh above it
 
-    def consistency(self) -> list[str]:
-        problems: list[str] = []
-        _ordered(problems, ("clear_sigmas", self.clear_sigmas), ("raise_sigmas", self.raise_sigmas))
-        return problems
-
 
 class AfterHoursParams(RuleParams):
     """energy.after_hours: mean power while unoccupied above the unoccupied expectation."""
 
+    hysteresis = (("clear_sigmas", "raise_sigmas"),)
     window_min: Minutes = 120.0  # the last unoccupied stretch judged
     # hours this close to the next opening are the morning start (heating up), not after hours
     before_opening_min: Annotated[float, Field(ge=0, le=24 * 60)] = 180.0
@@ -205,28 +175,15 @@ class AfterHoursParams(RuleParams):
     min_excess: NonNegative = 0.2
     min_kw: NonNegative = 1.0
 
-    def consistency(self) -> list[str]:
-        problems: list[str] = []
-        _ordered(problems, ("clear_sigmas", self.clear_sigmas), ("raise_sigmas", self.raise_sigmas))
-        return problems
-
 
 class PeakParams(RuleParams):
     """energy.peak_limit: a 15-minute demand above the building's contracted peak."""
 
+    hysteresis = (("clear_fraction", "raise_fraction"),)
     severity: SeverityName = "major"
     window_min: Minutes = 60.0  # the demands judged: the last hour's quarter hours
     raise_fraction: Positive = 1.0  # of the contracted peak
     clear_fraction: Positive = 0.9
-
-    def consistency(self) -> list[str]:
-        problems: list[str] = []
-        _ordered(
-            problems,
-            ("clear_fraction", self.clear_fraction),
-            ("raise_fraction", self.raise_fraction),
-        )
-        return problems
 
 
 class OverrideLongParams(RuleParams):
@@ -368,6 +325,36 @@ def _applies(entry: AlarmOverride, building: str, scope: dict[str, str | None]) 
     )
 
 
+def override_chain(
+    config: AlarmsConfig,
+    rule: str,
+    building: str,
+    scope: dict[str, str | None],
+    candidates: Iterable[int] | None = None,
+) -> list[int]:
+    """The indexes of the ``overrides:`` entries that change ``rule`` for one subject, in the
+    order they apply: least specific first, file order within a kind. ``candidates``: the
+    indexes worth looking at (e.g. one building's entries), else every entry."""
+    name = RULE_FIELDS[rule]
+    entries = config.overrides
+    found = [
+        (entries[i].rank, i)
+        for i in (range(len(entries)) if candidates is None else candidates)
+        if name in entries[i].rules.model_fields_set and _applies(entries[i], building, scope)
+    ]
+    return [i for _, i in sorted(found)]
+
+
+def along(config: AlarmsConfig, rule: str, chain: Sequence[int]) -> RuleParams:
+    """The municipality's parameters of ``rule`` with the entries of ``chain`` merged in
+    order."""
+    name = RULE_FIELDS[rule]
+    params = section_params(config, rule)
+    for i in chain:
+        params = merged(params, getattr(config.overrides[i].rules, name))
+    return params
+
+
 def resolve(
     config: AlarmsConfig,
     rule: str,
@@ -381,13 +368,8 @@ def resolve(
     """A rule's parameters for one subject: the defaults, ``rules:``, then every override
     entry that covers the subject, least specific first. ``point`` is ``device/point``; a
     point's device overrides apply to it too."""
-    name = RULE_FIELDS[rule]
-    params = section_params(config, rule)
     scope = {"zone": zone, "device": device, "point": point}
-    entries = [e for e in config.overrides if _applies(e, building, scope)]
-    for entry in sorted(entries, key=lambda e: e.rank):  # stable: file order within a rank
-        if name in entry.rules.model_fields_set:
-            params = merged(params, getattr(entry.rules, name))
+    params = along(config, rule, override_chain(config, rule, building, scope))
     if not isinstance(params, kind):
         raise TypeError(f"rule {rule} has {type(params).__name__}, not {kind.__name__}")
     return params

@@ -12,7 +12,12 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from polis.common.catalogue.alarms import AlarmOverride, merged, section_params
+from polis.common.catalogue.alarms import (
+    AlarmOverride,
+    along,
+    override_chain,
+    section_params,
+)
 from polis.common.catalogue.devices import ModbusDeviceConfig, OcppDeviceConfig, PointConfig
 from polis.common.catalogue.ids import resolve_point_ref, split_point_id
 from polis.common.catalogue.loads import ZoneConfig
@@ -179,21 +184,54 @@ def _override_scope(cat: Catalogue, entry: AlarmOverride) -> tuple[str, str] | N
     return None
 
 
+def _override_subjects(b: Building) -> Iterator[tuple[str, dict[str, str | None]]]:
+    """Every subject of a building an alarm override can cover, with its scope."""
+    yield f"building {b.id}", {}
+    for load in b.loads:
+        if isinstance(load, ZoneConfig):
+            yield f"zone {load.id}", {"zone": load.id}
+    for d in b.devices:
+        yield f"device {d.id}", {"device": d.id}
+        for p in d.all_points():
+            yield f"point {d.id}/{p.id}", {"device": d.id, "point": f"{d.id}/{p.id}"}
+
+
+def _override_consistency(cat: Catalogue) -> Iterator[Problem]:
+    """Every rule's raise and clear settings agree for every subject, once the entries that
+    cover it are merged in order (a building entry with a zone entry over it, a device entry
+    with a point entry). A problem is reported at the entry that applies last, naming the
+    subject and the entries before it; each chain of entries is judged once."""
+    judged: set[tuple[str, tuple[int, ...]]] = set()
+    for b in cat.buildings:
+        mine = [i for i, e in enumerate(cat.alarms.overrides) if e.building == b.id]
+        if not mine:
+            continue
+        rules = sorted({r for i in mine for r, _ in cat.alarms.overrides[i].rules.given()})
+        for label, scope in _override_subjects(b):
+            for rule in rules:
+                chain = tuple(override_chain(cat.alarms, rule, b.id, scope, mine))
+                if not chain or (rule, chain) in judged:
+                    continue
+                judged.add((rule, chain))
+                before = ", ".join(f"alarms.overrides[{i}]" for i in chain[:-1])
+                where = f" for {label}, with {before}" if before else ""
+                here: Path_ = ("alarms", "overrides", chain[-1], "rules", rule)
+                for message in along(cat.alarms, rule, chain).consistency():
+                    yield Problem(here, message + where)
+
+
 def _alarm_refs(cat: Catalogue) -> Iterator[Problem]:
     """Alarm overrides name what exists, and every rule's raise and clear settings agree
-    once an entry's fields are merged with the defaults they change."""
+    for the municipality and for every subject overrides cover."""
     section: Path_ = ("alarms",)
     for rule, _ in cat.alarms.rules.given():
         for message in section_params(cat.alarms, rule).consistency():
             yield Problem((*section, "rules", rule), message)
     for i, entry in enumerate(cat.alarms.overrides):
-        here: Path_ = (*section, "overrides", i)
         wrong = _override_scope(cat, entry)
         if wrong is not None:
-            yield Problem((*here, wrong[0]), wrong[1])
-        for rule, params in entry.rules.given():
-            for message in merged(section_params(cat.alarms, rule), params).consistency():
-                yield Problem((*here, "rules", rule), message)
+            yield Problem((*section, "overrides", i, wrong[0]), wrong[1])
+    yield from _override_consistency(cat)
 
 
 def reference_problems(cat: Catalogue) -> list[Problem]:
