@@ -6,6 +6,7 @@ neighbourhood scheme are refused before anything is looked up."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -117,3 +118,49 @@ def test_a_building_without_a_report_and_an_unknown_building(stack: Stack) -> No
     assert unknown.json()["field"] == "building"
     bad = _get(stack, "admin", f"/buildings/{BUILDING}/commissioning/..%2Fx/plot.png")
     assert bad.status_code in (404, 422)
+
+
+def test_a_report_caught_while_it_is_written_is_answered_as_unreadable(stack: Stack) -> None:
+    """``commission`` rewriting the pool's report as it is asked for: the JSON cut short, a
+    zone entry that is not an object, the fit plot cut short. Each is a 404 naming the
+    building and the file's flaw, never a 5xx or half a PNG; the whole files are served."""
+    report = stack.reports / "pool-commissioning.json"
+    plot = stack.reports / "pool-hall.png"
+    whole = json.dumps({**stack.written, "building": "pool"})
+    png = (stack.reports / f"{BUILDING}-offices.png").read_bytes()
+    path = "/buildings/pool/commissioning"
+    try:
+        report.write_text(whole[: len(whole) // 2])
+        cut = _get(stack, "admin", path)
+        assert cut.status_code == 404, cut.text
+        assert cut.headers["content-type"] == "application/problem+json"
+        detail = cut.json()["detail"]
+        assert detail.startswith(
+            "optimizer: unreadable commissioning report of pool (pool-commissioning.json: "
+        )
+        assert "ask again once commissioning has finished" in detail
+
+        report.write_text(json.dumps({"building": "pool", "zones": ["offices"]}))
+        odd = _get(stack, "admin", path)
+        assert odd.status_code == 404, odd.text
+        assert "unreadable commissioning report of pool" in odd.json()["detail"]
+        assert "zones[0] is not an object" in odd.json()["detail"]
+
+        report.write_text(whole)
+        assert _get(stack, "admin", path).status_code == 200
+
+        plot.write_bytes(png[: len(png) - 100])
+        half = _get(stack, "admin", f"{path}/hall/plot.png")
+        assert half.status_code == 404
+        assert half.json()["detail"] == (
+            f"optimizer: unreadable fit plot of pool/hall (pool-hall.png: not a whole PNG, "
+            f"{len(png) - 100} bytes): being written, or damaged: ask again once "
+            "commissioning has finished"
+        )
+        plot.write_bytes(png)
+        served = _get(stack, "admin", f"{path}/hall/plot.png")
+        assert served.status_code == 200
+        assert served.content == png
+    finally:
+        report.unlink(missing_ok=True)
+        plot.unlink(missing_ok=True)

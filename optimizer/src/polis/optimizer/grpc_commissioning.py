@@ -95,7 +95,7 @@ def report_to_proto(stored: StoredReport) -> pb.Report:
         since=str(span.get("since", "")),
         until=str(span.get("until", "")),
         generated_at=_timestamp(stored.generated_at),
-        zones=[zone_report(z, stored.plots) for z in stored.data.get("zones", [])],
+        zones=[zone_report(z, stored.plots) for z in stored.zones],
     )
 
 
