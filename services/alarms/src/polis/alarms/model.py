@@ -61,8 +61,17 @@ class EvidenceSeries:
 
 @dataclass(frozen=True)
 class Evidence:
+    """What a verdict rests on: the series charted and the figures (the rule's thresholds and
+    durations, and what it measured). A figure that could not be measured is left out, never
+    given a placeholder; an assessment that measured nothing (no readings, no expectation)
+    has no evidence at all, and a HOLD without evidence says nothing new about an open alarm."""
+
     series: tuple[EvidenceSeries, ...] = ()
-    figures: Mapping[str, float | str] = field(default_factory=dict)  # thresholds, durations
+    figures: Mapping[str, float | str] = field(default_factory=dict)
+
+    @property
+    def empty(self) -> bool:
+        return not self.series and not self.figures
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -101,6 +102,15 @@ def rounded(figures: Mapping[str, float | str]) -> dict[str, float | str]:
     return {k: round(v, 3) if isinstance(v, float) else v for k, v in figures.items()}
 
 
+def _known(measured: Mapping[str, float | str | None]) -> dict[str, float | str]:
+    """The figures that were measured: None (and NaN) means not measured, and is left out."""
+    return {
+        k: v
+        for k, v in measured.items()
+        if v is not None and not (isinstance(v, float) and math.isnan(v))
+    }
+
+
 SEVERITIES = {s.value: s for s in Severity}
 _NO_EVIDENCE = Evidence()
 
@@ -114,9 +124,17 @@ def assessment(
     points: Sequence[str] = (),
     series: Sequence[EvidenceSeries] = (),
     figures: Mapping[str, float | str] | None = None,
+    measured: Mapping[str, float | str | None] | None = None,
 ) -> Assessment:
+    """One verdict with its evidence: the series charted, the rule's ``figures`` (thresholds,
+    durations) and what it ``measured`` (None where it could not). Without a series or a
+    measured figure the evidence is empty: the rule judged nothing, and an open alarm keeps
+    the evidence it has (polis.alarms.model.Evidence)."""
+    known = _known(measured or {})
     evidence = (
-        Evidence(tuple(series), rounded(figures or {})) if series or figures else _NO_EVIDENCE
+        Evidence(tuple(series), rounded({**(figures or {}), **known}))
+        if series or known
+        else _NO_EVIDENCE
     )
     return Assessment(k, status, ctx.now, SEVERITIES[severity], message, tuple(points), evidence)
 

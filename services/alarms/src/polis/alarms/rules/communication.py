@@ -86,12 +86,16 @@ def _point_stale(
         point.stale.point_severity,
         _stale_message(f"point {point.ref}", quiet, lim),
         (point.point_id,),
-        figures={
-            "silence_min": minutes(quiet) if quiet is not None else -1.0,
-            "raise_after_min": minutes(lim.raise_after),
-            "clear_within_min": minutes(lim.clear_within),
-        },
+        figures=_limit_figures(lim),
+        measured={"silence_min": minutes(quiet) if quiet is not None else None},
     )
+
+
+def _limit_figures(lim: Limits) -> dict[str, float | str]:
+    return {
+        "raise_after_min": minutes(lim.raise_after),
+        "clear_within_min": minutes(lim.clear_within),
+    }
 
 
 def stale(ctx: Context, b: BuildingBinding) -> Iterator[Assessment]:
@@ -108,11 +112,8 @@ def stale(ctx: Context, b: BuildingBinding) -> Iterator[Assessment]:
             device.stale.severity,
             _stale_message(f"device {device.device}", quiet, lim),
             tuple(p.point_id for p in device.points),
-            figures={
-                "silence_min": minutes(quiet) if quiet is not None else -1.0,
-                "raise_after_min": minutes(lim.raise_after),
-                "clear_within_min": minutes(lim.clear_within),
-            },
+            figures=_limit_figures(lim),
+            measured={"silence_min": minutes(quiet) if quiet is not None else None},
         )
         answers = status is Status.CLEAR
         for point in device.points:
@@ -175,9 +176,12 @@ def _device_quality(ctx: Context, b: BuildingBinding, device: DeviceBinding) -> 
             "raise_rate": device.quality.raise_rate,
             "clear_rate": device.quality.clear_rate,
             "window_min": device.quality.window_min,
-            "worst_rate": worst.rate if worst else 0.0,
-            "worst_point": worst.point.ref if worst else "",
-            "points_over": float(len(over)),
+        },
+        # nothing measured without a point with enough readings
+        measured={
+            "worst_rate": worst.rate if worst else None,
+            "worst_point": worst.point.ref if worst else None,
+            "points_over": float(len(over)) if worst else None,
         },
     )
 

@@ -67,12 +67,8 @@ def _override(
         f"{ref}: overridden{value}{by} since {o.since:%Y-%m-%d %H:%M} "
         f"({age.total_seconds() / 3600:.1f} h)",
         (point,),
-        figures={
-            "age_h": age.total_seconds() / 3600,
-            "limit_h": p.raise_after_min / 60,
-            "by": o.by,
-            "value": o.value if o.value is not None else "",
-        },
+        figures={"limit_h": p.raise_after_min / 60},
+        measured={"age_h": age.total_seconds() / 3600, "by": o.by, "value": o.value},
     )
 
 
@@ -114,11 +110,8 @@ def fallback_plan(ctx: Context, b: BuildingBinding) -> Iterator[Assessment]:
         p.severity,
         f"building {b.id}: on the optimizer's fallback plan "
         f"since {fact.since:%Y-%m-%d %H:%M}{reason}",
-        figures={
-            "age_min": age.total_seconds() / 60,
-            "limit_min": p.raise_after_min,
-            "reason": fact.reason,
-        },
+        figures={"limit_min": p.raise_after_min},
+        measured={"age_min": age.total_seconds() / 60, "reason": fact.reason},
     )
 
 
@@ -152,11 +145,8 @@ def _refused(
         p.severity,
         f"{ref}: {len(within)} command(s) refused in {p.window_min:.0f} min{reason}",
         (point,),
-        figures={
-            "refused": float(len(within)),
-            "raise_count": float(p.raise_count),
-            "window_min": p.window_min,
-        },
+        figures={"raise_count": float(p.raise_count), "window_min": p.window_min},
+        measured={"refused": float(len(within))},
     )
 
 
@@ -177,13 +167,13 @@ def charger_faulted(ctx: Context, b: BuildingBinding) -> Iterator[Assessment]:
         fine = window_values(ctx, ZONE_MIN, point, p.clear_after_min)
         raise_ = stuck.covered and all(v >= UNAVAILABLE for v in stuck.values)
         clear = fine.covered and all(v < UNAVAILABLE for v in fine.values)
-        latest = stuck.values[-1] if stuck.values else -1.0
+        latest = stuck.values[-1] if stuck.values else None
         yield assessment(
             key(CHARGER, b.id, ref),
             verdict(raise_, clear),
             ctx,
             p.severity,
-            f"{ref}: {'faulted' if latest >= 8 else 'unavailable'} for {p.raise_after_min:.0f} min",
+            f"{ref}: {_connector_state(latest)} for {p.raise_after_min:.0f} min",
             (point,),
             chart(
                 "connector status",
@@ -193,5 +183,12 @@ def charger_faulted(ctx: Context, b: BuildingBinding) -> Iterator[Assessment]:
                     ctx.now - timedelta(minutes=3 * p.raise_after_min)
                 ),
             ),
-            {"status": latest, "duration_min": p.raise_after_min},
+            {"duration_min": p.raise_after_min},
+            {"status": latest},
         )
+
+
+def _connector_state(status: float | None) -> str:
+    if status is None:
+        return "status unknown"
+    return "faulted" if status >= 8 else "unavailable"

@@ -84,14 +84,11 @@ def latest(
     return max(ended, key=lambda e: (e.end, e.start), default=None)
 
 
-def _expectation_figures(
-    e: BaselineExpectation, measured: float | None, raise_at: float
-) -> dict[str, float | str]:
+def _expectation_figures(e: BaselineExpectation, raise_at: float) -> dict[str, float | str]:
     return {
         "expected_kwh": e.expected_kwh,
         "uncertainty_kwh": e.uncertainty_kwh,
         "threshold_kwh": raise_at,
-        "measured_kwh": measured if measured is not None else -1.0,
         "period_start": e.start.isoformat(),
         "period_end": e.end.isoformat(),
         "model": e.model,
@@ -125,7 +122,9 @@ def above_baseline(ctx: Context, b: BuildingBinding) -> Iterator[Assessment]:
         f"{e.expected_kwh:.0f} ± {e.uncertainty_kwh:.0f} kWh{excess}; "
         f"alarm above {raise_at:.0f} kWh",
         tuple(c.point_id for c in b.counters),
-        figures=_expectation_figures(e, measured, raise_at),
+        figures=_expectation_figures(e, raise_at),
+        # consumption unknown (an hour missing): nothing measured, no evidence
+        measured={"measured_kwh": measured},
     )
 
 
@@ -194,9 +193,10 @@ def after_hours(ctx: Context, b: BuildingBinding) -> Iterator[Assessment]:
             "expected_kw": e.unoccupied_kw,
             "uncertainty_kw": e.unoccupied_uncertainty_kw,
             "threshold_kw": raise_at,
-            "measured_kw": mean_kw if mean_kw is not None else -1.0,
             "window_min": hours * 60.0,
         },
+        # not judged now (open hours, an hour missing): nothing measured, no evidence
+        measured={"measured_kw": mean_kw},
     )
 
 
@@ -206,22 +206,22 @@ def peak_limit(ctx: Context, b: BuildingBinding) -> Iterator[Assessment]:
     if not p.enabled or limit is None or b.main_power is None:
         return
     demand = window_values(ctx, DEMAND, b.main_power, p.window_min)
-    peak = max(demand.values, default=float("nan"))
+    peak = max(demand.values, default=None)
     status = (
         Status.HOLD
-        if not demand.values
+        if peak is None
         else verdict(
             peak > limit * p.raise_fraction, demand.covered and peak < limit * p.clear_fraction
         )
     )
+    shown = "unknown" if peak is None else f"{peak:.0f} kW"
     span = ctx.now - timedelta(minutes=3 * p.window_min)
     yield assessment(
         key(PEAK, b.id, ""),
         status,
         ctx,
         p.severity,
-        f"building {b.id}: 15-minute demand {peak:.0f} kW "
-        f"against a contracted peak of {limit:.0f} kW",
+        f"building {b.id}: 15-minute demand {shown} against a contracted peak of {limit:.0f} kW",
         (b.main_power,),
         chart(
             "15-minute demand", b.main_power, "kW", ctx.windows.of(DEMAND, b.main_power).since(span)
@@ -230,7 +230,7 @@ def peak_limit(ctx: Context, b: BuildingBinding) -> Iterator[Assessment]:
             "contracted_peak_kw": limit,
             "threshold_kw": limit * p.raise_fraction,
             "clear_below_kw": limit * p.clear_fraction,
-            "measured_kw": peak,
             "window_min": p.window_min,
         },
+        {"measured_kw": peak},
     )

@@ -39,34 +39,34 @@ class Sensor:
     plant_scale: tuple[float, ...]  # what full output is in each plant point's unit
 
 
-def _spread(ctx: Context, point: str, span_min: float) -> tuple[float, bool]:
+def _spread(ctx: Context, point: str, span_min: float) -> tuple[float | None, bool]:
     lows = window_values(ctx, FLAT_MIN, point, span_min)
     highs = window_values(ctx, FLAT_MAX, point, span_min)
     if not lows.values or not highs.values:
-        return float("nan"), False
+        return None, False
     return max(highs.values) - min(lows.values), lows.covered and highs.covered
 
 
-def _running(ctx: Context, sensor: Sensor) -> float | None:
-    """The plant's mean output over the span as a share of full (None: no plant)."""
-    if not sensor.plant:
-        return None
+def _plant_shares(ctx: Context, sensor: Sensor) -> list[float]:
+    """Each plant point's mean output over the span as a share of full (those with readings)."""
     shares = []
     for point, full in zip(sensor.plant, sensor.plant_scale, strict=True):
         values = window_values(ctx, FLAT_PLANT, point, sensor.params.raise_after_min).values
         if values:
             shares.append(sum(values) / len(values) / full)
-    return max(shares, default=0.0)
+    return shares
 
 
 def _assess(ctx: Context, building: str, sensor: Sensor) -> Assessment:
     p = sensor.params
     spread, covered = _spread(ctx, sensor.point, p.raise_after_min)
-    running = _running(ctx, sensor)
+    shares = _plant_shares(ctx, sensor)
+    # None: no plant, judged always; a plant without readings counts as not running
+    running = max(shares, default=0.0) if sensor.plant else None
     plant_ok = running is None or running >= p.plant_running
-    raise_ = covered and spread <= p.tolerance and plant_ok
+    raise_ = covered and spread is not None and spread <= p.tolerance and plant_ok
     recent_spread, recent_covered = _spread(ctx, sensor.point, p.clear_after_min)
-    clear = recent_covered and recent_spread > p.tolerance
+    clear = recent_covered and recent_spread is not None and recent_spread > p.tolerance
     status = verdict(raise_, clear)
     span = ctx.now - timedelta(minutes=p.raise_after_min * 1.5)
     return assessment(
@@ -75,7 +75,8 @@ def _assess(ctx: Context, building: str, sensor: Sensor) -> Assessment:
         ctx,
         p.severity,
         f"sensor {sensor.subject}: no change over {p.raise_after_min / 60:.1f} h "
-        f"(spread {spread:.3f}, tolerance {p.tolerance:g})"
+        f"(spread {'unknown' if spread is None else f'{spread:.3f}'}, "
+        f"tolerance {p.tolerance:g})"
         + ("" if running is None else f" while its plant ran at {running:.0%}"),
         (sensor.point,),
         chart(
@@ -90,12 +91,8 @@ def _assess(ctx: Context, building: str, sensor: Sensor) -> Assessment:
             "",
             ctx.windows.of(FLAT_MAX, sensor.point).since(span),
         ),
-        {
-            "spread": spread,
-            "tolerance": p.tolerance,
-            "duration_min": p.raise_after_min,
-            "plant_share": running if running is not None else -1.0,
-        },
+        {"tolerance": p.tolerance, "duration_min": p.raise_after_min},
+        {"spread": spread, "plant_share": max(shares, default=None)},
     )
 
 

@@ -144,10 +144,11 @@ def _comfort(ctx: Context, z: ZoneBinding, cold: bool) -> Assessment:
     share = _output_share(ctx, z, p.raise_after_min, cold)
     index = period_at(ctx, z.occupancy, raising.times[-1]) if raising.times else None
     limit = _limit(z, index, p, cold)
-    latest = raising.values[-1] if raising.values else float("nan")
+    latest = raising.values[-1] if raising.values else None
     word = "below" if cold else "above"
+    now_c = "no recent reading" if latest is None else f"{latest:.1f} °C"
     message = (
-        f"zone {z.zone}: {latest:.1f} °C, {word} {limit:.1f} °C for {p.raise_after_min:.0f} min "
+        f"zone {z.zone}: {now_c}, {word} {limit:.1f} °C for {p.raise_after_min:.0f} min "
         f"of occupancy; {_diagnosis(z, share, p, cold)}"
         if status is not Status.CLEAR
         else f"zone {z.zone}: back within its comfort band"
@@ -176,9 +177,8 @@ def _comfort(ctx: Context, z: ZoneBinding, cold: bool) -> Assessment:
             "margin_k": p.raise_margin_k,
             "clear_margin_k": p.clear_margin_k,
             "duration_min": p.raise_after_min,
-            "measured_c": latest,
-            "output_share": share if share is not None else -1.0,
         },
+        {"measured_c": latest, "output_share": share},
     )
 
 
@@ -241,11 +241,10 @@ def _simultaneous(ctx: Context, z: ZoneBinding) -> Assessment:
             "%",
             ctx.windows.of(ZONE, z.cooling_output).since(span),
         ),
+        {"raise_output": p.raise_output, "duration_min": p.raise_after_min},
         {
-            "raise_output": p.raise_output,
-            "duration_min": p.raise_after_min,
-            "heating_min_share": min(_shares(heat_min), default=-1.0),
-            "cooling_min_share": min(_shares(cool_min), default=-1.0),
+            "heating_min_share": min(_shares(heat_min), default=None),
+            "cooling_min_share": min(_shares(cool_min), default=None),
         },
     )
 
@@ -296,7 +295,8 @@ def _heating_above_limit(ctx: Context, z: ZoneBinding) -> Assessment:
     )
     clear = heat_c.covered and outdoor_c.covered and bool(calm) and all(calm)
     status = verdict(raise_, clear)
-    mean_out = sum(outdoor.values) / len(outdoor.values) if outdoor.values else float("nan")
+    mean_out = sum(outdoor.values) / len(outdoor.values) if outdoor.values else None
+    outdoors = "unknown" if mean_out is None else f"{mean_out:.1f} °C"
     span = ctx.now - timedelta(minutes=2 * max(p.raise_after_min, p.clear_after_min))
     heat_point = z.heating_output or z.power
     return assessment(
@@ -305,7 +305,7 @@ def _heating_above_limit(ctx: Context, z: ZoneBinding) -> Assessment:
         ctx,
         p.severity,
         f"zone {z.zone}: heating for {p.raise_after_min:.0f} min while outdoors "
-        f"{mean_out:.1f} °C, above its heating limit {limit:.1f} °C"
+        f"{outdoors}, above its heating limit {limit:.1f} °C"
         if status is not Status.CLEAR
         else f"zone {z.zone}: no heating above its heating limit",
         tuple(x for x in (heat_point, z.outdoor) if x is not None),
@@ -323,8 +323,10 @@ def _heating_above_limit(ctx: Context, z: ZoneBinding) -> Assessment:
             "raise_margin_k": p.raise_margin_k,
             "raise_output": p.raise_output,
             "duration_min": p.raise_after_min,
+        },
+        {
             "outdoor_mean_c": mean_out,
-            "heating_mean_share": sum(heat.values) / len(heat.values) if heat.values else -1.0,
+            "heating_mean_share": sum(heat.values) / len(heat.values) if heat.values else None,
         },
     )
 
@@ -346,7 +348,7 @@ def _short_cycling(ctx: Context, z: ZoneBinding) -> Assessment:
         else verdict(starts >= p.raise_starts, starts <= p.clear_starts)
     )
     span = ctx.now - timedelta(minutes=2 * p.window_min)
-    count = starts if starts is not None else -1
+    count = "an unknown number of" if starts is None else str(starts)
     return assessment(
         key(SHORT_CYCLING, z.building, z.zone),
         status,
@@ -362,11 +364,11 @@ def _short_cycling(ctx: Context, z: ZoneBinding) -> Assessment:
             ctx.windows.of(ZONE, z.status).since(span),
         ),
         {
-            "starts": float(count),
             "raise_starts": float(p.raise_starts),
             "clear_starts": float(p.clear_starts),
             "window_min": p.window_min,
         },
+        {"starts": float(starts) if starts is not None else None},
     )
 
 
