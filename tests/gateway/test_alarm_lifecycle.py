@@ -115,6 +115,41 @@ def test_sightings_move_last_seen_and_a_severity_change_is_history(engine: Engin
     assert kinds == [("raised", "major"), ("severity", "critical")]
 
 
+def test_a_hold_that_measured_nothing_keeps_what_raised_the_alarm(engine: Engine) -> None:
+    """energy.above_baseline after a leader handover, before its expectation is fetched again:
+    the rule holds with no evidence; the alarm keeps its message, severity and evidence."""
+    apply(engine, transition(TransitionKind.RAISED, COLD, T0))
+    later = T0 + timedelta(minutes=1)
+    blind = Assessment(COLD, Status.HOLD, later, Severity.WARNING, "", ())
+    assert blind.evidence.empty
+    assert apply(engine, Transition(TransitionKind.SEEN, blind)) == []
+    (alarm,) = rows(engine)
+    assert alarm.last_seen == later
+    assert (alarm.severity, alarm.message, alarm.points) == (
+        "major",
+        "zone-1 at 17.2 °C",
+        ["larissa/town-hall/zone-1/temp"],
+    )
+    assert alarm.evidence["series"][0]["values"] == [17.2]
+    assert alarm.evidence["figures"] == {"band_low_c": 20.0}
+    # a hold on what the rule measured (inside its hysteresis band) moves them on
+    measured = Assessment(
+        COLD,
+        Status.HOLD,
+        later + timedelta(minutes=1),
+        Severity.MAJOR,
+        "zone-1 at 18.9 °C",
+        ("larissa/town-hall/zone-1/temp",),
+        Evidence((), {"band_low_c": 20.0, "measured_c": 18.9}),
+    )
+    apply(engine, Transition(TransitionKind.SEEN, measured))
+    (alarm,) = rows(engine)
+    assert alarm.message == "zone-1 at 18.9 °C"
+    assert alarm.evidence == {"series": [], "figures": {"band_low_c": 20.0, "measured_c": 18.9}}
+    with Session(engine) as session:
+        assert [e.kind for e in store.events(session, alarm.id)] == ["raised"]
+
+
 def test_a_clear_closes_the_alarm_once_and_the_key_can_be_raised_again(engine: Engine) -> None:
     apply(engine, transition(TransitionKind.RAISED, COLD, T0))
     clear_at = T0 + timedelta(minutes=30)

@@ -3,7 +3,8 @@
 Applying a round of transitions locks the open alarms (``FOR UPDATE`` on PostgreSQL; SQLite
 has one writer at a time), then: a raise inserts unless the key is already open (the partial
 unique index ``ux_alarms_open_key`` makes a concurrent second insert do nothing); a sighting
-moves ``last_seen``, severity, message and evidence on; a clear closes the open alarm. Each
+moves ``last_seen`` on, and severity, message and evidence when the rule measured something;
+a clear closes the open alarm. Each
 step is judged against what is stored, and a step older than the alarm's ``last_seen`` is
 ignored, so a round applied twice, or late after a newer one, changes nothing.
 """
@@ -17,7 +18,14 @@ from typing import Any
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from polis.alarms.model import AlarmKey, Assessment, Severity, Transition, TransitionKind
+from polis.alarms.model import (
+    AlarmKey,
+    Assessment,
+    Severity,
+    Status,
+    Transition,
+    TransitionKind,
+)
 from polis.gateway.db.alarm_models import OPEN_PREDICATE, Alarm, AlarmEvent
 from polis.gateway.db.sql import insert_for
 from polis.gateway.domain.alarms import (
@@ -112,11 +120,17 @@ def _insert(session: Session, a: Assessment) -> Alarm | None:
 
 
 def _refresh(session: Session, row: Alarm, a: Assessment) -> AlarmChange | None:
-    """A sighting of an open alarm; a change of severity is recorded and announced."""
+    """A sighting of an open alarm; a change of severity is recorded and announced.
+
+    Severity, message, points and evidence move on when the rule still raises, or holds on
+    what it measured; a hold that measured nothing (no readings, no expectation: empty
+    evidence) only moves ``last_seen``, so the alarm keeps what raised it."""
     if a.at < row.last_seen:
         return None  # an older round than the one already applied
-    before = row.severity
     row.last_seen = a.at
+    if a.status is not Status.RAISE and a.evidence.empty:
+        return None
+    before = row.severity
     row.severity = a.severity.value
     row.severity_rank = a.severity.rank
     row.message = a.message
