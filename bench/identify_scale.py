@@ -32,9 +32,9 @@ import sys
 import time
 import zlib
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from dataclasses import dataclass
 from multiprocessing import get_context
+from pathlib import Path
 
 SINGLE_THREAD = {
     "OPENBLAS_NUM_THREADS": "1",
@@ -45,17 +45,14 @@ os.environ.update(SINGLE_THREAD)  # before numpy, here and in the spawned worker
 
 import numpy as np  # noqa: E402
 
-from polis.optimizer.identify import CopLine, CopSource, ZoneSeries, fit_1r1c, identify_zone  # noqa: E402
-from polis.optimizer.identify.cop import choose_cop  # noqa: E402
-from polis.simulator.config import Building, MeterRole, MunicipalityConfig, load_config  # noqa: E402
-from polis.simulator.drivers import building_drivers, step_grid  # noqa: E402
-from polis.simulator.loads import cop_line  # noqa: E402
-from polis.simulator.plant import BuildingState, Commands, run  # noqa: E402
-from polis.simulator.schedules import local_calendar  # noqa: E402
-from polis.simulator.weather import Weather  # noqa: E402
+# the zones' histories are stepped as the identification tests step them
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from optimizer.zone_physics import START, building_span, step_zone  # noqa: E402
 
-START = datetime(2025, 1, 5, 22, tzinfo=UTC)  # Monday 6 January 2025, local midnight
-STEP_HOURS = 0.25
+from polis.optimizer.identify import CopLine, ZoneSeries, fit_1r1c, identify_zone  # noqa: E402
+from polis.optimizer.identify.cop import choose_cop  # noqa: E402
+from polis.simulator.config import Building, MunicipalityConfig, load_config  # noqa: E402
+
 HOLDOUT_DAYS = 3
 SCALE = (0.8, 1.25)  # of a copy's UA and thermal mass
 
@@ -118,45 +115,12 @@ def simulate_building(config: MunicipalityConfig, index: int, days: int) -> list
     """Each zone of building ``index`` stepped alone with its own gains and heat pump, as
     its own sub-meter would see it (the simulator meters a building's heat pumps together)."""
     building = config.buildings[index]
-    step = config.step_seconds
-    per = round(STEP_HOURS * 3600 / step)
-    n = round(days * 24 * 3600 / step)
-    t = step_grid(START.timestamp(), n, step)
-    sample = Weather(config.climate, config.seed).sample(t)
-    calendar = local_calendar(t, config.climate.timezone)
-    drivers = building_drivers(
-        building, sample, calendar, t, step, config.seed, config.climate.timezone
-    )
+    span = building_span(config, building, days, START)
     out: list[Zone] = []
-    for i, zone in enumerate(building.zones):
-        alone = building.model_copy(update={"zones": [zone]})
-        own = replace(
-            drivers, zone_gains_w=[drivers.zone_gains_w[i]], heat_pumps=[drivers.heat_pumps[i]]
-        )
-        trace = run(alone, BuildingState.initial(alone, t[0]), own, Commands())
-        temps = np.concatenate([[zone.initial_temperature_c], trace.zone_temperatures_c[0]])
-        heating = trace.zone_setpoints_c[0] + zone.heat_pump.proportional_band_k / 2 > temps[:-1]
-        power = trace.channels_w[MeterRole.HVAC]
-        series = ZoneSeries(
-            step_hours=STEP_HOURS,
-            temperature_c=temps[:-1:per].copy(),
-            outdoor_c=_mean(drivers.outdoor_c, per),
-            power_kw=_mean(np.where(heating, power, 0.0), per) / 1000.0,
-            cooling_power_kw=_mean(np.where(heating, 0.0, power), per) / 1000.0,
-            irradiance_w_m2=_mean(drivers.ghi_w_m2, per),
-            occupancy=_mean(drivers.occupancy, per),
-        )
-        nominal, slope, _ = cop_line(zone)
-        tau = 1000.0 / zone.ua_w_per_k * zone.thermal_mass_kwh_per_k
-        out.append(
-            Zone(building.id, zone.id, series, tau, CopLine(nominal, slope, CopSource.PRIOR))
-        )
+    for zone in building.zones:
+        z = step_zone(span, zone.id)
+        out.append(Zone(building.id, zone.id, z.series, z.tau_h, z.datasheet_cop))
     return out
-
-
-def _mean(values: np.ndarray, per: int) -> np.ndarray:
-    means: np.ndarray = np.asarray(values, dtype=np.float64).reshape(-1, per).mean(axis=1)
-    return means
 
 
 def identify(zone: Zone, full: bool) -> Timed:
