@@ -8,9 +8,11 @@ the verdicts with those keys, and applies the transitions, their webhooks and th
 one transaction. An open alarm no rule judged any more (its subject left the catalogue, its
 rule was switched off) is cleared.
 
-A round is written only if this replica still holds the leader lease when it commits its
-transaction; a round that overlaps a handover, or is applied twice, changes nothing twice
-(see ``polis.gateway.db.alarms``).
+Fencing: a round notes the lease's term when it starts, and its transaction first locks the
+lease row on condition that this replica still holds it in that term (:func:`fence`); if not,
+the round writes nothing. Holding the row lock, the round commits before any takeover can
+complete, so an old leader that stalled mid-round never writes over its successor's work; and
+a raise judged before the key's last clear is ignored (see ``polis.gateway.db.alarms``).
 """
 
 from __future__ import annotations
@@ -20,9 +22,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import anyio.to_thread
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from polis.alarms.evaluator import unassessed
 from polis.alarms.model import (
     AlarmKey,
     Assessment,
@@ -48,36 +51,83 @@ NOT_JUDGED = "no longer judged: its subject left the catalogue or its rule was s
 
 @dataclass(frozen=True, slots=True)
 class Leader:
-    """Which lease a round must still hold when it writes (None: write unconditionally)."""
+    """Which lease a round must still hold, in the term it started in, when it writes (None:
+    write unconditionally)."""
 
     lease: str
     holder: str
 
 
-def holds(session: Session, leader: Leader | None) -> bool:
-    if leader is None:
-        return True
-    holder = session.scalar(
-        select(LeaderLease.holder).where(
-            LeaderLease.name == leader.lease, LeaderLease.expires_s >= db_now_s()
+@dataclass(frozen=True, slots=True)
+class Term:
+    """The lease a round started under, and its term then."""
+
+    leader: Leader
+    term: int
+
+
+def held_term(session: Session, leader: Leader) -> Term | None:
+    """The lease's term if ``leader`` holds it now, else None."""
+    lease = LeaderLease
+    term = session.scalar(
+        select(lease.term).where(
+            lease.name == leader.lease,
+            lease.holder == leader.holder,
+            lease.expires_s >= db_now_s(),
         )
     )
-    return holder == leader.holder
+    return None if term is None else Term(leader, term)
 
 
-def orphans(
-    active: set[AlarmKey], transitions: list[Transition], now: datetime
-) -> list[Transition]:
-    """Clears for the open alarms no rule judged this round (every rule judges every subject
-    it covers, so an open key without a transition has no rule or no subject any more)."""
-    judged = {t.assessment.key for t in transitions}
+def fence(session: Session, held: Term) -> bool:
+    """Whether the lease is still held as ``held`` says, locking the lease row until the
+    caller's transaction ends, so that a takeover (the lease's upsert) waits for its commit.
+
+    A conditional UPDATE that changes nothing, as the transaction's first statement: on
+    PostgreSQL it locks the row as ``SELECT … FOR UPDATE`` would; on SQLite it takes the
+    database's write lock at once (a SELECT would not: the driver begins the transaction at
+    the first write). Holder and term are compared: a replica that lost the lease and took
+    it back holds a later term, and its old round is not written either."""
+    lease = LeaderLease
+    locked = session.execute(
+        update(lease)
+        .where(
+            lease.name == held.leader.lease,
+            lease.holder == held.leader.holder,
+            lease.term == held.term,
+            lease.expires_s >= db_now_s(),
+        )
+        .values(term=lease.term)
+        .returning(lease.term)
+        .execution_options(synchronize_session=False)
+    ).first()
+    return locked is not None
+
+
+def not_judged(keys: set[AlarmKey], now: datetime) -> list[Transition]:
+    """Clears for open alarms no rule judged (``polis.alarms.evaluator.unassessed``)."""
     return [
         Transition(
             TransitionKind.CLEARED,
             Assessment(key, Status.CLEAR, now, Severity.INFO, NOT_JUDGED),
         )
-        for key in sorted(active - judged)
+        for key in sorted(keys)
     ]
+
+
+def write_round(
+    session: Session,
+    services: Services,
+    transitions: list[Transition],
+    held: Term | None,
+    public_url: str | None = None,
+) -> tuple[bool, list[AlarmChange]]:
+    """Apply a round in the caller's transaction if its leader still holds the lease in the
+    term the round started in (``held`` None: unconditionally); returns whether it was
+    written, and the changes."""
+    if held is not None and not fence(session, held):
+        return False, []
+    return True, apply_round(session, services, transitions, public_url)
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,17 +160,20 @@ class AlarmJob:
     async def refresh_baselines(self) -> int:
         return await self._baselines.refresh(self._services.clock.now())
 
-    def _apply(
-        self, session: Session, transitions: list[Transition]
-    ) -> tuple[bool, list[AlarmChange]]:
-        if not holds(session, self._leader):
-            return False, []
-        return True, apply_round(session, self._services, transitions, self._public_url)
+    async def _held(self) -> Term | None:
+        leader = self._leader
+        if leader is None:
+            return None
+        return await self._services.db.run(lambda s: held_term(s, leader))
 
     async def run_once(self) -> RoundReport:
         started = time.monotonic()
         services = self._services
         now = services.clock.now()
+        held = await self._held()
+        if self._leader is not None and held is None:
+            log.info("alarm round skipped: not the leader", at=now.isoformat())
+            return RoundReport(now, 0, (), False, time.monotonic() - started)
         facts = await control_facts(services, self._buildings)
         baselines = self._baselines.current()
         active = await services.db.run(store.open_keys)
@@ -133,8 +186,10 @@ class AlarmJob:
             # Nothing judged, nothing changed: open alarms stay open until readings return.
             log.warning("alarm round skipped: InfluxDB unavailable", error=str(error))
             return RoundReport(now, 0, (), False, time.monotonic() - started)
-        transitions = judged + orphans(active, judged, now)
-        written, changes = await services.db.run(lambda s: self._apply(s, transitions))
+        transitions = judged + not_judged(unassessed(active, judged), now)
+        written, changes = await services.db.run(
+            lambda s: write_round(s, services, transitions, held, self._public_url)
+        )
         report = RoundReport(
             now, len(transitions), tuple(changes), written, time.monotonic() - started
         )

@@ -5,9 +5,12 @@ lifetime. While held, the leader's jobs run, each on its own period; when the le
 (or cannot be renewed in time), they stop before another replica can take over. A replica
 that shuts down releases the lease, so the next takes over without waiting for it to expire.
 
-Jobs: the plan watcher (``plan.updated``), housekeeping of the coordination tables, and,
-later, alarm evaluation; each must tolerate a rare second run after a handover (the plan
-watcher does: the plan versions it announces are compared-and-set in the database).
+Jobs: the plan watcher (``plan.updated``), housekeeping of the coordination tables, alarm
+evaluation with its baseline expectations, and the alarm e-mail outbox
+(``polis.gateway.alarm_wiring``). Each must tolerate a rare second run after a handover: the
+plan watcher compares-and-sets the plan versions it announces; an alarm round is written only
+while its replica holds the lease in the term the round started in, checked under a lock on
+the lease row in the round's own transaction; mails are sent under claims.
 """
 
 from __future__ import annotations

@@ -1,12 +1,19 @@
 """The SQL of alarms: the engine's transitions applied idempotently, queries, acknowledgement.
 
 Applying a round of transitions locks the open alarms (``FOR UPDATE`` on PostgreSQL; SQLite
-has one writer at a time), then: a raise inserts unless the key is already open (the partial
-unique index ``ux_alarms_open_key`` makes a concurrent second insert do nothing); a sighting
-moves ``last_seen`` on, and severity, message and evidence when the rule measured something;
-a clear closes the open alarm. Each
-step is judged against what is stored, and a step older than the alarm's ``last_seen`` is
-ignored, so a round applied twice, or late after a newer one, changes nothing.
+has one writer at a time), then:
+
+- a raise inserts unless the key is already open (the partial unique index
+  ``ux_alarms_open_key`` makes a concurrent second insert do nothing), or an alarm of the key
+  was cleared at or after the raise's time (a round judged before that clear, applied late);
+- a sighting moves ``last_seen`` on, and severity, message and evidence when the rule raised
+  or measured something (a hold with no evidence keeps what raised the alarm);
+- a clear closes the open alarm.
+
+Each step is judged against what is stored, and a step older than the alarm's ``last_seen`` is
+ignored, so a round applied twice, or late after a newer one, changes nothing. Whether a
+round may be written at all (the leader lease) is the caller's check, in the same transaction
+(``polis.gateway.application.alarm_job.fence``).
 """
 
 from __future__ import annotations
@@ -119,6 +126,23 @@ def _insert(session: Session, a: Assessment) -> Alarm | None:
     return None if new_id is None else session.get(Alarm, new_id)
 
 
+def _closed_since(session: Session, key: AlarmKey, at: datetime) -> bool:
+    """Whether an alarm of ``key`` was last seen (cleared) at or after ``at``: a raise judged
+    before that must not open the key again."""
+    last = session.scalar(
+        select(Alarm.last_seen)
+        .where(
+            Alarm.rule == key.rule,
+            Alarm.building == key.building,
+            Alarm.subject == key.subject,
+            Alarm.state == AlarmState.CLEARED.value,
+        )
+        .order_by(Alarm.last_seen.desc())
+        .limit(1)
+    )
+    return last is not None and last >= at
+
+
 def _refresh(session: Session, row: Alarm, a: Assessment) -> AlarmChange | None:
     """A sighting of an open alarm; a change of severity is recorded and announced.
 
@@ -163,6 +187,8 @@ def apply_transitions(session: Session, transitions: Iterable[Transition]) -> li
         row = open_rows.get(a.key)
         change: AlarmChange | None = None
         if transition.kind is TransitionKind.RAISED and row is None:
+            if _closed_since(session, a.key, a.at):
+                continue  # judged before the key's last clear: a late round
             new = _insert(session, a)
             if new is not None:
                 open_rows[a.key] = new
