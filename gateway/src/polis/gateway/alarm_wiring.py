@@ -57,6 +57,7 @@ def evaluation_job(
         baselines,
         leader=leader,
         public_url=settings.gateway_public_url,
+        plans_timeout_s=2 * settings.grpc_deadline_s,
     )
 
 

@@ -1,7 +1,8 @@
 """What the alarm rules are handed besides readings, gathered by the leader each round.
 
 - Control facts: overrides in force and commands refused, from the overrides the gateway
-  wrote; buildings on the optimizer's fallback plan, from each building's current plan, with
+  wrote; buildings on the optimizer's fallback plan, from each building's current plan (asked
+  concurrently, within one timeout, and no more once the optimizer is found unavailable), with
   the start of their run of fallback plans remembered in the database (so a new leader knows
   it too).
 - Baseline expectations: what each building's accepted baseline model (the savings service)
@@ -16,18 +17,24 @@ from datetime import datetime, timedelta
 from functools import partial
 from zoneinfo import ZoneInfo
 
+import anyio
 from sqlalchemy.orm import Session
 
 from polis.alarms.facts import REFUSALS_LOOKBACK, BaselineExpectation, ControlFacts
 from polis.common.logging import get_logger
 from polis.gateway.application.alarm_ports import ExpectationQuery, Expectations
 from polis.gateway.application.context import Services
-from polis.gateway.application.ports import PeerError
+from polis.gateway.application.ports import PeerError, PeerUnavailable, Planning
 from polis.gateway.db import alarm_facts
+from polis.gateway.domain.plans import Plan
 
 log = get_logger(__name__)
 # Plan statuses whose schedule is the optimizer's rule-based fallback, not an optimized one.
 FALLBACK_STATUSES = frozenset({"fallback", "infeasible"})
+# Plan requests in flight at once, and the time a round gives them altogether (the alarm job
+# passes twice the gRPC deadline): a round over 200 buildings asks in a few batches.
+PLAN_REQUESTS = 16
+PLANS_TIMEOUT_S = 10.0
 
 
 def _control(
@@ -40,19 +47,59 @@ def _control(
     )
 
 
-async def control_facts(services: Services, buildings: Sequence[str]) -> ControlFacts:
+async def current_plans(
+    planning: Planning, buildings: Sequence[str], timeout_s: float
+) -> dict[str, Plan]:
+    """Each building's current plan, asked of the optimizer at most ``PLAN_REQUESTS`` at a
+    time and within ``timeout_s`` altogether. The first answer that the optimizer is
+    unavailable (down, or past its deadline) ends the asking: one hanging optimizer must not
+    hold a round for a deadline per building. Buildings left unanswered are logged."""
+    plans: dict[str, Plan] = {}
+    answered: set[str] = set()
+    unavailable: list[str] = []
+    limiter = anyio.CapacityLimiter(PLAN_REQUESTS)
+
+    async def ask(building: str, scope: anyio.CancelScope) -> None:
+        async with limiter:
+            try:
+                plans[building] = await planning.current_plan(building)
+            except PeerUnavailable as error:
+                unavailable.append(error.message)
+                scope.cancel()
+                return
+            except PeerError:
+                pass  # an answer, without a plan (e.g. none made yet for the building)
+            answered.add(building)
+
+    with anyio.move_on_after(timeout_s) as overall:
+        async with anyio.create_task_group() as group:
+            for building in buildings:
+                group.start_soon(ask, building, group.cancel_scope)
+    skipped = [b for b in buildings if b not in answered]
+    if skipped:
+        log.warning(
+            "current plans not checked this round; those buildings keep their stored fallback runs",
+            reason=unavailable[0] if unavailable else f"no answer within {timeout_s:g} s",
+            timed_out=overall.cancelled_caught,
+            skipped=len(skipped),
+            buildings=skipped[:10],
+        )
+    return plans
+
+
+async def control_facts(
+    services: Services, buildings: Sequence[str], plans_timeout_s: float = PLANS_TIMEOUT_S
+) -> ControlFacts:
     """The control state now; a building whose plan the optimizer cannot give keeps its
     stored fallback run (if any) rather than being judged on nothing."""
     now = services.clock.now()
-    plans: dict[str, tuple[bool, datetime, str]] = {}
-    for building in buildings:
-        try:
-            plan = await services.planning.current_plan(building)
-        except PeerError:
-            continue
+    found: dict[str, tuple[bool, datetime, str]] = {}
+    for building, plan in (
+        await current_plans(services.planning, buildings, plans_timeout_s)
+    ).items():
         reason = "; ".join(plan.conflicts) or plan.status
-        plans[building] = (plan.status in FALLBACK_STATUSES, plan.created_at or now, reason)
-    return await services.db.run(partial(_control, now=now, plans=plans))
+        found[building] = (plan.status in FALLBACK_STATUSES, plan.created_at or now, reason)
+    return await services.db.run(partial(_control, now=now, plans=found))
 
 
 def last_local_day(now: datetime, timezone: str) -> tuple[datetime, datetime]:

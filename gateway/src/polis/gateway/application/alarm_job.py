@@ -36,7 +36,7 @@ from polis.alarms.model import (
 )
 from polis.common.influx import InfluxError
 from polis.common.logging import get_logger
-from polis.gateway.application.alarm_facts import Baselines, control_facts
+from polis.gateway.application.alarm_facts import PLANS_TIMEOUT_S, Baselines, control_facts
 from polis.gateway.application.alarm_ports import Evaluator
 from polis.gateway.application.alarms import apply_round
 from polis.gateway.application.context import Services
@@ -149,8 +149,10 @@ class AlarmJob:
         *,
         leader: Leader | None = None,
         public_url: str | None = None,
+        plans_timeout_s: float = PLANS_TIMEOUT_S,
     ) -> None:
         self._services = services
+        self._plans_timeout_s = plans_timeout_s
         self._evaluator = evaluator
         self._baselines = baselines
         self._leader = leader
@@ -174,7 +176,7 @@ class AlarmJob:
         if self._leader is not None and held is None:
             log.info("alarm round skipped: not the leader", at=now.isoformat())
             return RoundReport(now, 0, (), False, time.monotonic() - started)
-        facts = await control_facts(services, self._buildings)
+        facts = await control_facts(services, self._buildings, self._plans_timeout_s)
         baselines = self._baselines.current()
         active = await services.db.run(store.open_keys)
         # Fetching and judging block (InfluxDB's client, CPU): off the event loop.
