@@ -11,20 +11,16 @@ and the excitation exclude each other.
 from __future__ import annotations
 
 import asyncio
-import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import grpc
 import pytest
-from adapter.fake_bacnet import free_udp_port
 
-from polis.adapter.config import SiteConfig
 from polis.adapter.service import Adapter
-from polis.adapter.settings import AdapterSettings
 from polis.commissioning.v1 import commissioning_pb2, commissioning_pb2_grpc
 from polis.common.clock import Clock
 from polis.common.grpc_server import GrpcServer, start_grpc_server
@@ -39,49 +35,35 @@ from polis.optimizer.grpc_commissioning import CommissioningServicer
 from polis.optimizer.grpc_service import OptimizerServicer
 from polis.optimizer.planner import Mode, Planner
 from polis.planning.v1 import planning_pb2, planning_pb2_grpc
-from polis.simulator.config import load_config
-from polis.simulator.site import Site
 
-from .simulated_catalogue import simulated_catalogue
+from .library import POINT, Library, simulated_library, until
 
 pytestmark = [pytest.mark.integration, pytest.mark.influx, pytest.mark.slow]
 
-START = datetime(2026, 1, 13, 22, 0, tzinfo=UTC)  # Wednesday 14 January, local midnight
 SPEED = 1800.0
-POINT = "larissa/library/library-bms/zone-reading-room-heating-setpoint"
 EXCITATION = {"amplitude_k": 1.0, "step_minutes": 60, "max_days": 2}
-WAIT_S = 60.0
 
 
 @dataclass
 class Stack:
-    site: Site
-    adapter: Adapter
+    library: Library
     excitations: Excitations
     planner: Planner
     address: str
-    state: Path
 
     def audit(self) -> list[dict[str, Any]]:
-        path = self.state / "audit.jsonl"
-        lines = path.read_text().splitlines() if path.exists() else []
-        return [e for e in map(json.loads, lines) if e.get("point_id") == POINT]
+        return self.library.audit()
 
     def commanded(self) -> float | None:
-        """What the controller's priority array commands now (None: its own schedule)."""
-        return self.site.controllers["library"].commands().heating_setpoints_c["reading-room"]
+        return self.library.commanded()
+
+    @property
+    def adapter(self) -> Adapter:
+        return self.library.adapter
 
 
 def _never(scope: str, start: datetime, slots: int) -> Building | Neighbourhood:
     raise AssertionError("nothing is planned in this test")
-
-
-async def until(condition: Callable[[], bool], what: str) -> None:
-    for _ in range(int(WAIT_S / 0.05)):
-        if condition():
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"not reached within {WAIT_S:.0f} s: {what}")
 
 
 async def _serve(
@@ -105,40 +87,18 @@ async def _serve(
 
 @pytest.fixture
 async def stack(influx_store: InfluxStore, tmp_path: Path) -> AsyncIterator[Stack]:
-    config = load_config()
-    clock = Clock(datetime.now(UTC), START, SPEED)
-    site = Site(config, clock)
-    await site.start()
-    site_task = asyncio.create_task(site.run())
-    catalogue = simulated_catalogue(
-        config, site.served(), EXCITATION, buildings=("library",), poll_s=0.2
-    )
-    state = tmp_path / "adapter"
-    settings = AdapterSettings(
-        grpc_port=0,
-        metrics_port=0,
-        bacnet_address=f"127.0.0.1:{free_udp_port()}",
-        state_dir=state,
-        flush_interval_s=0.5,
-    )
-    adapter = Adapter(site=SiteConfig(catalogue, settings), writer=influx_store, clock=clock)
-    await adapter.start()
-    setpoints = AdapterSetpoints(f"127.0.0.1:{adapter.grpc_port}", deadline_s=5.0)
-    planner = Planner(_never)
-    planner.set_mode("library", Mode.DRY_RUN)
-    excitations = Excitations(optimizer_view(catalogue), planner, setpoints, clock)
-    server = await _serve(planner, excitations, tmp_path / "reports", clock)
-    try:
-        await until(lambda: adapter.latest.get(POINT) is not None, "the setpoint is read")
-        yield Stack(site, adapter, excitations, planner, f"127.0.0.1:{server.port}", state)
-    finally:
-        await excitations.close()
-        await server.stop(0)
-        await setpoints.close()
-        await adapter.stop()
-        site.stop()
-        await site_task
-        await site.close()
+    async with simulated_library(influx_store, tmp_path / "adapter", SPEED, EXCITATION) as lib:
+        setpoints = AdapterSetpoints(f"127.0.0.1:{lib.adapter_port}", deadline_s=5.0)
+        planner = Planner(_never)
+        planner.set_mode("library", Mode.DRY_RUN)
+        excitations = Excitations(optimizer_view(lib.catalogue), planner, setpoints, lib.clock)
+        server = await _serve(planner, excitations, tmp_path / "reports", lib.clock)
+        try:
+            yield Stack(lib, excitations, planner, f"127.0.0.1:{server.port}")
+        finally:
+            await excitations.close()
+            await server.stop(0)
+            await setpoints.close()
 
 
 async def _excite(stack: Stack, *args: str) -> int:
