@@ -20,6 +20,9 @@ from polis.points.v1 import points_pb2
 log = get_logger("polis.optimizer.excitation")
 
 REQUESTED_BY = "polis-excitation"
+# a relinquish retried while the adapter is away lands only once the channel reconnects: it
+# tries again within seconds, not gRPC's default of up to two minutes
+RECONNECT = [("grpc.initial_reconnect_backoff_ms", 500), ("grpc.max_reconnect_backoff_ms", 5000)]
 # a setpoint read older than this (virtual time) is not the one in force
 MAX_READING_AGE = timedelta(minutes=30)
 
@@ -28,10 +31,24 @@ class Outcome(StrEnum):
     APPLIED = "applied"
     OVERRIDDEN = "overridden"  # a higher priority (an operator's override) is in force
     UNCONFIRMED = "unconfirmed"
-    REFUSED = "refused"  # a write limit or the request's bounds
+    REFUSED = "refused"  # a write limit, the request's bounds: nothing was written
+    # no answer (a deadline passed, the connection broke) or the device failed mid-write:
+    # the write may have landed, so it is relinquished like one that did
     UNREACHABLE = "unreachable"
 
 
+# the adapter's answers that nothing was written; any other error may follow a landed write
+_REFUSALS = frozenset(
+    {
+        grpc.StatusCode.INVALID_ARGUMENT,
+        grpc.StatusCode.OUT_OF_RANGE,
+        grpc.StatusCode.NOT_FOUND,
+        grpc.StatusCode.FAILED_PRECONDITION,
+        grpc.StatusCode.PERMISSION_DENIED,
+        grpc.StatusCode.UNAUTHENTICATED,
+        grpc.StatusCode.UNIMPLEMENTED,
+    }
+)
 _STATUS = {
     pb.WRITE_STATUS_APPLIED: Outcome.APPLIED,
     pb.WRITE_STATUS_OVERRIDDEN: Outcome.OVERRIDDEN,
@@ -60,7 +77,7 @@ class AdapterSetpoints:
     """``SetpointPort`` over gRPC, one channel, each call with its deadline."""
 
     def __init__(self, target: str, deadline_s: float = 2.0) -> None:
-        self._channel = grpc.aio.insecure_channel(target)
+        self._channel = grpc.aio.insecure_channel(target, options=RECONNECT)
         self._stub = pb_grpc.AdapterControlStub(self._channel)  # type: ignore[no-untyped-call]
         self._deadline = deadline_s
 
@@ -103,7 +120,6 @@ class AdapterSetpoints:
         try:
             reply = await self._stub.WriteCommand(request, timeout=self._deadline)
         except grpc.aio.AioRpcError as error:
-            down = error.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED)
             log.warning(
                 "excitation write failed",
                 point=point_id,
@@ -111,12 +127,13 @@ class AdapterSetpoints:
                 code=error.code().name,
                 detail=error.details(),
             )
-            return Outcome.UNREACHABLE if down else Outcome.REFUSED
+            return Outcome.REFUSED if error.code() in _REFUSALS else Outcome.UNREACHABLE
         outcome = _STATUS.get(reply.status, Outcome.UNCONFIRMED)
         log.info("excitation written", point=point_id, value=value, status=outcome.value)
         return outcome
 
     async def relinquish(self, point_id: str, reason: str) -> bool:
+        """True once the adapter confirms; relinquishing what is not held is harmless."""
         request = pb.RelinquishRequest(point_id=point_id, requested_by=REQUESTED_BY, reason=reason)
         try:
             await self._stub.Relinquish(request, timeout=self._deadline)

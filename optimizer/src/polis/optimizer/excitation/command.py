@@ -3,8 +3,11 @@ service to run an identification excitation, follow it, stop it or show it.
 
 The service runs the steps (it owns every write to the building and the exclusion with its
 apply mode) and refuses zones the catalogue does not enable; this command only asks and
-prints. With ``--follow`` it prints each step as the service writes it and Ctrl-C stops the
-excitation (the zone returns to its own control at once).
+prints. With ``--follow`` it prints each step as the service writes it, and Ctrl-C stops the
+excitation: the service relinquishes the zone's setpoint, which returns the zone to its own
+control, and the line printed last says whether the adapter confirmed it. A relinquish the
+adapter does not confirm is retried until the last step's write expires, when the adapter's
+own expiry returns the zone to its control.
 """
 
 from __future__ import annotations

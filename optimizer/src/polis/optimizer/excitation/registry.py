@@ -4,7 +4,9 @@ while one runs (``blocks_apply``). Both checks run on the service's event loop w
 await between check and change, so neither can slip past the other.
 
 The optimizer applies a plan to every zone of a building together, so exclusion is per
-building: exciting a zone needs its building in dry run.
+building: exciting a zone needs its building in dry run. A run that has ended but whose
+relinquish the adapter has not confirmed still holds its zone (its retries would relinquish
+the automation priority the optimizer writes at), until its last write expires.
 """
 
 from __future__ import annotations
@@ -23,6 +25,12 @@ from polis.optimizer.excitation.schedule import Schedule, plan_excitation
 from polis.optimizer.planner import Mode, Planner
 
 log = get_logger("polis.optimizer.excitation")
+
+# a stop answers within this (wall seconds); an unconfirmed relinquish is retried after it
+STOP_WAIT_S = 5.0
+# at shutdown, unconfirmed relinquishes are retried this long before the adapter's expiry
+# is left to end them
+CLOSE_GRACE_S = 10.0
 
 
 class ExcitationError(Exception):
@@ -51,9 +59,15 @@ class SetpointUnknown(ExcitationError):
 
 class Excitations:
     def __init__(
-        self, config: OptimizerConfig, planner: Planner, adapter: SetpointPort, clock: Clock
+        self,
+        config: OptimizerConfig,
+        planner: Planner,
+        adapter: SetpointPort,
+        clock: Clock,
+        stop_wait_s: float = STOP_WAIT_S,
     ) -> None:
         self._config = config
+        self._stop_wait_s = stop_wait_s
         self._planner = planner
         self._adapter = adapter
         self._clock = clock
@@ -64,16 +78,32 @@ class Excitations:
     def running(self, building: str) -> list[ExcitationRun]:
         return [r for (b, _), r in self._runs.items() if b == building and r.state is State.RUNNING]
 
+    def holding(self, building: str) -> list[ExcitationRun]:
+        """Ended runs whose command may still be in force (relinquish not confirmed)."""
+        return [
+            r
+            for (b, _), r in self._runs.items()
+            if b == building and r.state is not State.RUNNING and r.held_until is not None
+        ]
+
     def blocks_apply(self, building: str) -> str | None:
         """Why ``building`` may not be switched to apply now (None: it may)."""
         runs = self.running(building)
-        if not runs:
+        if runs:
+            zones = ", ".join(r.schedule.zone for r in runs)
+            until = max(r.schedule.end for r in runs).isoformat()
+            return (
+                f"an identification excitation runs on {building} ({zones}) until {until}: "
+                "stop it before applying plans"
+            )
+        held = self.holding(building)
+        if not held:
             return None
-        zones = ", ".join(r.schedule.zone for r in runs)
-        until = max(r.schedule.end for r in runs).isoformat()
+        zones = ", ".join(r.schedule.zone for r in held)
+        until = max(r.held_until for r in held if r.held_until is not None).isoformat()
         return (
-            f"an identification excitation runs on {building} ({zones}) until {until}: "
-            "stop it before applying plans"
+            f"an identification excitation of {building} ({zones}) has ended, but the adapter "
+            f"has not confirmed its relinquish: its command may be in force until {until}"
         )
 
     # -- requests ---------------------------------------------------------------------------
@@ -121,6 +151,11 @@ class Excitations:
                 raise AlreadyRunning(
                     f"an excitation of {building}/{zone.id} runs until "
                     f"{run.schedule.end.isoformat()}"
+                )
+            if run is not None and run.held_until is not None:
+                raise AlreadyRunning(
+                    f"the last excitation of {building}/{zone.id} has not had its relinquish "
+                    f"confirmed: its command may be in force until {run.held_until.isoformat()}"
                 )
 
     async def start(
@@ -179,14 +214,26 @@ class Excitations:
         ]
         for key in keys:
             self._runs[key].stop(reason)
-        await asyncio.gather(*(self._tasks[k] for k in keys), return_exceptions=True)
+        tasks = [self._tasks[k] for k in keys]
+        if tasks:
+            # each run's first relinquish is answered by then; one the adapter does not
+            # confirm is retried after this returns (the run's message says so)
+            await asyncio.wait(tasks, timeout=self._stop_wait_s)
         return [self._runs[k] for k in keys]
 
     def runs(self, building: str = "") -> list[ExcitationRun]:
         return [r for (b, _), r in sorted(self._runs.items()) if not building or b == building]
 
-    async def close(self) -> None:
-        """Stop every run and relinquish its point (the service is stopping)."""
+    async def close(self, grace_s: float = CLOSE_GRACE_S) -> None:
+        """Stop every run and relinquish its point (the service is stopping); relinquishes
+        the adapter does not confirm are retried for ``grace_s`` at most, then left to the
+        adapter's expiry."""
         for run in self._runs.values():
             run.stop("optimizer stopped")
-        await asyncio.gather(*self._tasks.values(), return_exceptions=True)
+        tasks = list(self._tasks.values())
+        if not tasks:
+            return
+        await asyncio.wait(tasks, timeout=grace_s)
+        for run in self._runs.values():
+            run.give_up()
+        await asyncio.gather(*tasks, return_exceptions=True)
