@@ -211,3 +211,45 @@ async def test_grpc_write_and_out_of_bounds(
     released = await stub.Relinquish(control_pb2.RelinquishRequest(point_id=PID))
     assert released.present_value == 20.0
     assert driver.slots == {}
+
+
+class SlowCommandDriver(FakeCommandDriver):
+    """A device that takes longer to take a write than the caller's deadline."""
+
+    async def write(self, key: str, value: float, priority: int) -> None:
+        await asyncio.sleep(0.5)
+        await super().write(key, value, priority)
+
+
+async def test_a_write_outliving_its_deadline_is_still_audited_and_expires(
+    tmp_path: Path,
+) -> None:
+    driver = SlowCommandDriver()
+    svc = service(tmp_path, driver, speed=3600.0)  # one virtual hour per wall second
+    ref = setpoint_ref()
+    servicer = AdapterControlServicer([ref], {ref.point_id: "degC"}, LatestReadings(), svc)
+    server = await start_grpc_server(
+        lambda s: control_pb2_grpc.add_AdapterControlServicer_to_server(servicer, s),  # type: ignore[no-untyped-call]
+        [SERVICE_NAME],
+    )
+    try:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{server.port}") as channel:
+            stub = control_pb2_grpc.AdapterControlStub(channel)  # type: ignore[no-untyped-call]
+            request = control_pb2.WriteCommandRequest(
+                point_id=PID,
+                value=21.0,
+                duration=Duration(seconds=1800),  # 0.5 s of wall time
+            )
+            with pytest.raises(grpc.aio.AioRpcError) as info:
+                await stub.WriteCommand(request, timeout=0.1)
+            assert info.value.code() is grpc.StatusCode.DEADLINE_EXCEEDED
+        # the device took the write after the caller left: it is audited, then expires
+        for _ in range(500):
+            actions = [e["action"] for e in svc._audit.entries()]
+            if actions == ["write", "relinquish"]:
+                break
+            await asyncio.sleep(0.01)
+        assert actions == ["write", "relinquish"]
+        assert driver.slots == {}
+    finally:
+        await server.stop(0)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+import asyncio
+from collections.abc import Coroutine, Sequence
+from typing import Any, TypeVar
 
 import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -16,6 +17,29 @@ from polis.control.v1 import control_pb2, control_pb2_grpc
 from polis.points.v1 import points_pb2
 
 SERVICE_NAME = "polis.control.v1.AdapterControl"
+
+T = TypeVar("T")
+
+
+class _Completion:
+    """Runs a device command to its end even when its RPC is cancelled (a caller's deadline):
+    a write that reached the device must still be audited and get its expiry, and a
+    relinquish must still be recorded, whether or not anyone waits for the answer."""
+
+    def __init__(self) -> None:
+        self._running: set[asyncio.Task[Any]] = set()  # strong references until done
+
+    async def run(self, work: Coroutine[Any, Any, T]) -> T:
+        task = asyncio.ensure_future(work)
+        self._running.add(task)
+        task.add_done_callback(self._finished)
+        return await asyncio.shield(task)
+
+    def _finished(self, task: asyncio.Task[Any]) -> None:
+        self._running.discard(task)
+        if not task.cancelled():
+            task.exception()  # retrieved: a cancelled caller already got its answer
+
 
 _STATUS = {
     "applied": control_pb2.WRITE_STATUS_APPLIED,
@@ -61,6 +85,7 @@ class AdapterControlServicer(control_pb2_grpc.AdapterControlServicer):
         self._units = units
         self._latest = latest
         self._commands = commands
+        self._completion = _Completion()
 
     async def ListPoints(
         self, request: control_pb2.ListPointsRequest, context: grpc.aio.ServicerContext[Any, Any]
@@ -107,7 +132,7 @@ class AdapterControlServicer(control_pb2_grpc.AdapterControlServicer):
             max_value=request.max_value if request.HasField("max_value") else None,
         )
         try:
-            outcome = await self._commands.write(domain)
+            outcome = await self._completion.run(self._commands.write(domain))
         except WriteRejected as error:
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(error))
         except UnknownPoint:
@@ -131,11 +156,13 @@ class AdapterControlServicer(control_pb2_grpc.AdapterControlServicer):
         self, request: control_pb2.RelinquishRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> control_pb2.RelinquishResponse:
         try:
-            present, audit_id = await self._commands.relinquish(
-                request.point_id,
-                request.priority,
-                requested_by=request.requested_by,
-                reason=request.reason,
+            present, audit_id = await self._completion.run(
+                self._commands.relinquish(
+                    request.point_id,
+                    request.priority,
+                    requested_by=request.requested_by,
+                    reason=request.reason,
+                )
             )
         except WriteRejected as error:
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(error))
