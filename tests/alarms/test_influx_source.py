@@ -14,9 +14,10 @@ from alarms.simulated import SimulatedReadings, lines, simulate, utc
 from polis.alarms.engine import AlarmEngine
 from polis.alarms.evaluator import AlarmEvaluator, unassessed
 from polis.alarms.influx_source import InfluxReadings
+from polis.alarms.memory_source import MemoryReadings
 from polis.alarms.model import AlarmKey, Status, TransitionKind
-from polis.alarms.windows import Windows
-from polis.common.influx import InfluxStore
+from polis.alarms.windows import Aggregate, SeriesRequest, Windows
+from polis.common.influx import READING, InfluxStore, Sample, to_ns
 from polis.simulator.config import load_config
 
 pytestmark = [pytest.mark.integration, pytest.mark.influx]
@@ -24,6 +25,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.influx]
 NOW = utc(2026, 1, 12, 12)  # a Monday, 14:00 in Athens: the library is open
 LIBRARY = "larissa/library"
 ZONE = f"{LIBRARY}/library-bms/zone-reading-room"
+HOUR = timedelta(hours=1)
 
 
 def faulty_library() -> SimulatedReadings:
@@ -131,3 +133,52 @@ def test_influx_answers_a_plan_as_memory_does(
     verdicts = {(a.key, a.status) for a in engine.assess(NOW, from_influx)}
     assert verdicts == {(a.key, a.status) for a in engine.assess(NOW, from_memory)}
     assert (AlarmKey("comfort.too_cold", "library", "reading-room"), Status.RAISE) in verdicts
+
+
+def test_a_point_split_by_its_quality_tags_is_aggregated_as_one_series(
+    influx_store: InfluxStore,
+) -> None:
+    """The adapter tags readings good, stale or reset, and InfluxDB keeps one series per tag:
+    a window's mean weighs every reading (three good at 20 °C and one stale at 26 °C: 21.5,
+    not the mean of the two series' means, 23), and a counter's last value is its latest
+    reading, a reset counter's 5 kWh, not the 900 kWh it had before. A point whose series
+    never share a window (the outdoor sensor, stale for a while) needs nothing more."""
+    start = NOW - timedelta(hours=1)
+    temperature = f"{LIBRARY}/library-bms/zone-reading-room-temperature"
+    counter = f"{LIBRARY}/library-main/import-energy"
+    outdoor = f"{LIBRARY}/library-bms/outdoor-air-temperature"
+    rows = [
+        (outdoor, 10, 5.0, "good"),
+        (outdoor, 11, 6.0, "good"),
+        (outdoor, 20, 7.0, "stale"),
+        (temperature, 0, 20.0, "good"),
+        (temperature, 1, 20.0, "good"),
+        (temperature, 2, 20.0, "good"),
+        (temperature, 3, 26.0, "stale"),
+        (counter, 10, 900.0, "good"),
+        (counter, 50, 5.0, "reset"),
+    ]
+    memory = MemoryReadings()
+    for point, minute, value, quality in rows:
+        at = start + timedelta(minutes=minute)
+        memory.add(point, [at.timestamp()], [value], quality)
+        influx_store.write(
+            [
+                Sample(
+                    READING,
+                    {"municipality": "larissa", "point": point, "quality": quality},
+                    {"value": value},
+                    to_ns(at),
+                )
+            ]
+        )
+    source = InfluxReadings(influx_store, "larissa")
+    mean = SeriesRequest(
+        "zone5", Aggregate.MEAN, timedelta(minutes=5), start, NOW, frozenset({temperature, outdoor})
+    )
+    last = SeriesRequest("energy1h", Aggregate.LAST, HOUR, start, NOW, frozenset({counter}))
+    assert source.series(mean)[temperature].values == (21.5,)
+    assert source.series(mean)[outdoor].values == (5.5, 7.0)
+    assert source.series(last)[counter].values == (5.0,)
+    for request in (mean, last):
+        assert source.series(request) == memory.series(request)
