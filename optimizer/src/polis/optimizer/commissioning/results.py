@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -223,12 +226,27 @@ def write_report(
         "zones": [zone_report(r) for r in results],
         **(plant_report(plant) if plant is not None else {}),
     }
-    path = directory / f"{building}-commissioning.json"
-    path.write_text(json.dumps(report, indent=2, allow_nan=False) + "\n", encoding="utf-8")
+    # The optimizer serves this directory while a run writes it: each file appears whole
+    # (written aside, then renamed), and the plots before the report that lists them.
     for result in results:
         if result.identification is not None and result.identification.model is not None:
             plot_fit(directory / f"{building}-{result.mapping.zone}.png", result)
+    path = directory / f"{building}-commissioning.json"
+    text = json.dumps(report, indent=2, allow_nan=False) + "\n"
+    replace_whole(path, lambda aside: aside.write_text(text, encoding="utf-8"))
     return path
+
+
+def replace_whole(path: Path, write: Callable[[Path], object]) -> None:
+    """Write ``path`` through a file beside it, renamed over it once complete."""
+    fd, aside = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        write(Path(aside))
+        os.replace(aside, path)
+    except BaseException:
+        Path(aside).unlink(missing_ok=True)
+        raise
 
 
 def day_ahead(result: ZoneResult) -> FloatArray:
@@ -272,5 +290,5 @@ def plot_fit(path: Path, result: ZoneResult) -> None:
     bottom.set_xlabel("hours from the first midnight")
     bottom.legend(loc="upper right")
     fig.tight_layout()
-    fig.savefig(path, dpi=80)
+    replace_whole(path, lambda aside: fig.savefig(aside, dpi=80, format="png"))
     plt.close(fig)
