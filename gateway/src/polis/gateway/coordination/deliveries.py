@@ -1,11 +1,10 @@
 """Webhook deliveries as a job table, worked by every replica, each delivery by one worker.
 
-A worker claims due deliveries in one statement: it stamps them with a fresh claim token and a
-claim expiry (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so concurrent claimers pass over each
-other's rows; SQLite runs one writer at a time). It then sends each one (a signed POST with
-httpx) and records the outcome only while its claim stands: delivered, failed, or due again
-after an exponential back-off. A replica that dies mid-attempt leaves a claim that expires, and
-another replica retries the delivery; receivers deduplicate on ``X-Polis-Delivery``.
+A worker claims due deliveries (``polis.gateway.coordination.claims``: a claim token and a
+claim expiry stamped in one statement), sends each one (a signed POST with httpx) and records
+the outcome only while its claim stands: delivered, failed, or due again after an exponential
+back-off. A replica that dies mid-attempt leaves a claim that expires, and another replica
+retries the delivery; receivers deduplicate on ``X-Polis-Delivery``.
 """
 
 from __future__ import annotations
@@ -20,16 +19,16 @@ from datetime import datetime
 
 import anyio.to_thread
 import httpx
-from sqlalchemy import Engine, or_, select, update
+from sqlalchemy import Engine, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from polis.common.logging import get_logger
+from polis.gateway.coordination import claims
 from polis.gateway.db.models import WebhookDelivery, WebhookSubscription
 from polis.gateway.db.sql import db_now_s
 from polis.gateway.domain import webhooks
 
 log = get_logger(__name__)
-UNFINISHED = ("pending", "retrying")
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,30 +63,11 @@ class DeliveryStore:
     def claim(self, limit: int, hold_s: float) -> list[Claimed]:
         token = str(uuid.uuid4())
         d = WebhookDelivery
-        now = db_now_s()
-        claimable = (
-            d.status.in_(UNFINISHED),
-            d.due_s <= now,
-            or_(d.claimed_until_s.is_(None), d.claimed_until_s < now),
-        )
-        due = (
-            select(d.id)
-            .where(*claimable)
-            .order_by(d.due_s, d.created_at)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
-        # The outer conditions repeat the inner ones: a row is claimed only if it is still
-        # claimable when this statement writes it.
-        claim = (
-            update(d)
-            .where(d.id.in_(due.scalar_subquery()), *claimable)
-            .values(claim_token=token, claimed_until_s=now + hold_s, attempts=d.attempts + 1)
-            .returning(d.id)
-        )
         s = WebhookSubscription
         with self._engine.begin() as connection:
-            ids = list(connection.execute(claim).scalars())
+            ids = list(
+                connection.execute(claims.claim(d, token, limit, hold_s).returning(d.id)).scalars()
+            )
             if not ids:
                 return []
             rows = connection.execute(
@@ -110,22 +90,17 @@ class DeliveryStore:
 
     def record(self, job: Claimed, outcome: Outcome) -> bool:
         """Write the outcome if ``job``'s claim still stands; returns whether it did."""
-        d = WebhookDelivery
         values: dict[str, object] = {
             "status": outcome.status,
             "last_status_code": outcome.code,
             "last_error": outcome.error,
-            "claim_token": None,
-            "claimed_until_s": None,
         }
         if outcome.status == "delivered":
             values["delivered_at"] = self._now()
         if outcome.status == "retrying":
             values["due_s"] = db_now_s() + outcome.retry_in_s
         with self._engine.begin() as connection:
-            result = connection.execute(
-                update(d).where(d.id == job.id, d.claim_token == job.token).values(**values)
-            )
+            result = connection.execute(claims.finish(WebhookDelivery, job.id, job.token, **values))
         return result.rowcount == 1
 
 

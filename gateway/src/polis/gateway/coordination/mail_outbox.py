@@ -1,13 +1,15 @@
 """The alarm e-mail outbox, worked by the leader: digests composed when due, then due mails
 claimed and sent, each by one sender at a time.
 
-A round claims due mails in one statement (a claim token and a claim expiry, ``FOR UPDATE
-SKIP LOCKED`` on PostgreSQL, as ``deliveries`` claims webhooks), sends each through SMTP and
-records the outcome only while its claim stands: sent, failed (a permanent refusal, or the
-attempts spent), or due again after an exponential back-off. A leader that dies mid-send
-leaves a claim that expires; its successor sends that mail again, with the same Message-ID
-(``<outbox id@domain>``), the only case where a mail goes out twice. Nothing committed to the
-outbox is lost across a restart.
+A round claims due mails a few at a time (``polis.gateway.coordination.claims``: a claim token
+and a claim expiry, as webhook deliveries are claimed), sends each through SMTP and records the
+outcome only while its claim stands: sent, failed (a permanent refusal, or the attempts spent),
+or due again after an exponential back-off. A claim stands as long as its mails can take,
+sent one after another at the SMTP timeout of every exchange (:func:`claim_hold_s`), so a live
+sender's claim never lapses under it. A leader that dies mid-send leaves a claim that expires;
+its successor sends that mail again, with the same Message-ID (``<outbox id@domain>``), the
+only case where a mail goes out twice. Nothing committed to the outbox is lost across a
+restart.
 """
 
 from __future__ import annotations
@@ -18,19 +20,33 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import anyio.to_thread
-from sqlalchemy import Engine, or_, select, update
+from sqlalchemy import Engine
 
 from polis.common.logging import get_logger
 from polis.gateway.application.alarm_mail import compose_digests
 from polis.gateway.application.database import Database
+from polis.gateway.coordination import claims
 from polis.gateway.db.alarm_models import AlarmMail
 from polis.gateway.db.sql import db_now_s
 from polis.gateway.domain.webhooks import backoff_s
 from polis.gateway.smtp_mail import MailError, Outgoing, SmtpSender
 
 log = get_logger(__name__)
-UNFINISHED = ("pending", "retrying")
-BATCH = 50
+# Mails claimed at once: few, so a sender that dies holds back few mails, for at most one
+# claim's time.
+BATCH = 5
+# What one mail may wait on, each up to the SMTP timeout: connect, greeting, EHLO, STARTTLS
+# and its handshake, EHLO again, AUTH (up to three replies), MAIL, RCPT, DATA, the message
+# and its reply, QUIT.
+SMTP_EXCHANGES = 15
+# Beyond the mails themselves: the outcomes' writes and the round's own scheduling.
+CLAIM_MARGIN_S = 30.0
+
+
+def claim_hold_s(batch: int, timeout_s: float) -> float:
+    """How long a claim of ``batch`` mails must stand: each sent in turn, every SMTP exchange
+    of each taking up to ``timeout_s``."""
+    return batch * SMTP_EXCHANGES * timeout_s + CLAIM_MARGIN_S
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,27 +73,11 @@ class MailStore:
     def claim(self, limit: int, hold_s: float) -> list[ClaimedMail]:
         token = str(uuid.uuid4())
         m = AlarmMail
-        now = db_now_s()
-        claimable = (
-            m.status.in_(UNFINISHED),
-            m.due_s <= now,
-            or_(m.claimed_until_s.is_(None), m.claimed_until_s < now),
-        )
-        due = (
-            select(m.id)
-            .where(*claimable)
-            .order_by(m.due_s, m.created_at)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
-        claim = (
-            update(m)
-            .where(m.id.in_(due.scalar_subquery()), *claimable)
-            .values(claim_token=token, claimed_until_s=now + hold_s, attempts=m.attempts + 1)
-            .returning(m.id, m.attempts, m.address, m.subject_line, m.body)
+        statement = claims.claim(m, token, limit, hold_s).returning(
+            m.id, m.attempts, m.address, m.subject_line, m.body
         )
         with self._engine.begin() as connection:
-            rows = connection.execute(claim).all()
+            rows = connection.execute(statement).all()
         return [
             ClaimedMail(
                 token, row.attempts, Outgoing(row.id, row.address, row.subject_line, row.body)
@@ -87,21 +87,13 @@ class MailStore:
 
     def record(self, job: ClaimedMail, outcome: MailOutcome) -> bool:
         """Write the outcome if ``job``'s claim still stands; returns whether it did."""
-        m = AlarmMail
-        values: dict[str, object] = {
-            "status": outcome.status,
-            "last_error": outcome.error,
-            "claim_token": None,
-            "claimed_until_s": None,
-        }
+        values: dict[str, object] = {"status": outcome.status, "last_error": outcome.error}
         if outcome.status == "sent":
             values["sent_at"] = self._now()
         if outcome.status == "retrying":
             values["due_s"] = db_now_s() + outcome.retry_in_s
         with self._engine.begin() as connection:
-            result = connection.execute(
-                update(m).where(m.id == job.mail.id, m.claim_token == job.token).values(**values)
-            )
+            result = connection.execute(claims.finish(AlarmMail, job.mail.id, job.token, **values))
         return result.rowcount == 1
 
 
@@ -126,8 +118,7 @@ class MailOutbox:
         self._max_attempts = max_attempts
         self._backoff_s = backoff_s
         self._public_url = public_url
-        # A claim outlives one SMTP exchange (connect, STARTTLS, login, DATA) by a margin.
-        self._hold_s = sender.timeout_s * 4 + 30.0
+        self.hold_s = claim_hold_s(BATCH, sender.timeout_s)
 
     async def run_once(self) -> int:
         """One round; returns how many mails were sent."""
@@ -139,7 +130,7 @@ class MailOutbox:
             log.info("alarm digests composed", mails=composed)
         sent = 0
         while True:
-            claimed = await anyio.to_thread.run_sync(self._store.claim, BATCH, self._hold_s)
+            claimed = await anyio.to_thread.run_sync(self._store.claim, BATCH, self.hold_s)
             for job in claimed:
                 outcome = await anyio.to_thread.run_sync(self._attempt, job)
                 recorded = await anyio.to_thread.run_sync(self._store.record, job, outcome)
