@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, MutableSequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
+import structlog
 
 from polis.common.clock import Clock
 from polis.common.influx import InfluxStore, Sample, to_ns
@@ -84,6 +86,43 @@ def wait_until(what: str, check: Callable[[], Any], timeout: float = 40.0) -> An
         time.sleep(0.1)
 
 
+Logs = MutableSequence[dict[str, Any]]
+
+
+@pytest.fixture
+def logs() -> Iterator[Logs]:
+    """The structured log events of this process while the test runs, the gateway's
+    included (it runs in a thread here): wherever logs are rendered, they are captured."""
+    with structlog.testing.capture_logs() as captured:
+        yield captured
+
+
+def events(logs: Logs, event: str) -> list[dict[str, Any]]:
+    return [e for e in list(logs) if e.get("event") == event]
+
+
+def rounds(logs: Logs) -> int:
+    """How many rounds the engine has evaluated (its "alarms evaluated" log line each)."""
+    return len(events(logs, "alarms evaluated"))
+
+
+def wait_rounds(logs: Logs, more: int) -> None:
+    """Wait until the engine has evaluated ``more`` rounds beyond those logged so far."""
+    target = rounds(logs) + more
+    wait_until(f"{more} more rounds", lambda: rounds(logs) >= target)
+
+
+def deliveries(db: Path) -> list[tuple[str, str]]:
+    """(event, status) of every webhook delivery in the gateway's database."""
+    engine = sa.create_engine(f"sqlite:///{db}")
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(sa.text("select event, status from webhook_deliveries"))
+            return [(str(event), str(status)) for event, status in rows]
+    finally:
+        engine.dispose()
+
+
 @pytest.fixture
 def clock() -> Clock:
     """The gateway's Polis clock, as the test computes it too."""
@@ -126,7 +165,7 @@ def keyed(alarms: list[dict[str, Any]]) -> dict[tuple[str, str], dict[str, Any]]
 @pytest.mark.influx
 @pytest.mark.slow
 def test_control_facts_raise_and_clear_alarms_once_each(
-    alarm_gateway: tuple[Running, dict[str, str]],
+    alarm_gateway: tuple[Running, dict[str, str]], logs: Logs, tmp_path: Path
 ) -> None:
     gw, keys = alarm_gateway
     receiver = Receiver([])
@@ -152,7 +191,11 @@ def test_control_facts_raise_and_clear_alarms_once_each(
                 return found if {REFUSED, LONG} <= found.keys() else None
 
             raised = wait_until("both alarms", both_open)
-            time.sleep(1.0)  # five more rounds: still one alarm per key
+            wait_rounds(logs, 5)  # five more rounds: still one alarm per key
+            assert open_alarms().keys() == {REFUSED, LONG}
+            assert {k: a["id"] for k, a in open_alarms().items()} == {
+                k: a["id"] for k, a in raised.items()
+            }
             assert (
                 fm.delete(f"{API}/buildings/town-hall/overrides/{override['id']}").status_code
                 == 200
@@ -163,7 +206,13 @@ def test_control_facts_raise_and_clear_alarms_once_each(
                 k: fm.get(f"{API}/alarms/{history[k]['id']}").json() for k in (REFUSED, LONG)
             }
             receiver.wait_for(4)
-            time.sleep(0.5)
+            # five more rounds (any duplicate would be queued in one), then every delivery done
+            wait_rounds(logs, 5)
+            wait_until(
+                "every delivery done",
+                lambda: all(s == "delivered" for _, s in deliveries(tmp_path / "gw.db")),
+            )
+            queued = sorted(deliveries(tmp_path / "gw.db"))
             fm.delete(f"{API}/webhooks/{hook['id']}")
     finally:
         receiver.close()
@@ -182,12 +231,18 @@ def test_control_facts_raise_and_clear_alarms_once_each(
     # the overridden point's refusal ages out after its window; cancelling ends the override
     refused_clear = datetime.fromisoformat(details[REFUSED]["cleared_at"])
     assert refused_clear - datetime.fromisoformat(override["created_at"]) >= timedelta(minutes=30)
-    events = []
+    assert queued == [
+        ("alarm.cleared", "delivered"),
+        ("alarm.cleared", "delivered"),
+        ("alarm.raised", "delivered"),
+        ("alarm.raised", "delivered"),
+    ]
+    received = []
     for headers, body in receiver.received:
         ts = int(headers["X-Polis-Timestamp"])
         assert verify(hook["secret"], ts, body, headers["X-Polis-Signature"], now=time.time())
-        events.append(json.loads(body))
-    announced = sorted((e["event"], e["data"]["rule"]) for e in events)
+        received.append(json.loads(body))
+    announced = sorted((e["event"], e["data"]["rule"]) for e in received)
     assert announced == [
         ("alarm.cleared", "control.command_refused"),
         ("alarm.cleared", "control.override_long"),
@@ -203,17 +258,21 @@ STALE_DEVICE = ("communication.stale", "ahu-1")
 @pytest.mark.influx
 @pytest.mark.slow
 def test_a_device_that_stops_reporting_raises_stale_and_clears_when_it_reports(
-    alarm_gateway: tuple[Running, dict[str, str]], influx_store: InfluxStore, clock: Clock
+    alarm_gateway: tuple[Running, dict[str, str]],
+    influx_store: InfluxStore,
+    clock: Clock,
+    logs: Logs,
 ) -> None:
     gw, keys = alarm_gateway
-    influx_store.write([reading(clock.now() - timedelta(minutes=m), 21.0) for m in (30, 20, 10, 0)])
+    fresh = clock.now()
+    influx_store.write([reading(fresh - timedelta(minutes=m), 21.0) for m in (30, 20, 10, 0)])
+    # five polls of 1 s at 600 times the wall clock: stale 50 Polis minutes after the last
+    fresh_until = fresh + timedelta(minutes=50)
     with gw.client(keys["energy_department"], timeout=20) as c:
 
         def stale() -> dict[str, Any] | None:
             return keyed(c.get(f"{API}/alarms", params={"state": "any"}).json()).get(STALE_DEVICE)
 
-        time.sleep(1.0)  # five rounds with a fresh reading: nothing is stale
-        assert stale() is None
         raised = wait_until("the device goes stale", stale)
         last_reading = clock.now()
         influx_store.write([reading(last_reading, 21.5)])
@@ -224,6 +283,15 @@ def test_a_device_that_stops_reporting_raises_stale_and_clears_when_it_reports(
 
         done = wait_until("the reading clears it", cleared)
         detail = c.get(f"{API}/alarms/{done['id']}").json()
+    # rounds ran while the reading was fresh, and none raised it: not before its limit
+    judged_fresh = [
+        e
+        for e in events(logs, "alarms evaluated")
+        if fresh <= datetime.fromisoformat(e["at"]) < fresh_until
+    ]
+    assert judged_fresh
+    assert all(e["raised"] == 0 for e in judged_fresh)
+    assert datetime.fromisoformat(raised["first_seen"]) >= fresh_until
     assert raised["state"] == "active"
     assert raised["severity"] == "major"  # the whole device, its only point silent
     assert "no measured reading for" in raised["message"]
@@ -234,7 +302,7 @@ def test_a_device_that_stops_reporting_raises_stale_and_clears_when_it_reports(
 
 @pytest.mark.integration
 def test_without_influxdb_rounds_change_nothing(
-    peers: PeerServers, clock: Clock, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    peers: PeerServers, clock: Clock, tmp_path: Path, logs: Logs
 ) -> None:
     """The facts say "refused", but the readings store is down: nothing is judged, nothing
     raised, the API keeps answering; the rounds go on (and are logged as skipped)."""
@@ -257,8 +325,13 @@ def test_without_influxdb_rounds_change_nothing(
             json={"point_id": "town-hall/ahu-1/setpoint", "value": OPERATOR_HOLDS},
         )
         assert created.json()["status"] == "overridden"
-        time.sleep(2.0)  # ten rounds' worth of Polis time (each fails fast)
+
+        def skipped() -> int:
+            return len(events(logs, "alarm round skipped: InfluxDB unavailable"))
+
+        after_override = skipped()
+        wait_until("three rounds skipped", lambda: skipped() >= after_override + 3)
         listed = c.get(f"{API}/alarms", params={"state": "any"})
     assert listed.status_code == 200
     assert listed.json() == []
-    assert capsys.readouterr().out.count("alarm round skipped: InfluxDB unavailable") >= 3
+    assert rounds(logs) == 0  # nothing was evaluated

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email import message_from_bytes
 from email.message import Message
 from pathlib import Path
@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from polis.alarms.model import AlarmKey, Severity
-from polis.gateway.db.alarm_models import AlarmMail
+from polis.gateway.db.alarm_models import AlarmMail, AlarmMailRecipient
 from polis.gateway.settings import GatewaySettings
 
 from .alarm_helpers import AlarmDb
@@ -106,6 +106,29 @@ def mail_settings(path: Path, peers: PeerServers, port: int, **kw: Any) -> Gatew
     return gateway_settings(path, peers.addresses, **values)
 
 
+def eventually(what: str, check: Callable[[], bool], timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.1)
+
+
+def outbox(db: AlarmDb) -> list[tuple[str, str]]:
+    """(address, status) of every mail in the gateway's outbox, oldest first."""
+    with Session(db.engine) as session:
+        rows = session.execute(
+            select(AlarmMail.address, AlarmMail.status).order_by(AlarmMail.created_at)
+        )
+        return [(address, status) for address, status in rows]
+
+
+def last_digest(db: AlarmDb, address: str) -> datetime | None:
+    with Session(db.engine) as session:
+        return session.scalar(
+            select(AlarmMailRecipient.last_digest_at).where(AlarmMailRecipient.address == address)
+        )
+
+
 def subscribe(c: httpx.Client, address: str, mode: str, **kw: Any) -> dict[str, Any]:
     response = c.put(f"{API}/alarms/email", json={"address": address, "mode": mode, **kw})
     assert response.status_code == 200, response.text
@@ -138,7 +161,19 @@ def test_immediate_mails_and_hourly_digests(
             db.clear(COLD, db.services.clock.now())
             cleared = inbox.wait_for("fm@larissa.example", 2)[1]
             second_digest = inbox.wait_for("energy@larissa.example", 2)[1]
-            time.sleep(2.5)  # two more digest periods with nothing new: no empty digest
+            # two more digest periods taken with nothing new (a digest would be composed in
+            # the same transaction), and every mail composed so far sent: no empty digest
+            taken = last_digest(db, "energy@larissa.example")
+            assert taken is not None
+            eventually(
+                "two more digest periods",
+                lambda: (
+                    (last_digest(db, "energy@larissa.example") or taken)
+                    >= taken + timedelta(hours=2)
+                ),
+            )
+            eventually("every mail sent", lambda: {s for _, s in outbox(db)} == {"sent"})
+            mails = outbox(db)
         db.close()
     assert raised["Subject"] == ("[Polis] major alarm raised: comfort.too_cold at town-hall/zone-1")
     assert raised["From"] == "alarms@polis.example"
@@ -152,6 +187,9 @@ def test_immediate_mails_and_hourly_digests(
     assert "x.note" not in body  # below the recipient's severity
     assert second_digest["Subject"] == "[Polis] alarm digest: 0 raised, 1 cleared"
     # the facility manager hears of his building only; nobody hears anything twice
+    assert (
+        sorted(a for a, _ in mails) == ["energy@larissa.example"] * 2 + ["fm@larissa.example"] * 2
+    )
     assert len(inbox.to("fm@larissa.example")) == 2
     assert len(inbox.to("energy@larissa.example")) == 2
     assert len({m["Message-ID"] for _, m in inbox.mails}) == len(inbox.mails)
@@ -223,7 +261,8 @@ def test_mails_queued_while_smtp_is_down_go_out_once_after_a_restart(
         again = settings.model_copy(update={"gateway_smtp_port": up.port})
         with run_gateway(again, MemoryStore([])):
             (sent,) = inbox.wait_for("fm@larissa.example", 1)
-            time.sleep(1.0)  # more outbox rounds: nothing more
+            # recorded as sent: no outbox round claims it again
+            eventually("the mail recorded as sent", lambda: outbox(db) == [(mail.address, "sent")])
         assert len(inbox.mails) == 1
         assert sent["Message-ID"] == f"<{mail.id}@polis.example>"
         with Session(db.engine) as session:

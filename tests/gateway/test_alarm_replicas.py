@@ -210,7 +210,12 @@ def test_alarms_are_raised_and_cleared_once_across_a_leader_handover(
                 assert cancelled.status_code == 200, cancelled.text
         _eventually(lambda: d.rows(open_count)[0][0] == 0, 60, "all cleared by the survivor")
         _eventually(lambda: len(receiver.accepted()) >= 4 * len(BUILDINGS), 30, "webhooks")
-        time.sleep(1.0)  # more rounds and delivery polls: time for any duplicate
+        # five more rounds (a duplicate would be queued in one), then every delivery done
+        more = evaluated_by(survivor) + 5
+        _eventually(lambda: evaluated_by(survivor) >= more, 30, "five more rounds")
+        unfinished = "select count(*) from webhook_deliveries where status <> 'delivered'"
+        _eventually(lambda: d.rows(unfinished)[0][0] == 0, 30, "every delivery done")
+        deliveries = d.rows("select event from webhook_deliveries")
         alarms = d.rows("select id, rule, building, subject, state from alarms order by id")
         events = d.rows("select alarm_id, kind from alarm_events order by id")
     finally:
@@ -223,6 +228,7 @@ def test_alarms_are_raised_and_cleared_once_across_a_leader_handover(
     history = Counter((alarm_id, kind) for alarm_id, kind in events)
     assert set(history) == {(a[0], k) for a in alarms for k in ("raised", "cleared")}
     assert set(history.values()) == {1}
+    assert len(deliveries) == 4 * len(BUILDINGS)  # one per raise and clear, none queued twice
     accepted = receiver.accepted()
     announced = Counter(
         (json.loads(body)["event"], json.loads(body)["data"]["id"]) for _, _, body in accepted
