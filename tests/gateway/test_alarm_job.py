@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator, MutableSequence
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 import structlog
+from structlog.typing import EventDict
 
 from polis.common.clock import Clock
 from polis.common.influx import InfluxStore, Sample, to_ns
@@ -86,7 +87,7 @@ def wait_until(what: str, check: Callable[[], Any], timeout: float = 40.0) -> An
         time.sleep(0.1)
 
 
-Logs = MutableSequence[dict[str, Any]]
+Logs = list[EventDict]
 
 
 @pytest.fixture
@@ -97,7 +98,7 @@ def logs() -> Iterator[Logs]:
         yield captured
 
 
-def events(logs: Logs, event: str) -> list[dict[str, Any]]:
+def events(logs: Logs, event: str) -> list[EventDict]:
     return [e for e in list(logs) if e.get("event") == event]
 
 
