@@ -1,4 +1,4 @@
-"""The whole alarm path on one accelerated Polis clock, in one test process.
+"""The whole alarm path on one accelerated Polis clock.
 
 - the simulator (``Site``: real BACnet/IP, Modbus TCP and OCPP on loopback), warmed up two
   simulated days, with the scenario's faults in its configuration;
@@ -8,7 +8,11 @@
   reading the catalogue the simulator emits (with the scenario's ``alarms:`` section and
   edits), InfluxDB and the adapter; its leader evaluates the alarms every ``interval_s`` of
   the shared clock;
-- a webhook receiver subscribed to ``alarm.raised`` and ``alarm.cleared``.
+- a webhook receiver subscribed to ``alarm.raised`` and ``alarm.cleared``, checking each
+  delivery's HMAC signature;
+- where a scenario asks for them, the savings service (``python -m polis.savings serve``) on a
+  year of history exported from the simulator's model and imported as ``make demo`` does (the
+  energy rules' baselines), and the optimizer (``python -m polis.optimizer``, dry run).
 
 The clock is held while the simulator warms up and the adapter first polls every device,
 then runs; the gateway process gets it as every service does, as an origin, a start and a
@@ -33,6 +37,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -46,6 +51,7 @@ from polis.adapter.service import Adapter
 from polis.common.catalogue import Catalogue, parse_catalogue
 from polis.common.influx import InfluxStore
 from polis.common.influxd import InfluxServer
+from polis.gateway.domain.webhooks import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
 from polis.gateway.security import keys
 from polis.simulator.catalogue import catalogue
 from polis.simulator.config import MunicipalityConfig, load_config
@@ -102,18 +108,20 @@ class Scenario:
 
 
 class Hooks:
-    """The webhook receiver on loopback: every delivery's event and data, in arrival order."""
+    """The webhook receiver on loopback: every delivery's event and data, in arrival order,
+    each checked against its HMAC signature with the subscription's secret."""
 
     def __init__(self) -> None:
         self.received: list[dict[str, Any]] = []
+        self.forged: list[str] = []  # deliveries whose signature did not verify
+        self.secret = ""
         self.lock = threading.Lock()
         hooks = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
-                with hooks.lock:
-                    hooks.received.append(json.loads(body))
+                hooks.receive(self.headers, body)
                 self.send_response(200)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
@@ -126,8 +134,23 @@ class Hooks:
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 
-    def events(self) -> list[dict[str, Any]]:
+    def receive(self, headers: Message, body: bytes) -> None:
+        signed = verify(
+            self.secret,
+            int(headers.get(TIMESTAMP_HEADER, "0")),
+            body,
+            headers.get(SIGNATURE_HEADER, ""),
+            now=time.time(),
+        )
         with self.lock:
+            self.received.append(json.loads(body))
+            if not signed:
+                self.forged.append(body.decode(errors="replace"))
+
+    def events(self) -> list[dict[str, Any]]:
+        """The deliveries so far, every one signed by the gateway (AssertionError if not)."""
+        with self.lock:
+            assert not self.forged, f"deliveries not signed with the secret: {self.forged}"
             return list(self.received)
 
     def close(self) -> None:
@@ -380,10 +403,11 @@ async def _gateway(env: dict[str, str], port: int, admin: str, log: Path) -> Asy
         await _stop(process)
 
 
-def subscribe(gw: Gateway, url: str) -> None:
+def subscribe(gw: Gateway, hooks: Hooks) -> None:
     with gw.client(gw.admin_key, timeout=20) as c:
-        response = c.post(f"{API}/webhooks", json={"url": url, "events": list(EVENTS)})
+        response = c.post(f"{API}/webhooks", json={"url": hooks.url, "events": list(EVENTS)})
         assert response.status_code == 201, response.text
+        hooks.secret = response.json()["secret"]
 
 
 async def _process(name: str, args: list[str], env: dict[str, str], log: Path) -> int:
@@ -550,7 +574,7 @@ async def running_stack(
         gw = await stack.enter_async_context(
             _gateway(gateway_env, port, admin, tmp / "gateway.log")
         )
-        await asyncio.to_thread(subscribe, gw, hooks.url)
+        await asyncio.to_thread(subscribe, gw, hooks)
         http = await stack.enter_async_context(
             httpx.AsyncClient(base_url=gw.base_url, headers={"X-API-Key": admin}, timeout=30)
         )

@@ -18,8 +18,7 @@ speed; the energy rules work on hourly counter values).
   its standard uncertainties; cleared by 04:00, the two hours since the load clean. Its energy
   (60 kWh over two days) stays inside the daily expectations.
 
-One run serves both tests. The second is expected to fail until the after-hours rule stops
-counting the heating's morning start as after-hours consumption (its reason says how).
+One run serves both tests.
 """
 
 from __future__ import annotations
@@ -134,12 +133,6 @@ def test_a_day_above_the_baseline_raises_one_alarm(outcome: Outcome) -> None:
     assert "expected" in school["message"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="energy.after_hours judges the calendar's unoccupied hours, which take in the "
-    "heating's morning start (school 06:30-08:00, town hall 06:30-08:00, sports hall "
-    "06:00-07:00): it raises every winter morning and the alarm stays open while occupied",
-)
 @pytest.mark.timeout(900)
 def test_a_load_left_on_overnight_raises_one_after_hours_alarm_and_nothing_else(
     outcome: Outcome,
