@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from polis.optimizer.identify.base_load import base_load
-from polis.optimizer.identify.controller import fit_band, fit_controller
+from polis.optimizer.identify.controller import cooling_offset, fit_band, fit_controller
 from polis.optimizer.identify.tank import WATER_KWH_PER_L_K, fit_tank, outflow_kw
 
 pytestmark = pytest.mark.unit
@@ -68,6 +68,13 @@ def test_controller_reads_the_cooling_offset_and_the_full_output_input() -> None
         None,
     )
     assert bare.notes
+
+
+def test_a_cooling_setpoint_inside_the_band_is_no_cooling_offset() -> None:
+    setpoint = np.array([21.0, 21.0, np.nan, 16.0])
+    assert cooling_offset(setpoint, setpoint + 5.0, 0.5) == 5.0
+    assert cooling_offset(setpoint, setpoint + 0.4, 0.5) is None  # overlaps heating
+    assert cooling_offset(setpoint, np.full(4, np.nan), 0.5) is None  # never read
 
 
 def _tank(days: int, draw_kw: np.ndarray, loss_w_per_k: float, heater_kw: float):  # type: ignore[no-untyped-def]

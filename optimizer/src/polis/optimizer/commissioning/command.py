@@ -18,11 +18,13 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import numpy as np
+
 from polis.common.catalogue import Catalogue, CatalogueError, load_catalogue
 from polis.common.catalogue.loads import ModelState, ZoneConfig
 from polis.common.influx import InfluxError, InfluxStore
 from polis.common.settings import PolisSettings, SettingsError, catalogue_path, load_settings
-from polis.optimizer.commissioning.history import Span, read_points, zone_history
+from polis.optimizer.commissioning.history import Span, read_points, read_samples, zone_history
 from polis.optimizer.commissioning.learned import (
     occupied_steps,
     one_node_validation,
@@ -46,7 +48,7 @@ from polis.optimizer.commissioning.results import (
     write_report,
 )
 from polis.optimizer.identify import CopLine, CopSource, ZoneModel, ZoneModel2, identify_zone
-from polis.optimizer.identify.controller import fit_controller
+from polis.optimizer.identify.controller import ControllerFit, cooling_offset, fit_controller
 from polis.optimizer.identify.series import FloatArray
 
 DEFAULT_DAYS = 28
@@ -150,19 +152,39 @@ def _controller_lines(result: ZoneResult) -> list[str]:
     return lines
 
 
+CONTROLLER_ROLES = ("setpoint", "temperature", "heating_output", "power")
+
+
+def _controller(store: InfluxStore, mapping: ZoneMapping, span: Span) -> ControllerFit:
+    """The controller from the raw readings of its points, a poll's readings together (the
+    band from the setpoint, temperature and heating output read at one instant; the offset
+    from the setpoint and cooling setpoint read at one instant)."""
+    mapped = mapping.points()
+    if set(CONTROLLER_ROLES) <= set(mapped):
+        s = read_samples(store, {r: mapped[r] for r in CONTROLLER_ROLES}, span)
+        fit = fit_controller(s["setpoint"], s["temperature"], s["heating_output"], None, s["power"])
+    else:
+        fit = fit_controller(None, np.zeros(0), None, None, np.zeros(0))
+    if "setpoint" in mapped and "cooling_setpoint" in mapped:
+        pair = read_samples(
+            store, {"setpoint": mapped["setpoint"], "cooling": mapped["cooling_setpoint"]}, span
+        )
+        offset = cooling_offset(pair["setpoint"], pair["cooling"], fit.proportional_band_k)
+        fit = replace(fit, cooling_offset_k=offset)
+    return fit
+
+
 def _identify_zone(
-    zone: ZoneConfig, mapping: ZoneMapping, data: dict[str, FloatArray], span: Span, holdout: int
+    zone: ZoneConfig,
+    mapping: ZoneMapping,
+    data: dict[str, FloatArray],
+    span: Span,
+    holdout: int,
+    store: InfluxStore,
 ) -> ZoneResult:
     history = zone_history(mapping, data, span.steps)
     ident = identify_zone(history.series, holdout_days=holdout, cop_prior=_prior(zone))
-    roles = {role: data.get(point) for role, point in mapping.points().items()}
-    controller = fit_controller(
-        roles.get("setpoint"),
-        history.series.temperature_c,
-        roles.get("heating_output"),
-        roles.get("cooling_setpoint"),
-        history.series.power_kw,
-    )
+    controller = _controller(store, mapping, span)
     one_node = None
     if ident.accepted and isinstance(ident.model, ZoneModel2) and ident.fit is not None:
         one_node = one_node_validation(ident.fit, history.series, holdout)
@@ -206,7 +228,7 @@ def identify_building(
             continue
         data = read_points(store, list(mapping.points().values()), span)
         print(f"[{i}/{len(mappings)}] {mapping.zone}: identifying …", flush=True)
-        result = _identify_zone(zones[mapping.zone], mapping, data, span, holdout_days)
+        result = _identify_zone(zones[mapping.zone], mapping, data, span, holdout_days, store)
         results.append(result)
         _print_result(result)
         print("\n".join(_controller_lines(result)))

@@ -47,17 +47,39 @@ class Span:
 
 
 def read_points(store: InfluxStore, points: list[str], span: Span) -> dict[str, FloatArray]:
-    """15-minute means of each point, NaN where a window holds no reading."""
+    """15-minute means of each point, NaN where a window holds no reading.
+
+    One query per point: InfluxDB reads one point's series from its index, while a query for
+    a set of points filters every series of the span in Flux (31.9 s against 0.2 s for five
+    points over the demo's three weeks)."""
     out = {p: np.full(span.steps, np.nan) for p in points}
-    if not points:
-        return out
-    rows = store.query_window(span.start, span.stop, {"point": points}, STEP, Aggregate.MEAN)
-    for row in rows:
-        k = int((row.time - span.start) / STEP)
-        point = row.tags.get("point", "")
-        if point in out and 0 <= k < span.steps:
-            out[point][k] = row.value
+    for point in points:
+        rows = store.query_window(span.start, span.stop, {"point": point}, STEP, Aggregate.MEAN)
+        for row in rows:
+            k = int((row.time - span.start) / STEP)
+            if 0 <= k < span.steps:
+                out[point][k] = row.value
     return out
+
+
+def read_samples(store: InfluxStore, points: dict[str, str], span: Span) -> dict[str, FloatArray]:
+    """Raw readings per role, on the instants every point of ``points`` was read.
+
+    A poll's readings share its time, so a controller's setpoint, temperature and output
+    read together stay together; 15-minute means would mix a window's saturated and
+    unsaturated instants."""
+    if not points:
+        return {}
+    series: list[dict[int, float]] = []
+    for point in points.values():  # one query each, as in read_points
+        rows = store.query_range(span.start, span.stop, {"point": point})
+        # microseconds: exact to the poll's time
+        series.append({round(row.time.timestamp() * 1e6): row.value for row in rows})
+    common = sorted(set.intersection(*(set(s) for s in series)))
+    return {
+        role: np.array([values[t] for t in common], dtype=np.float64)
+        for role, values in zip(points, series, strict=True)
+    }
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,9 @@ uses the band to command setpoints at which a floating zone neither heats nor co
 cooling offset (how far above the heating setpoint the same controller starts cooling, read
 from the BMS's cooling setpoint) to keep those setpoints below cooling.
 
-Inputs are 15-minute means, NaN for gaps.
+Inputs are readings taken together (one poll's: a 15-minute mean mixes a window's saturated
+and unsaturated instants, which took the band's R² from 1.0 to 0.3 on the demo's history),
+NaN for gaps.
 """
 
 from __future__ import annotations
@@ -75,6 +77,19 @@ def fit_band(
     return band, steps, r2, None
 
 
+def cooling_offset(
+    setpoint_c: FloatArray, cooling_setpoint_c: FloatArray, band_k: float | None
+) -> float | None:
+    """How far above the heating setpoint the controller cools: the median of the BMS's
+    cooling setpoint less its heating setpoint; None without readings, or where it does not
+    clear the band (heating and cooling would overlap)."""
+    gap = (cooling_setpoint_c - setpoint_c)[_finite(cooling_setpoint_c, setpoint_c)]
+    if not gap.size:
+        return None
+    offset = float(np.median(gap))
+    return offset if offset > (band_k or 0.0) else None
+
+
 def fit_controller(
     setpoint_c: FloatArray | None,
     temperature_c: FloatArray,
@@ -94,12 +109,7 @@ def fit_controller(
             notes.append(f"controller band: {why}")
     offset: float | None = None
     if setpoint_c is not None and cooling_setpoint_c is not None:
-        gap = (cooling_setpoint_c - setpoint_c)[_finite(cooling_setpoint_c, setpoint_c)]
-        if gap.size:
-            offset = float(np.median(gap))
-            if offset <= (band or 0.0):
-                notes.append(f"cooling setpoint {offset:.2f} K above heating: not a cooling band")
-                offset = None
+        offset = cooling_offset(setpoint_c, cooling_setpoint_c, band)
     full, full_steps = None, 0
     if heating_output_pct is not None:
         at_full = _finite(heating_output_pct, power_kw) & (heating_output_pct >= FULL_OUTPUT_PCT)
