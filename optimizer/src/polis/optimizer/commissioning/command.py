@@ -152,7 +152,7 @@ def _controller_lines(result: ZoneResult) -> list[str]:
     return lines
 
 
-CONTROLLER_ROLES = ("setpoint", "temperature", "heating_output", "power")
+CONTROLLER_ROLES = ("setpoint", "temperature", "heating_output", "power", "outdoor")
 
 
 def _controller(store: InfluxStore, mapping: ZoneMapping, span: Span) -> ControllerFit:
@@ -162,7 +162,9 @@ def _controller(store: InfluxStore, mapping: ZoneMapping, span: Span) -> Control
     mapped = mapping.points()
     if set(CONTROLLER_ROLES) <= set(mapped):
         s = read_samples(store, {r: mapped[r] for r in CONTROLLER_ROLES}, span)
-        fit = fit_controller(s["setpoint"], s["temperature"], s["heating_output"], None, s["power"])
+        fit = fit_controller(
+            s["setpoint"], s["temperature"], s["heating_output"], None, s["power"], s["outdoor"]
+        )
     else:
         fit = fit_controller(None, np.zeros(0), None, None, np.zeros(0))
     if "setpoint" in mapped and "cooling_setpoint" in mapped:

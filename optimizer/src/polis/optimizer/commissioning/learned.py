@@ -13,9 +13,10 @@ The identified 1R1C model maps onto the ``hvac`` keys one to one but for two thi
 - **The structure.** The catalogue holds 1R1C zones. Where identification chose a 2R2C model
   (better on the held-out days by its margin), the 1R1C fit is written if it passes the
   same held-out acceptance on its own (:func:`one_node_validation`).
-- **The electric limit** (``max_kw``): the heat pump's input at full output as the data show
-  it (its low end, with a 10 % margin), never above the nameplate figure the catalogue had;
-  the nameplate figure where the heat pump never ran at full output.
+- **The electric limit** (``max_kw``): the heat pump's input at full output in the warm hours
+  of the history (:func:`polis.optimizer.identify.controller.full_output_input`), with a
+  10 % margin, never above the nameplate figure the catalogue had; the nameplate figure
+  where the heat pump never ran at full output.
 
 The controller's band and cooling offset come from its BMS points where they show them
 (:mod:`polis.optimizer.identify.controller`); otherwise the catalogue's stay.

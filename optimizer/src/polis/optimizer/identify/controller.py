@@ -27,10 +27,15 @@ OUTPUT_LO_PCT, OUTPUT_HI_PCT = 5.0, 95.0
 BAND_MIN_STEPS = 24  # six hours of unsaturated steps
 BAND_MIN_R2 = 0.8  # below: the output does not follow a proportional law
 BAND_LIMITS_K = (0.05, 5.0)
-# a step whose mean output is at least this ran at full output throughout
+# a reading at or above this output is the heat pump at full output
 FULL_OUTPUT_PCT = 99.0
 FULL_OUTPUT_MIN_STEPS = 8
-# the low end of the full-output power: the heat pump's input when it can give the least
+# Full output is reached on cold mornings, when the input is highest; the input at full
+# output falls as the air warms (the COP rises faster than the capacity). A line through the
+# full-output readings against outdoor temperature, read at the warm end of the history's
+# outdoor temperatures, is what the heat pump can be counted on for in any hour.
+WARM_QUANTILE = 0.95
+MIN_OUTDOOR_SPREAD_K = 3.0  # of the full-output readings, for a line; else their low end
 FULL_OUTPUT_QUANTILE = 0.1
 
 
@@ -40,7 +45,7 @@ class ControllerFit:
     band_steps: int  # unsaturated steps the band was fitted on
     band_r2: float | None
     cooling_offset_k: float | None  # None: no cooling setpoint read, or not above the band
-    full_output_kw: float | None  # electric input at full output (low quantile), None: never
+    full_output_kw: float | None  # electric input at full output in the warm hours, None: never
     full_output_steps: int
     notes: tuple[str, ...]
 
@@ -90,12 +95,29 @@ def cooling_offset(
     return offset if offset > (band_k or 0.0) else None
 
 
+def full_output_input(
+    power_kw: FloatArray, outdoor_c: FloatArray | None, at_full: NDArray[np.bool_]
+) -> float:
+    """The heat pump's electric input at full output in the history's warm hours."""
+    power = power_kw[at_full]
+    if outdoor_c is None:
+        return float(np.quantile(power, FULL_OUTPUT_QUANTILE))
+    outdoor = outdoor_c[at_full]
+    if float(np.ptp(outdoor)) < MIN_OUTDOOR_SPREAD_K:
+        return float(np.quantile(power, FULL_OUTPUT_QUANTILE))
+    slope, intercept = np.polyfit(outdoor, power, 1)
+    warm = float(np.nanquantile(outdoor_c, WARM_QUANTILE))
+    # never above what was measured: a line rising with temperature is noise, not a plant
+    return float(min(slope * warm + intercept, np.quantile(power, FULL_OUTPUT_QUANTILE)))
+
+
 def fit_controller(
     setpoint_c: FloatArray | None,
     temperature_c: FloatArray,
     heating_output_pct: FloatArray | None,
     cooling_setpoint_c: FloatArray | None,
     power_kw: FloatArray,
+    outdoor_c: FloatArray | None = None,
 ) -> ControllerFit:
     """What the zone's BMS points show of its controller; each part None where they do not."""
     notes: list[str] = []
@@ -112,8 +134,9 @@ def fit_controller(
         offset = cooling_offset(setpoint_c, cooling_setpoint_c, band)
     full, full_steps = None, 0
     if heating_output_pct is not None:
-        at_full = _finite(heating_output_pct, power_kw) & (heating_output_pct >= FULL_OUTPUT_PCT)
+        at_full = _finite(heating_output_pct, power_kw, outdoor_c)
+        at_full &= heating_output_pct >= FULL_OUTPUT_PCT
         full_steps = int(at_full.sum())
         if full_steps >= FULL_OUTPUT_MIN_STEPS:
-            full = float(np.quantile(power_kw[at_full], FULL_OUTPUT_QUANTILE))
+            full = full_output_input(power_kw, outdoor_c, at_full)
     return ControllerFit(band, steps, r2, offset, full, full_steps, tuple(notes))
