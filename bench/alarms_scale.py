@@ -42,6 +42,7 @@ from polis.alarms.engine import AlarmEngine
 from polis.alarms.facts import (
     BaselineExpectation,
     ControlFacts,
+    ExpectationKind,
     FallbackPlan,
     OverrideInForce,
     RefusedCommand,
@@ -164,6 +165,19 @@ def facts_for(engine: AlarmEngine) -> tuple[ControlFacts, list[BaselineExpectati
             40.0,
             unoccupied_kw=30.0,
             unoccupied_uncertainty_kw=3.0,
+        )
+        for b in engine.buildings
+    ]
+    # the last night's unoccupied hours (01:00-03:00 in Athens), as the runner asks for them
+    night_end = NOW.replace(hour=1)
+    baselines += [
+        BaselineExpectation(
+            b.id,
+            night_end - timedelta(hours=2),
+            night_end,
+            60.0,
+            6.0,
+            kind=ExpectationKind.AFTER_HOURS,
         )
         for b in engine.buildings
     ]

@@ -26,12 +26,14 @@ from alarms.scene import (
 from polis.alarms.facts import (
     BaselineExpectation,
     ControlFacts,
+    ExpectationKind,
     FallbackPlan,
     OverrideInForce,
     RefusedCommand,
 )
 from polis.alarms.model import Severity, Status
 from polis.alarms.rules.base import DEMAND, ENERGY, FLAT_MAX, FLAT_MIN, FLAT_PLANT, ZONE, ZONE_MIN
+from polis.alarms.rules.energy import after_hours_span
 from polis.alarms.windows import Windows
 
 pytestmark = pytest.mark.unit
@@ -326,8 +328,25 @@ def test_a_noisy_building_needs_more_to_alarm_and_a_gap_is_not_judged() -> None:
     assert judge(engine(), windows, "energy.above_baseline", baselines=[DAY]).status is Status.HOLD
 
 
-def test_after_hours_consumption_above_the_unoccupied_expectation() -> None:
+def _night(start: datetime, end: datetime, kw: float, sigma_kw: float) -> BaselineExpectation:
+    hours = (end - start) / HOUR
+    return BaselineExpectation(
+        "b1", start, end, kw * hours, sigma_kw * hours, kind=ExpectationKind.AFTER_HOURS
+    )
+
+
+def test_after_hours_span_is_the_last_unoccupied_hours_clear_of_the_morning_start() -> None:
+    (b1,) = engine().buildings
+    night = NOW.replace(hour=3, minute=30)  # unoccupied since 22:00, opening at 06:00
+    assert after_hours_span(b1, night) == (night.replace(hour=1, minute=0), night.replace(minute=0))
+    assert after_hours_span(b1, night.replace(hour=5)) is None  # 03:00-05:00: the warm-up
+    assert after_hours_span(b1, NOW) is None  # open
+    assert after_hours_span(b1, NOW.replace(hour=23, minute=10)) is None  # 21:00 was open
+
+
+def test_after_hours_consumption_above_what_the_model_expects_for_those_hours() -> None:
     night = NOW.replace(hour=3, minute=30)  # unoccupied since 22:00
+    span = (night.replace(hour=1, minute=0), night.replace(minute=0))
     windows = healthy(night)
     series(
         windows,
@@ -337,17 +356,16 @@ def test_after_hours_consumption_above_the_unoccupied_expectation() -> None:
         timedelta(hours=8),
     )
     series(windows, ENERGY, EXPORT, 0.0, timedelta(hours=8))
-    base = BaselineExpectation(
-        "b1",
-        night - timedelta(days=1),
-        night - timedelta(hours=1),
-        100,
-        5,
-        unoccupied_kw=5.0,
-        unoccupied_uncertainty_kw=0.5,
-    )
-    found = judge(engine(), windows, "energy.after_hours", baselines=[base])
+    day = BaselineExpectation("b1", night - timedelta(days=1), night - HOUR, 100, 5)
+    base = _night(*span, 5.0, 0.5)
+    found = judge(engine(), windows, "energy.after_hours", baselines=[day, base])
     assert (found.status, found.evidence.figures["measured_kw"]) == (Status.RAISE, 8.0)
+    assert found.evidence.figures["threshold_kw"] == pytest.approx(6.5)  # 5 + 3 × 0.5
+    # a cold night the model expects 7.5 kW for: 8 kW is within it
+    cold = judge(engine(), windows, "energy.after_hours", baselines=[_night(*span, 7.5, 0.5)])
+    assert cold.status is Status.CLEAR
+    # only a day's expectation (the model was not asked about these hours): not judged
+    assert judge(engine(), windows, "energy.after_hours", baselines=[day]).status is Status.HOLD
     series(
         windows,
         ENERGY,
@@ -356,7 +374,9 @@ def test_after_hours_consumption_above_the_unoccupied_expectation() -> None:
         timedelta(hours=8),
     )
     assert judge(engine(), windows, "energy.after_hours", baselines=[base]).status is Status.CLEAR
-    dawn = healthy(night.replace(hour=5))  # 03:00-05:00 is within 3 h of opening at 06:00
+    # hours within 3 h of the opening are the morning start: an expectation for them is not
+    # judged
+    dawn = healthy(night.replace(hour=5))
     series(
         dawn,
         ENERGY,
@@ -365,9 +385,21 @@ def test_after_hours_consumption_above_the_unoccupied_expectation() -> None:
         timedelta(hours=8),
     )
     series(dawn, ENERGY, EXPORT, 0.0, timedelta(hours=8))
-    assert judge(engine(), dawn, "energy.after_hours", baselines=[base]).status is Status.HOLD
-    day = healthy()  # occupied: not judged
-    assert judge(engine(), day, "energy.after_hours", baselines=[base]).status is Status.HOLD
+    warm_up = _night(night.replace(hour=3, minute=0), night.replace(hour=5, minute=0), 5.0, 0.5)
+    assert judge(engine(), dawn, "energy.after_hours", baselines=[warm_up]).status is Status.HOLD
+    # by day the night's verdict stands: raised at night, still raised at noon
+    day_windows = healthy()
+    series(
+        day_windows,
+        ENERGY,
+        IMPORT,
+        lambda t: (t - night).total_seconds() / 3600 * 8.0 + 500,
+        timedelta(hours=14),
+    )
+    series(day_windows, ENERGY, EXPORT, 0.0, timedelta(hours=14))
+    assert judge(engine(), day_windows, "energy.after_hours", baselines=[base]).status is (
+        Status.RAISE
+    )
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 from alarms.scene import EXPORT, IMPORT, NOW, engine, healthy, judge, series
 
-from polis.alarms.facts import BaselineExpectation
+from polis.alarms.facts import BaselineExpectation, ExpectationKind
 from polis.alarms.model import Status
 from polis.alarms.rules.base import ENERGY
 from polis.alarms.windows import Windows
@@ -26,10 +26,19 @@ DAY = BaselineExpectation(
     unoccupied_kw=5.0,
     unoccupied_uncertainty_kw=0.5,
 )
+# 23:00 to 01:00 of the night before NOW (noon): unoccupied, clear of the 06:00 opening
+NIGHT = BaselineExpectation(
+    "b1",
+    NOW - timedelta(hours=13),
+    NOW - timedelta(hours=11),
+    10.0,
+    1.0,
+    kind=ExpectationKind.AFTER_HOURS,
+)
 
 
 def test_an_empty_store_measures_nothing_and_gives_no_evidence() -> None:
-    found = engine().assess(NOW, Windows(NOW), None, [DAY])
+    found = engine().assess(NOW, Windows(NOW), None, [DAY, NIGHT])
     readings_rules = [a for a in found if not a.key.rule.startswith("control.")]
     assert {a.key.rule for a in readings_rules} >= {
         "communication.stale",
@@ -50,12 +59,12 @@ def test_an_empty_store_measures_nothing_and_gives_no_evidence() -> None:
 def test_energy_rules_that_cannot_measure_hold_without_evidence() -> None:
     windows = healthy()  # noon on a Wednesday: open, and no counter values at all
     above = judge(engine(), windows, "energy.above_baseline", baselines=[DAY])
-    after = judge(engine(), windows, "energy.after_hours", baselines=[DAY])
+    after = judge(engine(), windows, "energy.after_hours", baselines=[DAY, NIGHT])
     assert (above.status, after.status) == (Status.HOLD, Status.HOLD)
     assert above.evidence.empty
     assert after.evidence.empty
     assert "consumption unknown" in above.message
-    assert "unknown over the last 2 unoccupied hours" in after.message
+    assert "unknown from" in after.message
     # with the counter measured over the whole period, the same rule has figures to show
     hour = timedelta(hours=1)
     series(windows, ENERGY, IMPORT, lambda t: (t - NOW) / hour * 10 + 1000, DAY_SPAN)

@@ -1,6 +1,7 @@
 """The alarm job's baseline expectations, from the real savings service over gRPC: the last
-complete local day of each building, fetched once per day, as the engine's
-``BaselineExpectation``; a building without an accepted baseline gets none."""
+complete local day of each building, fetched once per day, and the unoccupied hours
+energy.after_hours judges, fetched once per span, as the engine's ``BaselineExpectation``; a
+building without an accepted baseline gets none."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 import grpc
 import pytest
 
+from polis.alarms.facts import ExpectationKind
 from polis.gateway.application.alarm_facts import Baselines, last_local_day
 from polis.gateway.peers.clients import Peers
 from polis.mv.v1 import savings_pb2_grpc
@@ -93,6 +95,40 @@ async def test_expectations_per_building_once_per_day(savings: tuple[str, Saving
     assert e.model.startswith("hourly TOWT")
     assert later == 1
     assert next_day.start == day.end
+
+
+async def test_the_after_hours_span_is_asked_once_for_exactly_its_hours(
+    savings: tuple[str, SavingsApp],
+) -> None:
+    address, app = savings
+    peers = Peers("127.0.0.1:9", "127.0.0.1:9", address, 5.0, 60.0)
+    night = (datetime(2026, 2, 10, 23, tzinfo=UTC), datetime(2026, 2, 11, 1, tzinfo=UTC))
+    asked: list[datetime] = []
+
+    def spans(now: datetime) -> dict[str, tuple[datetime, datetime]]:
+        asked.append(now)
+        return {"town-hall": night} if now < night[1] + timedelta(hours=1) else {}
+
+    try:
+        baselines = Baselines(peers, ["town-hall"], (START, SWITCH), "Europe/Athens", spans)
+        assert await baselines.refresh(night[1] + timedelta(minutes=10)) == 2  # night and day
+        found = {e.kind: e for e in baselines.current()}
+        assert await baselines.refresh(night[1] + timedelta(minutes=20)) == 0  # asked already
+        # by day no span: the night's expectation is kept for the rule's standing verdict
+        assert await baselines.refresh(night[1] + timedelta(hours=8)) == 0
+        assert {e.kind for e in baselines.current()} == set(ExpectationKind)
+    finally:
+        await peers.close()
+    direct = app.expectation("town-hall", Window(START, SWITCH), Window(*night))
+    e = found[ExpectationKind.AFTER_HOURS]
+    assert (e.building, e.start, e.end) == ("town-hall", *night)
+    assert e.expected_kwh == pytest.approx(direct.expected_kwh)
+    assert e.uncertainty_kwh == pytest.approx(direct.uncertainty_kwh)
+    assert 0 < e.uncertainty_kwh < e.expected_kwh
+    assert found[ExpectationKind.PERIOD].end - found[ExpectationKind.PERIOD].start == timedelta(
+        days=1
+    )
+    assert len(asked) == 3
 
 
 async def test_no_expectation_without_the_savings_service_or_a_baseline_period() -> None:

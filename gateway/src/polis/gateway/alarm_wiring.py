@@ -4,9 +4,11 @@ host is set)."""
 
 from __future__ import annotations
 
+from functools import partial
+
 from polis.common.catalogue import Catalogue, load_catalogue
 from polis.common.logging import get_logger
-from polis.gateway.application.alarm_facts import Baselines
+from polis.gateway.application.alarm_facts import Baselines, Spans
 from polis.gateway.application.alarm_job import AlarmJob, Leader
 from polis.gateway.application.alarm_ports import Evaluator, Expectations
 from polis.gateway.application.context import Services
@@ -29,6 +31,14 @@ def default_evaluator(settings: GatewaySettings, catalogue: Catalogue) -> Evalua
     )
 
 
+def after_hours_spans(catalogue: Catalogue) -> Spans:
+    """The unoccupied hours energy.after_hours judges, per building, at a time."""
+    from polis.alarms.bindings import bind
+    from polis.alarms.rules.energy import after_hours_spans as spans
+
+    return partial(spans, bind(catalogue))
+
+
 def evaluation_job(
     settings: GatewaySettings,
     services: Services,
@@ -49,6 +59,7 @@ def evaluation_job(
         buildings,
         (start, end) if start is not None and end is not None else None,
         catalogue.timezone,
+        after_hours_spans(catalogue),
     )
     return AlarmJob(
         services,

@@ -6,13 +6,16 @@
   the start of their run of fallback plans remembered in the database (so a new leader knows
   it too).
 - Baseline expectations: what each building's accepted baseline model (the savings service)
-  expects over its last complete local day, fetched once per day and building and kept in the
-  leader's memory; a new leader fetches them again (until then the energy rules hold).
+  expects over its last complete local day, fetched once per day and building, and over the
+  unoccupied hours ``energy.after_hours`` judges (its span, asked once per span: at most once
+  an hour per building, and only while the building is unoccupied); kept in the leader's
+  memory; a new leader fetches them again (until then the energy rules hold).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from functools import partial
 from zoneinfo import ZoneInfo
@@ -20,7 +23,12 @@ from zoneinfo import ZoneInfo
 import anyio
 from sqlalchemy.orm import Session
 
-from polis.alarms.facts import REFUSALS_LOOKBACK, BaselineExpectation, ControlFacts
+from polis.alarms.facts import (
+    REFUSALS_LOOKBACK,
+    BaselineExpectation,
+    ControlFacts,
+    ExpectationKind,
+)
 from polis.common.logging import get_logger
 from polis.gateway.application.alarm_ports import ExpectationQuery, Expectations
 from polis.gateway.application.context import Services
@@ -29,6 +37,8 @@ from polis.gateway.db import alarm_facts
 from polis.gateway.domain.plans import Plan
 
 log = get_logger(__name__)
+# building → the unoccupied hours energy.after_hours judges at a time (polis.alarms' spans)
+Spans = Callable[[datetime], Mapping[str, tuple[datetime, datetime]]]
 # Plan statuses whose schedule is the optimizer's rule-based fallback, not an optimized one.
 FALLBACK_STATUSES = frozenset({"fallback", "infeasible"})
 # Plan requests in flight at once, and the time a round gives them altogether (the alarm job
@@ -110,8 +120,13 @@ def last_local_day(now: datetime, timezone: str) -> tuple[datetime, datetime]:
     return today - timedelta(days=1), today
 
 
+def _no_spans(now: datetime) -> Mapping[str, tuple[datetime, datetime]]:
+    return {}
+
+
 class Baselines:
-    """The latest expectation per building, fetched once per local day."""
+    """The latest expectations per building: of the last local day (fetched once per day) and
+    of the last unoccupied hours judged (fetched once per span)."""
 
     def __init__(
         self,
@@ -119,38 +134,67 @@ class Baselines:
         buildings: Sequence[str],
         baseline: tuple[datetime, datetime] | None,
         timezone: str,
+        spans: Spans = _no_spans,
     ) -> None:
         self._savings = savings
         self._buildings = list(buildings)
         self._baseline = baseline
         self._timezone = timezone
+        self._spans = spans
         self._current: dict[str, BaselineExpectation] = {}
+        self._nights: dict[str, BaselineExpectation] = {}
         self._asked: dict[str, datetime] = {}  # building → the period start last asked for
+        self._asked_span: dict[str, datetime] = {}  # building → the span start last asked for
 
     def current(self) -> tuple[BaselineExpectation, ...]:
-        return tuple(self._current[b] for b in sorted(self._current))
+        days = [self._current[b] for b in sorted(self._current)]
+        return (*days, *(self._nights[b] for b in sorted(self._nights)))
+
+    async def _ask(
+        self, building: str, start: datetime, end: datetime
+    ) -> BaselineExpectation | None:
+        """The expectation, or None (logged) when the savings service has none or failed;
+        raises nothing."""
+        assert self._baseline is not None
+        query = ExpectationQuery(building, *self._baseline, start, end)
+        try:
+            answer = await self._savings.expectation(query)
+        except PeerError as error:
+            log.warning("baseline expectation unavailable", building=building, error=str(error))
+            raise
+        if answer.expectation is None:
+            log.info("no baseline expectation", building=building, reason=answer.reason)
+        return answer.expectation
 
     async def refresh(self, now: datetime) -> int:
-        """Fetch the expectations of the last local day not fetched yet; returns how many
-        were fetched. A building whose baseline is not accepted is asked again next day; one
-        the savings service failed for, next round."""
+        """Fetch what is not fetched yet: the current after-hours spans first (they are judged
+        within the hour), then the last local day's expectations; returns how many were
+        fetched. A building whose baseline is not accepted is asked again next day (next
+        span); one the savings service failed for, next round."""
         if self._baseline is None:
             return 0
-        start, end = last_local_day(now, self._timezone)
         fetched = 0
+        for building, (start, end) in sorted(self._spans(now).items()):
+            if self._asked_span.get(building) == start:
+                continue
+            try:
+                night = await self._ask(building, start, end)
+            except PeerError:
+                continue
+            self._asked_span[building] = start
+            if night is not None:
+                self._nights[building] = replace(night, kind=ExpectationKind.AFTER_HOURS)
+                fetched += 1
+        start, end = last_local_day(now, self._timezone)
         for building in self._buildings:
             if self._asked.get(building) == start:
                 continue
-            query = ExpectationQuery(building, *self._baseline, start, end)
             try:
-                answer = await self._savings.expectation(query)
-            except PeerError as error:
-                log.warning("baseline expectation unavailable", building=building, error=str(error))
+                day = await self._ask(building, start, end)
+            except PeerError:
                 continue
             self._asked[building] = start
-            if answer.expectation is None:
-                log.info("no baseline expectation", building=building, reason=answer.reason)
-                continue
-            self._current[building] = answer.expectation
-            fetched += 1
+            if day is not None:
+                self._current[building] = day
+                fetched += 1
         return fetched

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from polis.alarms.bindings import BuildingBinding, bind
-from polis.alarms.facts import BaselineExpectation, ControlFacts
+from polis.alarms.facts import BaselineExpectation, ControlFacts, ExpectationKind
 from polis.alarms.model import Assessment
 from polis.alarms.rules import communication, control, energy, sensor, zones
 from polis.alarms.rules.base import (
@@ -177,12 +177,9 @@ class AlarmEngine:
             e = energy.latest(baselines, b.id, now)
             if e is not None and b.params.above_baseline.enabled:
                 starts[b.id] = e.start
-            hours = max(1, round(b.params.after_hours.window_min / 60))
-            if b.params.after_hours.enabled and any(
-                x.building == b.id and x.unoccupied_kw is not None for x in baselines
-            ):
-                after = now - timedelta(hours=hours + 1)
-                starts[b.id] = min(starts.get(b.id, after), after)
+            night = energy.latest(baselines, b.id, now, ExpectationKind.AFTER_HOURS)
+            if night is not None and b.params.after_hours.enabled:
+                starts[b.id] = min(starts.get(b.id, night.start), night.start)
         if not starts:
             return None
         points = _points(c.point_id for bid in starts for c in by_id[bid].counters)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 
 # How far back the runner should hand refused commands: the longest window the
 # ``control.command_refused`` rule may be configured with (older refusals are ignored).
@@ -87,6 +88,14 @@ class ControlFacts:
     refused_commands: tuple[RefusedCommand, ...] = ()
 
 
+class ExpectationKind(StrEnum):
+    """What a :class:`BaselineExpectation` is for: a whole period (``energy.above_baseline``)
+    or a stretch of unoccupied hours (``energy.after_hours``)."""
+
+    PERIOD = "period"
+    AFTER_HOURS = "after_hours"
+
+
 @dataclass(frozen=True, slots=True)
 class BaselineExpectation:
     """What a building's accepted baseline model expects over ``[start, end)``.
@@ -101,12 +110,17 @@ class BaselineExpectation:
     ``expected + k * uncertainty`` (k = 3 by default), so a noisy building with a wide
     uncertainty does not alarm. Periods are judged in whole hours (UTC).
 
-    ``unoccupied_kw`` (optional) is the mean power the model expects while the building is
-    unoccupied (nights, weekends, closures), ``unoccupied_uncertainty_kw`` its standard
-    uncertainty for one hour's mean; the ``energy.after_hours`` rule compares the last
-    unoccupied hours with it (the latest expectation of a building that has one is used).
-    Periods should be complete (``end <= now``); the engine ignores
-    an expectation whose period has not ended.
+    ``kind`` says which rule judges it. A ``PERIOD`` expectation (a past local day, say) feeds
+    ``energy.above_baseline``: the latest one that has ended is judged. An ``AFTER_HOURS``
+    expectation is the model's prediction for exactly the unoccupied hours
+    :func:`polis.alarms.rules.energy.after_hours_span` names (the hour of the week and that
+    night's weather in it: a Monday's early warm-up after a cold weekend is expected, a load
+    left on is not); ``energy.after_hours`` compares the same hours' metered energy with it.
+
+    ``unoccupied_kw`` (optional, informative) is the mean power the model expects in the
+    period's unoccupied hours, ``unoccupied_uncertainty_kw`` its standard uncertainty for one
+    hour's mean. Periods should be complete (``end <= now``); the engine ignores an
+    expectation whose period has not ended.
     """
 
     building: str
@@ -117,6 +131,7 @@ class BaselineExpectation:
     unoccupied_kw: float | None = None
     unoccupied_uncertainty_kw: float = 0.0
     model: str = ""  # the model's label, shown in the message ("daily, HDD(15.5 °C)")
+    kind: ExpectationKind = ExpectationKind.PERIOD
 
     def __post_init__(self) -> None:
         _aware("start", self.start)

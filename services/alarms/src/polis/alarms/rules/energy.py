@@ -13,7 +13,7 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta
 
 from polis.alarms.bindings import BuildingBinding
-from polis.alarms.facts import BaselineExpectation
+from polis.alarms.facts import BaselineExpectation, ExpectationKind
 from polis.alarms.model import Assessment, Status
 from polis.alarms.rules.base import (
     DEMAND,
@@ -78,9 +78,13 @@ def thresholds(
 
 
 def latest(
-    baselines: Sequence[BaselineExpectation], building: str, now: datetime
+    baselines: Sequence[BaselineExpectation],
+    building: str,
+    now: datetime,
+    kind: ExpectationKind = ExpectationKind.PERIOD,
 ) -> BaselineExpectation | None:
-    ended = [e for e in baselines if e.building == building and e.end <= now]
+    """The building's expectation of ``kind`` that ended last (by ``now``)."""
+    ended = [e for e in baselines if e.building == building and e.kind is kind and e.end <= now]
     return max(ended, key=lambda e: (e.end, e.start), default=None)
 
 
@@ -136,48 +140,68 @@ def _floor_hour(t: datetime) -> datetime:
     return t.replace(minute=0, second=0, microsecond=0)
 
 
-def _unoccupied_hours(
-    ctx: Context, b: BuildingBinding, hours: int, before_opening: timedelta
-) -> tuple[datetime, datetime] | None:
-    """The last ``hours`` whole hours, when the building was unoccupied throughout them and
-    stays so for ``before_opening`` after them (the morning start is not after hours),
-    checked every 15 minutes; None otherwise, or when it has no occupied hours at all."""
-    if not b.occupancy.periods:
-        return None
-    end = _floor_hour(ctx.now)
-    start = end - hours * HOUR
+def _unoccupied_between(
+    b: BuildingBinding, start: datetime, end: datetime, before_opening: timedelta
+) -> bool:
+    """Unoccupied throughout ``[start, end)`` and for ``before_opening`` after it (the morning
+    start is not after hours), checked every 15 minutes."""
     t = start
     while t < end + before_opening:
         if b.occupancy.occupied(t):
-            return None
+            return False
         t += timedelta(minutes=15)
+    return True
+
+
+def after_hours_span(b: BuildingBinding, now: datetime) -> tuple[datetime, datetime] | None:
+    """The unoccupied hours ``energy.after_hours`` would judge at ``now``: the last
+    ``window_min`` of whole hours, when the building was unoccupied throughout them and stays
+    so for ``before_opening_min`` after them; None otherwise, when the rule is off or the
+    building has no meters or no occupied hours at all. The runner asks the baseline model
+    for these hours (an ``AFTER_HOURS`` expectation)."""
+    p = b.params.after_hours
+    if not p.enabled or not b.counters or not b.occupancy.periods:
+        return None
+    end = _floor_hour(now)
+    start = end - max(1, round(p.window_min / 60)) * HOUR
+    if not _unoccupied_between(b, start, end, timedelta(minutes=p.before_opening_min)):
+        return None
     return start, end
 
 
-def _unoccupied_expectation(ctx: Context, building: str) -> BaselineExpectation | None:
-    with_kw = [e for e in ctx.baselines if e.building == building and e.unoccupied_kw is not None]
-    return max(with_kw, key=lambda e: (e.end, e.start), default=None)
+def after_hours_spans(
+    buildings: Sequence[BuildingBinding], now: datetime
+) -> dict[str, tuple[datetime, datetime]]:
+    """:func:`after_hours_span` of every building that has one at ``now``."""
+    spans = {b.id: after_hours_span(b, now) for b in buildings}
+    return {building: span for building, span in spans.items() if span is not None}
 
 
 def after_hours(ctx: Context, b: BuildingBinding) -> Iterator[Assessment]:
+    """The latest unoccupied stretch the baseline model was asked about, metered against its
+    prediction for those very hours. Between stretches (open hours, or before the runner's
+    answer for the current one) the last verdict stands: an alarm raised for a night stays
+    open through the day and clears on a night within its expectation."""
     p = b.params.after_hours
     if not p.enabled or not b.counters:
         return
-    e = _unoccupied_expectation(ctx, b.id)
-    if e is None or e.unoccupied_kw is None:
+    e = latest(ctx.baselines, b.id, ctx.now, ExpectationKind.AFTER_HOURS)
+    before_opening = timedelta(minutes=p.before_opening_min)
+    if (
+        e is None
+        or e.start != _floor_hour(e.start)
+        or e.end != _floor_hour(e.end)
+        or not _unoccupied_between(b, e.start, e.end, before_opening)
+    ):
         yield assessment(key(AFTER_HOURS, b.id, ""), Status.HOLD, ctx, p.severity)
         return
-    hours = max(1, round(p.window_min / 60))
-    span = _unoccupied_hours(ctx, b, hours, timedelta(minutes=p.before_opening_min))
-    kwh = consumption(ctx, b, *span) if span is not None else None
+    hours = round((e.end - e.start) / HOUR)
+    kwh = consumption(ctx, b, e.start, e.end)
     mean_kw = kwh / hours if kwh is not None else None
+    expected_kw = e.expected_kwh / hours
+    sigma_kw = e.uncertainty_kwh / hours
     raise_at, clear_at = thresholds(
-        e.unoccupied_kw,
-        e.unoccupied_uncertainty_kw,
-        p.raise_sigmas,
-        p.clear_sigmas,
-        p.min_excess,
-        p.min_kw,
+        expected_kw, sigma_kw, p.raise_sigmas, p.clear_sigmas, p.min_excess, p.min_kw
     )
     status = Status.HOLD if mean_kw is None else verdict(mean_kw > raise_at, mean_kw <= clear_at)
     shown = "unknown" if mean_kw is None else f"{mean_kw:.1f} kW"
@@ -186,16 +210,19 @@ def after_hours(ctx: Context, b: BuildingBinding) -> Iterator[Assessment]:
         status,
         ctx,
         p.severity,
-        f"building {b.id}: {shown} over the last {hours} unoccupied hours, expected "
-        f"{e.unoccupied_kw:.1f} kW; alarm above {raise_at:.1f} kW",
+        f"building {b.id}: {shown} from {_period(e)} (unoccupied), its baseline model expects "
+        f"{expected_kw:.1f} ± {sigma_kw:.1f} kW for those hours; alarm above {raise_at:.1f} kW",
         tuple(c.point_id for c in b.counters),
         figures={
-            "expected_kw": e.unoccupied_kw,
-            "uncertainty_kw": e.unoccupied_uncertainty_kw,
+            "expected_kw": expected_kw,
+            "uncertainty_kw": sigma_kw,
             "threshold_kw": raise_at,
             "window_min": hours * 60.0,
+            "period_start": e.start.isoformat(),
+            "period_end": e.end.isoformat(),
+            "model": e.model,
         },
-        # not judged now (open hours, an hour missing): nothing measured, no evidence
+        # an hour missing: nothing measured, no evidence
         measured={"measured_kw": mean_kw},
     )
 
