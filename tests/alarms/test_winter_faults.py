@@ -149,15 +149,18 @@ def expected() -> list[Expected]:
     ]
 
 
-async def _override(stack: Stack, point: str, value: float, priority: int) -> dict[str, Any]:
+async def _override(
+    stack: Stack, point: str, value: float, priority: int | None = None
+) -> dict[str, Any]:
+    """An override through the API; without ``priority``, the API's default (9)."""
     building = point.split("/")[1]
-    response = await stack.http.post(
-        f"{API}/buildings/{building}/overrides",
-        json={"point_id": point, "value": value, "duration_minutes": 480, "priority": priority},
-    )
+    body: dict[str, Any] = {"point_id": point, "value": value, "duration_minutes": 480}
+    if priority is not None:
+        body["priority"] = priority
+    response = await stack.http.post(f"{API}/buildings/{building}/overrides", json=body)
     assert response.status_code == 201, response.text
-    body: dict[str, Any] = response.json()
-    return body
+    created: dict[str, Any] = response.json()
+    return created
 
 
 @pytest.mark.timeout(600)
@@ -166,7 +169,7 @@ async def test_each_winter_fault_raises_one_alarm_and_clears_when_removed(
 ) -> None:
     async with running_stack(SCENARIO, influx_server, influx_store, tmp_path) as stack:
         await stack.until(local(7.0))
-        offices = await _override(stack, OFFICES_SETPOINT, 21.0, 9)
+        offices = await _override(stack, OFFICES_SETPOINT, 21.0)  # the default priority
         assert offices["status"] == "applied"
         await stack.until(local(9.0))
         refused = await _override(stack, HALL_SETPOINT, 20.0, 13)

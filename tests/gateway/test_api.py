@@ -166,6 +166,7 @@ def test_override_is_written_and_relinquished(env: Env) -> None:
             1800,
         )
         assert write.requested_by.startswith("key:")
+        assert write.priority == 9  # above the optimizer's 13, below the panel's 8
         assert body["status"] == "applied"
         cancelled = c.delete(f"{API}/buildings/town-hall/overrides/{body['id']}").json()
         assert cancelled["status"] == "cancelled"
@@ -184,6 +185,18 @@ def test_override_outside_point_limits_names_value(env: Env) -> None:
     assert response.status_code == 422
     assert response.headers["content-type"] == "application/problem+json"
     assert response.json()["field"] == "value"
+
+
+def test_override_at_the_operators_priority_is_refused_naming_it(env: Env) -> None:
+    writes = len(env.peers.rec.writes)
+    with env.client("facility_manager") as c:
+        response = c.post(
+            f"{API}/buildings/town-hall/overrides",
+            json={"point_id": "town-hall/ahu-1/setpoint", "value": 22, "priority": 8},
+        )
+    assert response.status_code == 422
+    assert response.json()["field"] == "priority"
+    assert len(env.peers.rec.writes) == writes  # nothing sent to the adapter
 
 
 def test_flexibility_request_answers_in_kw(env: Env) -> None:

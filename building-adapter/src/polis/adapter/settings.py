@@ -41,7 +41,7 @@ class AdapterSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="POLIS_ADAPTER_", extra="ignore", frozen=True)
 
-    automation_priority: int = Field(default=13, ge=8, le=16)
+    automation_priority: int = Field(default=13, ge=9, le=16)
     grpc_host: str = "127.0.0.1"
     grpc_port: int = Field(default=50051, ge=0, le=65535)
     metrics_port: int = Field(default=9161, ge=0, le=65535)

@@ -186,7 +186,12 @@ class OverrideCreate(Strict):
     point_id: str = Field(min_length=1, examples=["larissa/town-hall/ahu-1/setpoint"])
     value: float = Field(examples=[21.5])
     duration_minutes: int = Field(default=60, ge=1, le=7 * 24 * 60)
-    priority: int = Field(default=8, ge=8, le=16, description="BACnet priority; 1-7 refused")
+    priority: int = Field(
+        default=9,
+        ge=9,
+        le=16,
+        description="BACnet priority: 9 (above the optimizer, below the panel) to 16",
+    )
     reason: str = Field(default="", max_length=500, examples=["school event tonight"])
 
 
