@@ -113,6 +113,8 @@ def slot_start(now: datetime) -> datetime:
 
 
 OPERATOR_HOLDS = 25.5
+# and 25.25 for one the device refuses outright (BACnet write-access-denied)
+DEVICE_REFUSES = 25.25
 HVAC_KW = [10.0 + (i % 4) for i in range(96)]
 HEATER_KW = [3.0 if i % 2 == 0 else 0.0 for i in range(96)]
 PLANNED = planning_pb2.Figures(energy_kwh=300.0, cost_eur=60.0, peak_kw=40.0, co2_kg=120.0)
@@ -143,6 +145,11 @@ class Adapter(control_pb2_grpc.AdapterControlServicer):
     def WriteCommand(self, request: Any, context: grpc.ServicerContext) -> Any:
         with self.rec.lock:
             self.rec.writes.append(request)
+        if request.value == DEVICE_REFUSES:  # as the adapter answers a DeviceRefused
+            context.abort(
+                grpc.StatusCode.FAILED_PRECONDITION,
+                f"{request.point_id}: write refused: error property/write-access-denied",
+            )
         # 25.5 stands for a value an operator's manual override keeps from taking effect.
         overridden = request.value == OPERATOR_HOLDS
         return control_pb2.WriteCommandResponse(

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from .conftest import SAMPLES, STEP, T0, Env, power_value, pv_value
-from .fakes import BASELINE, HEATER_KW, HVAC_KW, MONTHS, PLANNED
+from .fakes import BASELINE, DEVICE_REFUSES, HEATER_KW, HVAC_KW, MONTHS, PLANNED
 
 pytestmark = pytest.mark.integration
 
@@ -197,6 +197,25 @@ def test_override_at_the_operators_priority_is_refused_naming_it(env: Env) -> No
     assert response.status_code == 422
     assert response.json()["field"] == "priority"
     assert len(env.peers.rec.writes) == writes  # nothing sent to the adapter
+
+
+def test_a_write_the_device_refuses_is_a_conflict_audited_as_refused(env: Env) -> None:
+    with env.client("facility_manager") as c:
+        response = c.post(
+            f"{API}/buildings/town-hall/overrides",
+            json={"point_id": "town-hall/ahu-1/setpoint", "value": DEVICE_REFUSES},
+        )
+        assert response.status_code == 409, response.text
+        assert "write-access-denied" in response.json()["detail"]
+        listed = c.get(f"{API}/buildings/town-hall/overrides").json()
+        assert all(o["value"] != DEVICE_REFUSES for o in listed)  # nothing in force
+    with env.client("admin") as c:
+        audit = c.get(f"{API}/audit", params={"building": "town-hall"}).json()
+    refused = [e for e in audit if e["outcome"] == "refused"]
+    assert [(e["action"], e["detail"]["point_id"]) for e in refused] == [
+        ("override.create", "town-hall/ahu-1/setpoint")
+    ]
+    assert "write-access-denied" in refused[0]["detail"]["error"]
 
 
 def test_flexibility_request_answers_in_kw(env: Env) -> None:

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from polis.adapter.audit import AuditLog
-from polis.adapter.driver import CommandState, Driver, DriverError, ExpiringWrites
+from polis.adapter.driver import CommandState, DeviceRefused, Driver, DriverError, ExpiringWrites
 from polis.common.catalogue import PointRef
 from polis.common.catalogue.devices import WriteLimits
 from polis.common.catalogue.points import PointKind
@@ -197,10 +197,23 @@ class CommandService:
             raise
         duration = request.duration_s or limits.default_duration_s
         expires_at = now + timedelta(seconds=duration)
-        if isinstance(target.driver, ExpiringWrites):
-            await target.driver.write_until(target.key, request.value, priority, expires_at)
-        else:
-            await target.driver.write(target.key, request.value, priority)
+        try:
+            if isinstance(target.driver, ExpiringWrites):
+                await target.driver.write_until(target.key, request.value, priority, expires_at)
+            else:
+                await target.driver.write(target.key, request.value, priority)
+        except DeviceRefused as error:
+            self._audit.record(
+                "write_refused",
+                point_id=request.point_id,
+                value=request.value,
+                priority=priority,
+                requested_by=request.requested_by,
+                reason=request.reason,
+                error=str(error),
+            )
+            self._on_outcome("refused")
+            raise
         state = await target.driver.read_command(target.key)
         status = classify(
             request.value, state, priority, tolerance=1e-3 * max(1.0, abs(request.value))

@@ -15,6 +15,12 @@ class DriverError(Exception):
     """A device request failed (no answer, refused, or an error reply)."""
 
 
+class DeviceRefused(DriverError):
+    """The device answered and refused the command (BACnet error or reject such as
+    write-access-denied; a Modbus exception reply from the unit itself): it is reachable, so
+    retrying will not help; someone must look at the device."""
+
+
 class PartialScrape(DriverError):
     """Some requests failed; ``values`` holds what was read (``None`` elsewhere).
 

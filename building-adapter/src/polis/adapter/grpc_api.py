@@ -10,7 +10,7 @@ import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from polis.adapter.control import CommandService, UnknownPoint, WriteRejected, WriteRequest
-from polis.adapter.driver import DriverError
+from polis.adapter.driver import DeviceRefused, DriverError
 from polis.adapter.poller import LatestReadings
 from polis.common.catalogue import PointRef
 from polis.control.v1 import control_pb2, control_pb2_grpc
@@ -137,6 +137,8 @@ class AdapterControlServicer(control_pb2_grpc.AdapterControlServicer):
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(error))
         except UnknownPoint:
             await context.abort(grpc.StatusCode.NOT_FOUND, f"unknown point {request.point_id!r}")
+        except DeviceRefused as error:  # reachable, and said no: not worth retrying
+            await context.abort(grpc.StatusCode.FAILED_PRECONDITION, str(error))
         except DriverError as error:
             await context.abort(grpc.StatusCode.UNAVAILABLE, str(error))
         expires = Timestamp()

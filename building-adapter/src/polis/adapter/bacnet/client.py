@@ -50,7 +50,8 @@ from polis.adapter.bacnet.registration import (
 
 
 class BacnetError(Exception):
-    """``kind`` is one of: timeout, reject, abort, segmentation, error."""
+    """``kind`` is one of: timeout, reject, abort, segmentation, error (the device's Error
+    answer), failure (the request could not be made)."""
 
     def __init__(self, message: str, kind: str) -> None:
         super().__init__(message)
@@ -137,7 +138,9 @@ def _classify(error: BaseException) -> BacnetError:
         return BacnetError(f"abort: {reason or text}", "abort")
     if isinstance(error, RejectPDU) or "reject" in type(error).__name__.lower():
         return BacnetError(f"reject: {reason or text}", "reject")
-    return BacnetError(text, "error")
+    # an Error PDU is the device's answer (write-access-denied, unknown-object…); anything
+    # else (a socket error, say) is a failure to ask
+    return BacnetError(text, "error" if isinstance(error, ErrorRejectAbortNack) else "failure")
 
 
 def to_float(value: Any) -> float | None:

@@ -6,7 +6,13 @@ import asyncio
 from collections.abc import Callable, Sequence
 
 from polis.adapter.bacnet.client import BacnetClient, BacnetError, to_float
-from polis.adapter.driver import CommandState, DriverError, PartialScrape, ScanGroup
+from polis.adapter.driver import (
+    CommandState,
+    DeviceRefused,
+    DriverError,
+    PartialScrape,
+    ScanGroup,
+)
 from polis.common.catalogue.devices import BacnetDeviceConfig, BacnetPointConfig
 from polis.common.logging import get_logger
 
@@ -79,7 +85,7 @@ class BacnetDriver:
                     if error.kind == "segmentation" and self.chunk > 1:
                         self.chunk = max(1, self.chunk // 2)
                         log.info("shrinking requests", device=self.device_id, chunk=self.chunk)
-                    elif error.kind in ("reject", "abort", "error"):
+                    elif error.kind in ("reject", "abort", "error", "failure"):
                         self.use_rpm = False
                         log.info(
                             "falling back to ReadProperty", device=self.device_id, error=str(error)
@@ -136,7 +142,9 @@ class BacnetDriver:
                 self.config.station, p.object, value, priority, self.config.timeout_s
             )
         except BacnetError as error:
-            raise DriverError(f"{self.device_id}/{key}: write refused: {error}") from error
+            if error.kind in ("error", "reject"):  # the device answered: no
+                raise DeviceRefused(f"{self.device_id}/{key}: write refused: {error}") from error
+            raise DriverError(f"{self.device_id}/{key}: write failed: {error}") from error
 
     async def read_command(self, key: str) -> CommandState:
         p = self._command(key)

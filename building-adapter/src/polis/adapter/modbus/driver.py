@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from polis.adapter.driver import (
     CommandState,
+    DeviceRefused,
     DriverError,
     PartialScrape,
     PolledValues,
@@ -120,6 +121,10 @@ class ModbusDriver:
             await self._endpoint.write(
                 spec.address, encode_value(spec, value), self.config.unit_id, self.config.timeout_s
             )
+        except ModbusExceptionReply as error:
+            if error.unreachable:  # a gateway answering for a unit it cannot reach
+                raise DriverError(f"{self.device_id}/{key}: {error}") from error
+            raise DeviceRefused(f"{self.device_id}/{key}: write refused: {error}") from error
         except ModbusError as error:
             raise DriverError(f"{self.device_id}/{key}: {error}") from error
 

@@ -48,9 +48,11 @@ async def record_failure(
     building: str | None = None,
     neighbourhood: str | None = None,
     detail: dict[str, object] | None = None,
+    outcome: str | None = None,
 ) -> None:
-    """Audit an action an internal service failed, in a unit of work of its own."""
-    outcome = f"failed: {error.service}"
+    """Audit an action an internal service failed, in a unit of work of its own; the outcome
+    is ``failed: <service>`` unless given."""
+    outcome = outcome or f"failed: {error.service}"
     at = services.clock.now()
     await services.db.run(
         lambda session: record(

@@ -12,10 +12,15 @@ from polis.gateway.application import audit
 from polis.gateway.application.access import check_building, check_control
 from polis.gateway.application.context import Services
 from polis.gateway.application.errors import Conflict, InvalidInput, NotFound
-from polis.gateway.application.ports import PeerError
+from polis.gateway.application.ports import PeerConflict, PeerError
 from polis.gateway.db.models import Override
 from polis.gateway.domain.catalogue import Catalogue, PointInfo
-from polis.gateway.domain.control import CommandRequest, CommandResult, RelinquishRequest
+from polis.gateway.domain.control import (
+    REFUSED_BY_DEVICE,
+    CommandRequest,
+    CommandResult,
+    RelinquishRequest,
+)
 from polis.gateway.security.roles import Principal
 
 
@@ -66,8 +71,17 @@ async def create_override(
         result = await services.control.write_command(request)
     except PeerError as error:
         detail: dict[str, object] = {"point_id": order.point_id, "value": order.value}
+        # the device answered and refused the write (the adapter's FAILED_PRECONDITION):
+        # a refusal for control.command_refused, not an outage
+        refused = isinstance(error, PeerConflict)
         await audit.record_failure(
-            services, principal, "override.create", error, building=building, detail=detail
+            services,
+            principal,
+            "override.create",
+            error,
+            building=building,
+            detail={**detail, "error": error.message} if refused else detail,
+            outcome=REFUSED_BY_DEVICE if refused else None,
         )
         raise
     # On the Polis clock, as the adapter that lets the override lapse counts its duration.

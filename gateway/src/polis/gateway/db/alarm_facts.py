@@ -15,9 +15,10 @@ from polis.alarms.facts import FallbackPlan, OverrideInForce, RefusedCommand
 from polis.gateway.db.alarm_models import FallbackRun
 from polis.gateway.db.models import AuditEntry, Override
 from polis.gateway.db.sql import insert_for
-from polis.gateway.domain.control import WriteStatus
+from polis.gateway.domain.control import REFUSED_BY_DEVICE, WriteStatus
 
-REFUSED = tuple(s.value for s in WriteStatus if s.is_alarm)
+# written but not in force (overridden, not read back), or refused by the device outright
+REFUSED = (*(s.value for s in WriteStatus if s.is_alarm), REFUSED_BY_DEVICE)
 # The audit entry of every command the gateway sends (polis.gateway.application.overrides).
 COMMAND_ACTION = "override.create"
 
@@ -45,8 +46,8 @@ def overrides_in_force(session: Session, now: datetime) -> tuple[OverrideInForce
 
 
 def refused_commands(session: Session, since: datetime) -> tuple[RefusedCommand, ...]:
-    """Commands the device did not take (overridden by an operator, or not read back), from
-    the audit log: an override cancelled since keeps its refusal there."""
+    """Commands the device did not take (refused outright, overridden by an operator, or not
+    read back), from the audit log: an override cancelled since keeps its refusal there."""
     rows = session.scalars(
         select(AuditEntry).where(
             AuditEntry.action == COMMAND_ACTION,
@@ -60,7 +61,7 @@ def refused_commands(session: Session, since: datetime) -> tuple[RefusedCommand,
             building=r.building or "",
             point_id=str(r.detail.get("point_id", "")),
             at=r.at,
-            reason=r.outcome,
+            reason=str(r.detail.get("error") or r.outcome),
         )
         for r in rows
         if r.detail.get("point_id")

@@ -19,6 +19,11 @@ class WriteStatus(StrEnum):
         return self in (WriteStatus.OVERRIDDEN, WriteStatus.UNCONFIRMED)
 
 
+# The audit outcome of a command the device answered and refused (write-access-denied, a
+# Modbus exception): nothing was written, and someone should look.
+REFUSED_BY_DEVICE = "refused"
+
+
 @dataclass(frozen=True, slots=True)
 class CommandRequest:
     point_id: str
