@@ -1,7 +1,8 @@
 """A small building for the rules' unit tests, and windows written by hand.
 
 One building ``b1`` (time zone UTC) with a BACnet controller (outdoor and zone ``z1`` points:
-temperature, heating and cooling outputs, heat-pump status, a command setpoint), a Modbus
+temperature, heating and cooling outputs, heat-pump status, manual-override status, a command
+setpoint), a Modbus
 main meter (every SDM630 register) and an OCPP charger with one connector; zone ``z1`` is
 occupied 06:00-22:00 every day with the band 20-22 °C and cools 5 K above its setpoint.
 """
@@ -27,6 +28,7 @@ COOLING = f"{BMS}/zone-z1-cooling-output"
 STATUS = f"{BMS}/zone-z1-heat-pump-status"
 OUTDOOR = f"{BMS}/outdoor-air-temperature"
 SETPOINT = f"{BMS}/zone-z1-heating-setpoint"
+MANUAL = f"{BMS}/zone-z1-manual-override"
 MAIN_POWER = "m1/b1/b1-main/total-power"
 IMPORT = "m1/b1/b1-main/import-energy"
 EXPORT = "m1/b1/b1-main/export-energy"
@@ -44,6 +46,7 @@ def document(alarms: dict[str, Any] | None = None) -> dict[str, Any]:
         _bacnet_point("zone-z1-heating-output", 103, "position", "%"),
         _bacnet_point("zone-z1-cooling-output", 104, "position", "%"),
         _bacnet_point("zone-z1-heat-pump-status", 105, "status", "1", kind="state"),
+        _bacnet_point("zone-z1-manual-override", 106, "status", "1", kind="state"),
         {
             "id": "zone-z1-heating-setpoint",
             "object": "analog-value,10",

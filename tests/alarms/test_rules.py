@@ -13,6 +13,7 @@ from alarms.scene import (
     HEATING,
     IMPORT,
     MAIN_POWER,
+    MANUAL,
     NOW,
     OUTDOOR,
     SETPOINT,
@@ -32,7 +33,16 @@ from polis.alarms.facts import (
     RefusedCommand,
 )
 from polis.alarms.model import Severity, Status
-from polis.alarms.rules.base import DEMAND, ENERGY, FLAT_MAX, FLAT_MIN, FLAT_PLANT, ZONE, ZONE_MIN
+from polis.alarms.rules.base import (
+    DEMAND,
+    ENERGY,
+    FLAT_MAX,
+    FLAT_MIN,
+    FLAT_PLANT,
+    HELD,
+    ZONE,
+    ZONE_MIN,
+)
 from polis.alarms.rules.energy import after_hours_span
 from polis.alarms.windows import Windows
 
@@ -432,9 +442,11 @@ def test_an_override_in_force_for_more_than_a_day(hours: int | None, status: Sta
             OverrideInForce("b1", SETPOINT, NOW - timedelta(hours=hours), by="maria", value=23.0),
         )
     )
+    windows = healthy()
+    series(windows, HELD, MANUAL, 0.0, timedelta(hours=30))  # the controller holds nothing
     found = judge(
         engine(),
-        healthy(),
+        windows,
         "control.override_long",
         "b1-bms/zone-z1-heating-setpoint",
         ControlFacts(overrides=overrides),
@@ -442,6 +454,34 @@ def test_an_override_in_force_for_more_than_a_day(hours: int | None, status: Sta
     assert found.status is status
     if status is Status.RAISE:
         assert "overridden at 23 by maria" in found.message
+
+
+@pytest.mark.parametrize(
+    ("held_h", "status"),
+    [(26, Status.RAISE), (5, Status.HOLD), (0, Status.CLEAR), (None, Status.HOLD)],
+)
+def test_a_setpoint_held_at_the_controller_for_more_than_a_day(
+    held_h: int | None, status: Status
+) -> None:
+    """The controller's manual-override status: on for 26 h raises, for 5 h holds, off in its
+    latest half hour clears; no readings at all (a silent device) holds."""
+    windows = healthy()
+    if held_h is not None:
+        since = NOW - timedelta(hours=held_h)
+        series(windows, HELD, MANUAL, lambda t: 1.0 if t >= since else 0.0, timedelta(hours=30))
+    found = judge(engine(), windows, "control.override_long", "b1-bms/zone-z1-heating-setpoint")
+    assert found.status is status
+    if status is Status.RAISE:
+        assert "held by a manual command at the controller" in found.message
+        assert [s.point_id for s in found.evidence.series] == [MANUAL]
+    # an override through Polis in force for an hour and the controller held for a day:
+    # the controller's account raises
+    if held_h == 26:
+        facts = ControlFacts(overrides=(OverrideInForce("b1", SETPOINT, NOW - HOUR, by="maria"),))
+        both = judge(
+            engine(), windows, "control.override_long", "b1-bms/zone-z1-heating-setpoint", facts
+        )
+        assert both.status is Status.RAISE
 
 
 @pytest.mark.parametrize(

@@ -25,7 +25,9 @@ raises:
   (heating_and_cooling): hvac.simultaneous_heat_cool.
 - 08:00-12:00, an operator's value at priority 8 on the sports hall's setpoint
   (forgotten_override); at 09:00 an override through the API at priority 13 is overridden:
-  control.command_refused, clearing an hour after the refusal.
+  control.command_refused, clearing an hour after the refusal. The controller's
+  manual-override status shows the operator's value: control.override_long once it has been
+  held for the 2 h this catalogue allows, clearing when it is released.
 - 10:00-11:00, charger depot-cp2/1 reports Faulted over OCPP (charger_faulted):
   ev.charger_faulted.
 - 10:00-15:30, the pool hall's temperature sensor stuck (stuck_sensor): sensor.flatlined after
@@ -134,6 +136,8 @@ EXPECTED = [
     ("hvac.simultaneous_heat_cool", "town-hall", "council-chamber", 9.0, 11.0, 0.75, 0.75),
     ("control.command_refused", "sports-hall", "sports-hall-bms/zone-hall-heating-setpoint",
      9.0, 9.0, 0.5, 1.75),
+    ("control.override_long", "sports-hall", "sports-hall-bms/zone-hall-heating-setpoint",
+     10.0, 12.0, 0.75, 0.75),
     ("ev.charger_faulted", "depot", "depot-cp2/connector-1-status", 10.0, 11.0, 0.75, 0.5),
     ("sensor.flatlined", "sports-hall", "sports-hall-bms/zone-pool-hall-temperature",
      10.0, 15.5, 4.75, 1.0),

@@ -85,6 +85,8 @@ class ZoneBinding:
     power: str | None  # heat-pump electric power, kW
     status: str | None  # heat pump running, 0/1
     outdoor: str | None
+    setpoint: str | None  # the heating setpoint commanded (the zone's command point)
+    manual_override: str | None  # 1 while the controller holds the setpoint at priority 1-8
     max_kw: float
     bands: tuple[ComfortPeriod, ...]
     occupancy: Occupancy
@@ -267,6 +269,12 @@ def _zone_binding(
         power=power,
         status=names.zone_point(zone.id, "heat-pump-status"),
         outdoor=names.outdoor(),
+        setpoint=(
+            names.full(zone.command_point)
+            if zone.command_point is not None
+            else names.zone_point(zone.id, "heating-setpoint")
+        ),
+        manual_override=names.zone_point(zone.id, "manual-override"),
         max_kw=zone.max_kw,
         bands=tuple(zone.occupied),
         occupancy=occupancy,

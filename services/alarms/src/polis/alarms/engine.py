@@ -28,6 +28,7 @@ from polis.alarms.rules.base import (
     FLAT_MAX,
     FLAT_MIN,
     FLAT_PLANT,
+    HELD,
     STEP,
     ZONE,
     ZONE_MIN,
@@ -35,6 +36,7 @@ from polis.alarms.rules.base import (
 )
 from polis.alarms.windows import Aggregate, Plan, SeriesRequest, Windows
 from polis.common.catalogue import Catalogue
+from polis.common.catalogue.alarms import AlarmsConfig
 from polis.common.catalogue.points import PointKind
 
 EVIDENCE = timedelta(minutes=30)  # fetched before the longest span, for the evidence charts
@@ -58,6 +60,7 @@ class Spans:
     quality: timedelta
     starts: timedelta
     seen: timedelta
+    held: timedelta
 
 
 def _zone_span(buildings: Sequence[BuildingBinding]) -> timedelta:
@@ -71,7 +74,18 @@ def _zone_span(buildings: Sequence[BuildingBinding]) -> timedelta:
     return _minutes(spans) + STEP[ZONE] + EVIDENCE
 
 
-def _spans(buildings: Sequence[BuildingBinding], time_scale: float) -> Spans:
+def _held_span(alarms: AlarmsConfig, buildings: Sequence[BuildingBinding]) -> timedelta:
+    """control.override_long's longest wait over the setpoints a controller can hold."""
+    waits = [
+        control.params_of(alarms, b, z.setpoint).override_long.raise_after_min
+        for b in buildings
+        for z in b.zones
+        if z.manual_override is not None and z.setpoint is not None
+    ]
+    return _minutes(waits) + STEP[HELD] + EVIDENCE
+
+
+def _spans(buildings: Sequence[BuildingBinding], time_scale: float, alarms: AlarmsConfig) -> Spans:
     zone_list = [z for b in buildings for z in b.zones]
     devices = [d for b in buildings for d in b.devices]
     stale = [
@@ -94,6 +108,7 @@ def _spans(buildings: Sequence[BuildingBinding], time_scale: float) -> Spans:
         quality=_minutes(p.quality.window_min for d in devices for p in d.points),
         starts=_minutes(z.params.short_cycling.window_min for z in zone_list),
         seen=max([SEEN_LOOKBACK, *(2 * s for s in stale)]),
+        held=_held_span(alarms, buildings),
     )
 
 
@@ -123,7 +138,7 @@ class AlarmEngine:
         self.time_scale = time_scale
         self.buildings = bind(catalogue)
         self.sensors = {b.id: sensor.sensors(b) for b in self.buildings}
-        self.spans = _spans(self.buildings, time_scale)
+        self.spans = _spans(self.buildings, time_scale, catalogue.alarms)
         self._zone_points = _points(
             p
             for b in self.buildings
@@ -154,6 +169,9 @@ class AlarmEngine:
             b.main_power for b in self.buildings if b.contracted_peak_kw is not None
         )
         self._status_points = _points(z.status for b in self.buildings for z in b.zones)
+        self._held_points = _points(
+            z.manual_override for b in self.buildings for z in b.zones if z.setpoint is not None
+        )
         self._all_points = frozenset(p for b in self.buildings for p in b.point_ids())
         self._first_points = frozenset(
             d.points[0].point_id for b in self.buildings for d in b.devices if d.points
@@ -195,6 +213,7 @@ class AlarmEngine:
             self._series(FLAT_MAX, Aggregate.MAX, s.flat, self._flat_points, now),
             self._series(FLAT_PLANT, Aggregate.MEAN, s.flat, self._plant_points, now),
             self._series(DEMAND, Aggregate.MEAN, s.demand, self._demand_points, now),
+            self._series(HELD, Aggregate.MIN, s.held, self._held_points, now),
         ]
         counters = self._energy(now, baselines)
         if counters is not None:

@@ -26,6 +26,7 @@ FLAT_MAX = "flat_max"
 FLAT_PLANT = "flat_plant"  # 30-minute means of the plant those sensors belong to
 DEMAND = "demand15"  # 15-minute mean power of main meters
 ENERGY = "energy1h"  # hourly last values of the energy counters of the savings boundary
+HELD = "held30"  # 30-minute minima of the controllers' manual-override status (a day and more)
 
 STEP = {
     ZONE: timedelta(minutes=5),
@@ -35,6 +36,7 @@ STEP = {
     FLAT_PLANT: timedelta(minutes=30),
     DEMAND: timedelta(minutes=15),
     ENERGY: timedelta(hours=1),
+    HELD: timedelta(minutes=30),
 }
 
 

@@ -4,6 +4,10 @@ ev.charger_faulted.
 The control rules judge the facts the gateway hands in (polis.alarms.facts); every command
 point and every building is assessed each time, so an alarm whose override was cancelled, or
 whose building left its fallback plan, clears without the engine remembering anything.
+control.override_long also reads the controllers' own account: a zone's manual-override
+status (1 while its setpoint is held at a manual priority, 1-8, by someone at the panel or
+another system) held throughout the rule's wait is an override as long as one written through
+Polis.
 """
 
 from __future__ import annotations
@@ -11,10 +15,12 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from datetime import timedelta
 
-from polis.alarms.bindings import BuildingBinding, ControlParams, control_params
+from polis.alarms.bindings import BuildingBinding, ControlParams, ZoneBinding, control_params
 from polis.alarms.facts import OverrideInForce, RefusedCommand
 from polis.alarms.model import Assessment, Status
 from polis.alarms.rules.base import (
+    HELD,
+    STEP,
     ZONE_MIN,
     Context,
     assessment,
@@ -38,19 +44,61 @@ def subject_of(point_id: str) -> str:
     return "/".join(parts[2:]) if len(parts) == 4 else point_id
 
 
-def _params(alarms: AlarmsConfig, b: BuildingBinding, point: str) -> ControlParams:
+def params_of(alarms: AlarmsConfig, b: BuildingBinding, point: str) -> ControlParams:
     """A command point's parameters; a point the catalogue lacks gets its building's."""
     found = b.commands.get(point)
     return found if found is not None else control_params(alarms, b.id, subject_of(point))
 
 
+HELD_ON = 0.5  # the manual-override status is 0/1
+
+
+def _held_at_controller(
+    ctx: Context, zone: ZoneBinding, point: str, raise_after_min: float, severity: str
+) -> Assessment:
+    """The controller's manual-override status of the zone whose setpoint ``point`` is:
+    RAISE when it was on throughout the last ``raise_after_min``, CLEAR when its latest
+    half hour saw it off, HOLD otherwise (on for less long, or no fresh readings)."""
+    status = zone.manual_override
+    assert status is not None
+    held = window_values(ctx, HELD, status, raise_after_min)
+    fresh = bool(held.times) and held.times[-1] >= ctx.now - 2 * STEP[HELD]
+    raise_ = held.covered and all(v >= HELD_ON for v in held.values)
+    clear = fresh and held.values[-1] < HELD_ON
+    span = ctx.now - timedelta(minutes=raise_after_min) - 2 * STEP[HELD]
+    return assessment(
+        key(OVERRIDE_LONG, zone.building, subject_of(point)),
+        verdict(raise_, clear),
+        ctx,
+        severity,
+        f"{subject_of(point)}: held by a manual command at the controller (priority 1-8) "
+        f"for {raise_after_min / 60:.1f} h and more",
+        (point, status),
+        chart("manual override", status, "1", ctx.windows.of(HELD, status).since(span)),
+        {"limit_h": raise_after_min / 60},
+        {"held": held.values[-1] if fresh else None},
+    )
+
+
 def _override(
-    ctx: Context, alarms: AlarmsConfig, b: BuildingBinding, point: str, o: OverrideInForce | None
+    ctx: Context,
+    alarms: AlarmsConfig,
+    b: BuildingBinding,
+    point: str,
+    o: OverrideInForce | None,
+    zone: ZoneBinding | None,
 ) -> Assessment | None:
+    """An override through Polis (``o``) or held at the controller (``zone``'s status): the
+    one that raises wins; a Polis override in force keeps an alarm open."""
     ref = subject_of(point)
-    p = _params(alarms, b, point).override_long
+    p = params_of(alarms, b, point).override_long
     if not p.enabled:
         return None
+    panel = None
+    if zone is not None:
+        panel = _held_at_controller(ctx, zone, point, p.raise_after_min, p.severity)
+    if panel is not None and (o is None or panel.status is Status.RAISE):
+        return panel
     if o is None:
         return assessment(
             key(OVERRIDE_LONG, b.id, ref), Status.CLEAR, ctx, p.severity, "", (point,)
@@ -77,8 +125,11 @@ def override_long(ctx: Context, alarms: AlarmsConfig, b: BuildingBinding) -> Ite
     for o in ctx.facts.overrides:
         if o.building == b.id and (o.point_id not in held or o.since < held[o.point_id].since):
             held[o.point_id] = o  # the oldest override of a point is the one that counts
-    for point in sorted({*b.commands, *held}):
-        found = _override(ctx, alarms, b, point, held.get(point))
+    panels = {
+        z.setpoint: z for z in b.zones if z.setpoint is not None and z.manual_override is not None
+    }
+    for point in sorted({*b.commands, *held, *panels}):
+        found = _override(ctx, alarms, b, point, held.get(point), panels.get(point))
         if found is not None:
             yield found
 
@@ -131,7 +182,7 @@ def _refused(
     refusals: list[RefusedCommand],
 ) -> Assessment | None:
     ref = subject_of(point)
-    p = _params(alarms, b, point).refused
+    p = params_of(alarms, b, point).refused
     if not p.enabled:
         return None
     within = [r for r in refusals if r.at > ctx.now - timedelta(minutes=p.window_min)]
