@@ -2,12 +2,21 @@
 
 1. builds or reuses influxd and starts InfluxDB on loopback;
 2. exports a baseline year of the simulated municipality's history and imports it (M&V baseline);
-3. starts the simulator (BACnet/IP + Modbus TCP), the building adapter, the optimizer (apply
-   mode), the savings service and the gateway, all on one accelerated virtual clock;
-4. runs the reporting period (7 simulated days by default) with a progress bar;
-5. prints the measured savings per building and in total (kWh, €, CO2, uncertainty), the
-   dashboard URL and a demo API key, and keeps serving until interrupted (`--exit-when-done`
-   stops instead).
+3. **learns the buildings** (unless ``--models truth``): the simulator, serving only what a
+   facility manager has of a building (devices, points, meters, nameplate data; no R, C or
+   COP), and the building adapter run the three weeks before the reporting period at a high
+   clock speed, the buildings on their own schedules, while the adapter writes their history
+   to InfluxDB; then ``python -m polis.optimizer commission`` learns every zone, hot-water
+   tank and base load from that history and writes the learned catalogue;
+4. runs the reporting period (7 simulated days by default, with a progress bar) on the
+   simulator (BACnet/IP + Modbus TCP), the building adapter and the optimizer (apply mode),
+   all on one accelerated virtual clock: by default (``--models both``) first with the
+   optimizer configured from the simulator's own models (the reference), then from the
+   learned catalogue only, which run keeps serving with the savings service and the gateway;
+   ``--models learned`` or ``--models truth`` runs only that one;
+5. prints the period's cost per building and comfort per zone (as-is, and per run), the
+   measured savings per building and in total (kWh, €, CO2, uncertainty), the dashboard URL
+   and a demo API key, and keeps serving until interrupted (`--exit-when-done` stops instead).
 
 Everything lives under --run-dir (default .run/demo), which each run starts afresh.
 """
@@ -28,16 +37,26 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
+from demo_week import PeriodFigures, as_is_figures, measured_figures, print_figures
 
+from polis.common.catalogue import load_catalogue
+from polis.common.catalogue.loads import TankConfig, ZoneConfig
 from polis.common.grpc_server import check_health
+from polis.common.influx import InfluxStore
 from polis.common.influxd import InfluxServer, build, find_binary, free_port
 from polis.simulator.config import load_config
 from polis.simulator.endpoints import endpoint_layout
 
 ROOT = Path(__file__).resolve().parents[1]
-REPORTING_START = datetime(2026, 1, 12, tzinfo=UTC)  # a Monday in a Thessalian winter
+# a Monday in a Thessalian winter; the three weeks before it are school term (the school's
+# Christmas closure ends on 7 January), so the learning phase sees every building in use
+REPORTING_START = datetime(2026, 2, 2, tzinfo=UTC)
+LEARN_POLL_S = 0.1  # wall seconds between the adapter's polls while it learns
+TIMEZONE = "Europe/Athens"  # the simulated municipality's
+HISTORY_BUCKET = "history"  # what the adapter writes while the demo learns
 
 
 def say(message: str) -> None:
@@ -115,7 +134,14 @@ def http_ready(url: str) -> bool:
         return False
 
 
-def progress(clock_start: datetime, origin: float, speed: float, days: float, stack: Stack) -> None:
+def progress(
+    clock_start: datetime,
+    origin: float,
+    speed: float,
+    days: float,
+    stack: Stack,
+    label: str = "reporting period",
+) -> None:
     end = clock_start + timedelta(days=days)
     width = 40
     tty = sys.stdout.isatty()
@@ -126,7 +152,7 @@ def progress(clock_start: datetime, origin: float, speed: float, days: float, st
         done = min(max((virtual - clock_start) / (end - clock_start), 0.0), 1.0)
         bar = "#" * int(done * width)
         line = (
-            f"[demo] reporting period [{bar:<{width}}] {done * days:4.1f}/{days:g} days "
+            f"[demo] {label} [{bar:<{width}}] {done * days:4.1f}/{days:g} days "
             f"({virtual:%a %d %b %H:%M} virtual)"
         )
         if tty:
@@ -206,12 +232,288 @@ def print_report(report: dict[str, Any]) -> None:
     print(f"\nmethod: {report.get('method', '')}")
 
 
+@dataclass
+class Demo:
+    """What every phase of the demo shares: the run directory, InfluxDB, the environment,
+    the simulator's fixed ports and the stacks started so far (stopped at the end)."""
+
+    run_dir: Path
+    influx: InfluxServer
+    env: dict[str, str]
+    base_port: int
+    stacks: list[Stack] = field(default_factory=list)
+
+    def stack(self, extra_env: dict[str, str]) -> Stack:
+        stack = Stack(self.run_dir, {**self.env, **extra_env})
+        self.stacks.append(stack)
+        return stack
+
+    def catalogue_args(self, poll_s: float) -> list[str]:
+        polls = ["--modbus-poll-s", f"{poll_s:g}", "--bacnet-poll-s", f"{poll_s:g}"]
+        return ["--base-port", str(self.base_port), *polls]
+
+    def clock(self, start: datetime, speed: float, lead_s: float = 20.0) -> dict[str, str]:
+        origin = datetime.now(UTC) + timedelta(seconds=lead_s)
+        return {
+            "POLIS_CLOCK_ORIGIN": origin.isoformat(),
+            "POLIS_CLOCK_START": start.isoformat(),
+            "POLIS_CLOCK_SPEED": f"{speed:.3f}",
+        }
+
+    def adapter_env(self, grpc_port: int, ocpp_port: int, state: str) -> dict[str, str]:
+        return {
+            "POLIS_ADAPTER_GRPC_PORT": str(grpc_port),
+            "POLIS_ADAPTER_METRICS_PORT": "0",
+            "POLIS_ADAPTER_STATE_DIR": str(self.run_dir / state),
+            "POLIS_ADAPTER_BACNET_ADDRESS": f"127.0.0.1:{free_udp_port()}",
+            "POLIS_ADAPTER_OCPP_PORT": str(ocpp_port),
+            "POLIS_ADAPTER_OCPP_SECURITY_PROFILE": "0",
+        }
+
+
+def learning_span(days: float) -> tuple[datetime, datetime]:
+    """Whole local days ending on the Wednesday before the reporting period's Monday, so that
+    the three days commissioning holds out are weekdays: on a school's weekend its heat
+    pumps barely run, and a day's energy error over so little energy is a ratio of small
+    numbers (the classrooms' CV came out at 39 % with Friday to Sunday held out)."""
+    local = REPORTING_START.astimezone(ZoneInfo(TIMEZONE)).date()
+    end = datetime.combine(local - timedelta(days=4), datetime.min.time(), ZoneInfo(TIMEZONE))
+    return end - timedelta(days=days), end
+
+
+def learn(demo: Demo, days: float, minutes: float) -> Path:
+    """The history weeks before the reporting period, then commissioning; the learned
+    catalogue's path."""
+    start, end = learning_span(days)
+    speed = days * 86_400 / (minutes * 60)
+    # what commissioning starts from: the simulator's catalogue without its physics, polled
+    # as the reporting period's services will poll it
+    nameplate = demo.run_dir / "nameplate-catalogue.yaml"
+    nameplate.write_text(
+        run(
+            ["-m", "polis.simulator", "catalogue", "--nameplate-only", *demo.catalogue_args(1)],
+            demo.env,
+            demo.run_dir,
+        )
+    )
+    served = demo.run_dir / "learning-catalogue.yaml"
+    clock = demo.clock(start, speed, lead_s=10.0)
+    # The history has a bucket of its own: the savings service's reports over the baseline
+    # year filter the adapter's readings by a point name's suffix, which InfluxDB answers by
+    # reading every series of the span, and three dense weeks slowed them past its timeout.
+    InfluxStore(demo.influx.url, demo.influx.token, demo.influx.org, HISTORY_BUCKET).ensure_bucket(
+        HISTORY_BUCKET
+    )
+    stack = demo.stack({**clock, "POLIS_INFLUX_BUCKET": HISTORY_BUCKET})
+    last = end - timedelta(days=1)
+    say(
+        f"learning: {days:g} days of history, {start:%a %d %b} – {last:%a %d %b}, buildings on "
+        f"their own schedules, at {speed:.0f}× (a poll every {LEARN_POLL_S * speed / 60:.0f} "
+        "virtual min); the simulator serves no R, C or COP"
+    )
+    stack.start(
+        "learning-simulator",
+        [
+            "-m",
+            "polis.simulator",
+            "--nameplate-only",
+            "--catalogue",
+            str(served),
+            *demo.catalogue_args(LEARN_POLL_S),
+        ],
+    )
+    wait_for("simulator", served.exists, stack)
+    stack.start(
+        "learning-adapter",
+        ["-m", "polis.adapter", "run", "--catalogue", str(served)],
+        demo.adapter_env(free_port(), free_port(), "learning-adapter"),
+    )
+    origin = datetime.fromisoformat(clock["POLIS_CLOCK_ORIGIN"]).timestamp()
+    started = time.monotonic()
+    progress(start, origin, speed, days, stack, "learning history")
+    time.sleep(2.0)  # the last polls reach InfluxDB
+    stack.stop()
+    say(f"learning: history written in {(time.monotonic() - started) / 60:.1f} min")
+    return commission(demo, nameplate, start, end)
+
+
+# the lines of the commissioning output the console shows (the whole is in the log)
+COMMISSION_SHOWN = (
+    "== building",
+    ": ACCEPTED",
+    ": REJECTED",
+    "reason:",
+    "1R1C for",
+    "written:",
+    "base load:",
+)
+
+
+def commission(demo: Demo, nameplate: Path, start: datetime, end: datetime) -> Path:
+    """``python -m polis.optimizer commission`` over every building and the local days
+    ``[start, end)``; its output in logs/commission.log, the verdicts on the console."""
+    learned = demo.run_dir / "learned-catalogue.yaml"
+    args = ["--since", start.date().isoformat(), "--until", end.date().isoformat()]
+    args += ["--out", str(learned), "--report", str(demo.run_dir / "commissioning")]
+    say("commissioning: learning every zone, hot-water tank and base load from that history")
+    started = time.monotonic()
+    log = demo.run_dir / "logs" / "commission.log"
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "polis.optimizer", "commission", *args],
+            env={
+                **demo.env,
+                "POLIS_CATALOGUE": str(nameplate),
+                "POLIS_INFLUX_BUCKET": HISTORY_BUCKET,
+                "PYTHONUNBUFFERED": "1",
+            },
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            cwd=demo.run_dir,
+        )
+        assert process.stdout is not None
+        for line in process.stdout:
+            out.write(line)
+            if any(shown in line for shown in COMMISSION_SHOWN):
+                print(f"[demo]   {line.rstrip()}", flush=True)
+        if process.wait() != 0:
+            raise RuntimeError(f"commissioning failed; see {log}")
+    say(
+        f"commissioning: done in {(time.monotonic() - started) / 60:.1f} min, report in "
+        f"{demo.run_dir / 'commissioning'}"
+    )
+    print_learned(learned)
+    return learned
+
+
+def print_learned(path: Path) -> None:
+    """What the optimizer will plan with, as learned (the demo never reads the truth)."""
+    cat = load_catalogue(path)
+    print(
+        f"\n{'learned':30s}{'model':>14s}{'tau h':>8s}{'R K/kW':>8s}{'C kWh/K':>9s}"
+        f"{'COP@7':>7s}{'gain kW':>9s}{'max kW':>8s}{'band K':>8s}"
+    )
+    for building in cat.buildings:
+        print(f"  {building.id} (base load {building.base_load_kw:.1f} kW)")
+        for load in building.loads:
+            if isinstance(load, ZoneConfig) and load.r_k_per_kw and load.c_kwh_per_k:
+                print(
+                    f"    {load.id:26s}{load.model.value:>14s}"
+                    f"{load.r_k_per_kw * load.c_kwh_per_k:8.1f}{load.r_k_per_kw:8.3f}"
+                    f"{load.c_kwh_per_k:9.1f}{load.cop_nominal:7.2f}"
+                    f"{load.gains_occupied_kw:9.1f}{load.max_kw:8.1f}"
+                    f"{load.controller.proportional_band_k:8.2f}"
+                )
+            elif isinstance(load, TankConfig):
+                draw = sum(load.daily_draw_kwh) + 24 * load.loss_kw
+                print(f"    {load.id:26s}{load.model.value:>14s}  draws {draw:.1f} kWh/day")
+            elif isinstance(load, ZoneConfig):
+                print(f"    {load.id:26s}{load.model.value:>14s}  (its own controller runs it)")
+    print()
+
+
+@dataclass
+class Report:
+    """One reporting run: its figures, and its stack while it serves."""
+
+    name: str
+    figures: PeriodFigures
+    stack: Stack
+    base_url: str | None = None
+
+
+def report_period(
+    demo: Demo, name: str, catalogue_path: Path | None, args: argparse.Namespace, final: bool
+) -> Report:
+    """The reporting period with the optimizer on ``catalogue_path`` (``None``: the
+    simulator's own catalogue, its true models). The final run serves afterwards, with the
+    savings service and the gateway; an earlier one is stopped once measured."""
+    speed = args.days * 86_400 / (args.minutes * 60)
+    ports = {n: free_port() for n in ("adapter", "optimizer", "savings", "ocpp")}
+    bucket = demo.influx.bucket if final else name
+    if not final:
+        InfluxStore(demo.influx.url, demo.influx.token, demo.influx.org, bucket).ensure_bucket(
+            bucket
+        )
+    simulator_catalogue = demo.run_dir / f"simulator-catalogue-{name}.yaml"
+    catalogue = catalogue_path or simulator_catalogue
+    clock = demo.clock(REPORTING_START, speed)
+    env = {
+        **clock,
+        "POLIS_INFLUX_BUCKET": bucket,
+        "POLIS_CATALOGUE": str(catalogue),
+        "POLIS_SAVINGS_GRPC_PORT": str(ports["savings"]),
+        "POLIS_OPTIMIZER_PORT": str(ports["optimizer"]),
+        "POLIS_ADAPTER_TARGET": f"127.0.0.1:{ports['adapter']}",
+        "POLIS_ADAPTER_ADDRESS": f"127.0.0.1:{ports['adapter']}",
+        "POLIS_OPTIMIZER_ADDRESS": f"127.0.0.1:{ports['optimizer']}",
+        "POLIS_SAVINGS_ADDRESS": f"127.0.0.1:{ports['savings']}",
+    }
+    stack = demo.stack(env)
+    say(
+        f"{name}: {REPORTING_START:%Y-%m-%d} at {speed:.0f}×, the optimizer on "
+        f"{'the simulator’s own models' if catalogue_path is None else catalogue.name}"
+    )
+    # the depot's chargers connect to the adapter's OCPP central system, retrying until it
+    # listens; plain ws on loopback (security profile 0). The simulator serves its fixed
+    # layout, the one the catalogue names; with a catalogue of the services' own it writes
+    # only what a facility manager has.
+    simulator = ["-m", "polis.simulator", "--catalogue", str(simulator_catalogue)]
+    simulator += [*demo.catalogue_args(1), "--ocpp-url", f"ws://127.0.0.1:{ports['ocpp']}"]
+    if catalogue_path is not None:
+        simulator.append("--nameplate-only")
+    stack.start(f"{name}-simulator", simulator)
+    wait_for("simulator", simulator_catalogue.exists, stack)
+    stack.start(
+        f"{name}-adapter",
+        ["-m", "polis.adapter", "run", "--catalogue", str(catalogue)],
+        demo.adapter_env(ports["adapter"], ports["ocpp"], f"{name}-adapter"),
+    )
+    stack.start(f"{name}-optimizer", ["-m", "polis.optimizer"])
+    services = ["adapter", "optimizer"]
+    base_url = None
+    if final:
+        stack.start("savings", ["-m", "polis.savings", "serve"])
+        stack.start("gateway", ["-m", "polis.gateway"])
+        services.append("savings")
+    for service in services:
+        wait_for(service, lambda n=service: grpc_ready(ports[n]), stack)
+    if final:
+        base_url = f"http://127.0.0.1:{args.gateway_port}"
+        wait_for("gateway", lambda: http_ready(f"{base_url}/healthz"), stack)
+    say(f"{name}: {', '.join(['simulator', *services])}{' and gateway' if final else ''} up")
+    origin = datetime.fromisoformat(clock["POLIS_CLOCK_ORIGIN"]).timestamp()
+    progress(REPORTING_START, origin, speed, args.days, stack, f"{name}: reporting period")
+    time.sleep(max(3600 / speed * 1.5, 1.0))  # let the last hour's readings land
+    with InfluxStore(demo.influx.url, demo.influx.token, demo.influx.org, bucket) as store:
+        figures = measured_figures(load_catalogue(catalogue), store, REPORTING_START, args.days)
+    if not final:
+        stack.stop()
+    return Report(name, figures, stack, base_url)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--days", type=float, default=7.0, help="simulated reporting days")
     parser.add_argument("--minutes", type=float, default=7.0, help="wall minutes for the period")
+    parser.add_argument(
+        "--models",
+        choices=["both", "learned", "truth"],
+        default="both",
+        help="plan with models learned from the adapter's history, with the simulator's own, "
+        "or run the period on both, the truth-configured run first, and print both (default)",
+    )
+    parser.add_argument("--learn-days", type=float, default=21.0, help="days of history")
+    parser.add_argument(
+        "--learn-minutes",
+        type=float,
+        default=8.0,
+        help="wall minutes for the history (about 3,800× for 21 days: what the adapter and the "
+        "simulator sustain with a reading every 6 virtual minutes, bench/history_rate.py)",
+    )
     parser.add_argument("--run-dir", type=Path, default=ROOT / ".run" / "demo")
     parser.add_argument("--gateway-port", type=int, default=8080)
     parser.add_argument("--mode", choices=["apply", "dry_run"], default="apply")
@@ -230,15 +532,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     influx.start()
     say(f"InfluxDB {influx.version().split()[1]} healthy at {influx.url}")
 
-    speed = args.days * 86_400 / (args.minutes * 60)
     baseline_start = REPORTING_START - timedelta(days=365)
-    ports = {name: free_port() for name in ("adapter", "optimizer", "savings", "ocpp")}
     admin_key = run(
         ["-m", "polis.gateway", "create-key", "--role", "admin", "--print-only"],
         dict(os.environ),
         run_dir,
     ).strip()
-    catalogue = run_dir / "catalogue.yaml"
     env = {
         **os.environ,
         "POLIS_INFLUX_URL": influx.url,
@@ -246,30 +545,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         "POLIS_INFLUX_ORG": influx.org,
         "POLIS_INFLUX_BUCKET": influx.bucket,
         "POLIS_LOG_FORMAT": "json",
-        # the simulator's catalogue: devices, loads, meters, calendars and the tariff that
-        # both the optimizer and savings price with
-        "POLIS_CATALOGUE": str(catalogue),
-        "POLIS_SAVINGS_GRPC_PORT": str(ports["savings"]),
-        "POLIS_OPTIMIZER_PORT": str(ports["optimizer"]),
         "POLIS_OPTIMIZER_MODE": args.mode,
         # Hourly re-plans with a short solve keep up with a clock running ~1,400x real time.
         "POLIS_OPTIMIZER_REPLAN_MINUTES": "60",
         "POLIS_OPTIMIZER_TIME_LIMIT_S": "2",
         "POLIS_OPTIMIZER_COMMAND_SLOTS": "8",
-        "POLIS_ADAPTER_TARGET": f"127.0.0.1:{ports['adapter']}",
-        "POLIS_ADAPTER_ADDRESS": f"127.0.0.1:{ports['adapter']}",
-        "POLIS_OPTIMIZER_ADDRESS": f"127.0.0.1:{ports['optimizer']}",
-        "POLIS_SAVINGS_ADDRESS": f"127.0.0.1:{ports['savings']}",
         "POLIS_GATEWAY_PORT": str(args.gateway_port),
         "POLIS_GATEWAY_DATABASE_URL": f"sqlite:///{run_dir / 'gateway.db'}",
         "POLIS_BOOTSTRAP_ADMIN_KEY": admin_key,
-        # Alarms: about one round per wall second at this clock's speed, and the energy rules'
-        # expectations from the baseline year imported below (docs/alarms.md).
-        "POLIS_GATEWAY_ALARM_INTERVAL_S": f"{max(60.0, speed):.0f}",
-        "POLIS_GATEWAY_ALARM_BASELINE_START": baseline_start.isoformat(),
-        "POLIS_GATEWAY_ALARM_BASELINE_END": REPORTING_START.isoformat(),
     }
-    stack = Stack(run_dir, env)
+    demo = Demo(run_dir, influx, env, simulator_base_port())
     try:
         say(
             f"baseline: exporting {baseline_start:%Y-%m-%d} → {REPORTING_START:%Y-%m-%d} "
@@ -293,70 +578,51 @@ def main(argv: Sequence[str] | None = None) -> int:
             env,
             run_dir,
         )
-        # The import tags the history with each building's place, so the catalogue is needed
-        # before the simulator serves: the fixed port layout makes it the document the
-        # simulator writes again once it listens.
-        base_port = simulator_base_port()
-        catalogue_args = ["--base-port", str(base_port), "--modbus-poll-s", "1"]
-        catalogue_args += ["--bacnet-poll-s", "1"]
-        catalogue.write_text(
-            run(["-m", "polis.simulator", "catalogue", *catalogue_args], env, run_dir)
+        # The import tags the history with each building's place (the catalogue of the
+        # simulator's fixed port layout names them), the savings service prices with its
+        # tariff.
+        places = run_dir / "places-catalogue.yaml"
+        places.write_text(
+            run(
+                ["-m", "polis.simulator", "catalogue", "--nameplate-only", *demo.catalogue_args(1)],
+                env,
+                run_dir,
+            )
         )
         say("baseline: importing it into InfluxDB through the savings service")
         print(
             run(
                 ["-m", "polis.savings", "import", str(history), "--source", "simulator history"],
-                env,
+                {**env, "POLIS_CATALOGUE": str(places)},
                 run_dir,
             ).strip()
         )
 
-        origin = datetime.now(UTC) + timedelta(seconds=20)
-        clock_env = {
-            "POLIS_CLOCK_ORIGIN": origin.isoformat(),
-            "POLIS_CLOCK_START": REPORTING_START.isoformat(),
-            "POLIS_CLOCK_SPEED": f"{speed:.3f}",
-        }
-        stack.env.update(clock_env)
-        say(f"virtual clock: {REPORTING_START:%Y-%m-%d} at {speed:.0f}× from {origin:%H:%M:%S} UTC")
-
-        catalogue.unlink()  # written again by the simulator when every endpoint listens
-        # the depot's chargers connect to the adapter's OCPP central system, retrying until it
-        # listens; plain ws on loopback (security profile 0)
-        ocpp = ["--ocpp-url", f"ws://127.0.0.1:{ports['ocpp']}"]
-        stack.start(
-            "simulator",
-            ["-m", "polis.simulator", "--catalogue", str(catalogue), *catalogue_args, *ocpp],
+        learned = None
+        if args.models in ("learned", "both"):
+            learned = learn(demo, args.learn_days, args.learn_minutes)
+        names = ["truth", "learned"] if args.models == "both" else [args.models]
+        reports = [
+            report_period(
+                demo, name, learned if name == "learned" else None, args, name == names[-1]
+            )
+            for name in names
+        ]
+        final = reports[-1]
+        config = load_config()
+        as_is = as_is_figures(config, load_catalogue(places), REPORTING_START, args.days)
+        print_figures(
+            f"the reporting period ({args.days:g} days from {REPORTING_START:%Y-%m-%d}), "
+            "metered cost and comfort",
+            {"as-is": as_is, **{r.name: r.figures for r in reports}},
         )
-        wait_for("simulator", catalogue.exists, stack)
-        say("simulator: BACnet/IP controllers, Modbus TCP meters and OCPP chargers up")
+        if args.models == "both":
+            ratio = reports[1].figures.cost_eur / reports[0].figures.cost_eur
+            print(f"learned / truth cost: {ratio:.3f}")
 
-        stack.start(
-            "adapter",
-            ["-m", "polis.adapter", "run", "--catalogue", str(catalogue)],
-            {
-                "POLIS_ADAPTER_GRPC_PORT": str(ports["adapter"]),
-                "POLIS_ADAPTER_METRICS_PORT": "0",
-                "POLIS_ADAPTER_STATE_DIR": str(run_dir / "adapter"),
-                "POLIS_ADAPTER_BACNET_ADDRESS": f"127.0.0.1:{free_udp_port()}",
-                "POLIS_ADAPTER_OCPP_PORT": str(ports["ocpp"]),
-                "POLIS_ADAPTER_OCPP_SECURITY_PROFILE": "0",
-            },
-        )
-        stack.start("optimizer", ["-m", "polis.optimizer"])
-        stack.start("savings", ["-m", "polis.savings", "serve"])
-        stack.start("gateway", ["-m", "polis.gateway"])
-        for name in ("adapter", "optimizer", "savings"):
-            wait_for(name, lambda n=name: grpc_ready(ports[n]), stack)
-            say(f"{name}: healthy on 127.0.0.1:{ports[name]}")
-        base = f"http://127.0.0.1:{args.gateway_port}"
-        wait_for("gateway", lambda: http_ready(f"{base}/healthz"), stack)
-        say(f"gateway: healthy at {base}")
-
-        progress(REPORTING_START, origin.timestamp(), speed, args.days, stack)
         reporting_end = REPORTING_START + timedelta(days=args.days)
-        time.sleep(max(3600 / speed * 1.5, 1.0))  # let the last hour's readings land
         say("savings: fitting the baseline and measuring the reporting period")
+        base = final.base_url
         response = httpx.get(
             f"{base}/api/v1/savings/report",
             params={
@@ -379,13 +645,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         say("serving; press Ctrl-C to stop")
         while True:
-            stack.check_alive()
+            final.stack.check_alive()
             time.sleep(2)
     except KeyboardInterrupt:
         return 0
     finally:
         say("stopping")
-        stack.stop()
+        for stack in reversed(demo.stacks):
+            stack.stop()
         influx.stop()
 
 
