@@ -352,6 +352,8 @@ def test_after_hours_span_is_the_last_unoccupied_hours_clear_of_the_morning_star
     assert after_hours_span(b1, night.replace(hour=5)) is None  # 03:00-05:00: the warm-up
     assert after_hours_span(b1, NOW) is None  # open
     assert after_hours_span(b1, NOW.replace(hour=23, minute=10)) is None  # 21:00 was open
+    assert after_hours_span(b1, NOW.replace(hour=0, minute=30)) is None  # the wind-down
+    assert after_hours_span(b1, NOW.replace(hour=2, minute=30)) is not None  # 00:00-02:00
 
 
 def test_after_hours_consumption_above_what_the_model_expects_for_those_hours() -> None:
@@ -371,6 +373,12 @@ def test_after_hours_consumption_above_what_the_model_expects_for_those_hours() 
     found = judge(engine(), windows, "energy.after_hours", baselines=[day, base])
     assert (found.status, found.evidence.figures["measured_kw"]) == (Status.RAISE, 8.0)
     assert found.evidence.figures["threshold_kw"] == pytest.approx(6.5)  # 5 + 3 × 0.5
+    # a model whose day says an hour is uncertain by 1 kW: 8 kW is not above 5 + 3 × 1
+    wide = BaselineExpectation(
+        "b1", night - timedelta(days=1), night - HOUR, 100, 5, unoccupied_uncertainty_kw=1.0
+    )
+    lenient = judge(engine(), windows, "energy.after_hours", baselines=[wide, base])
+    assert (lenient.status, lenient.evidence.figures["threshold_kw"]) == (Status.HOLD, 8.0)
     # a cold night the model expects 7.5 kW for: 8 kW is within it
     cold = judge(engine(), windows, "energy.after_hours", baselines=[_night(*span, 7.5, 0.5)])
     assert cold.status is Status.CLEAR

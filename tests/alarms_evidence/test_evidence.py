@@ -26,11 +26,12 @@ DAY = BaselineExpectation(
     unoccupied_kw=5.0,
     unoccupied_uncertainty_kw=0.5,
 )
-# 23:00 to 01:00 of the night before NOW (noon): unoccupied, clear of the 06:00 opening
+# 00:00 to 02:00 of NOW's day (noon): unoccupied, clear of the evening's wind-down after
+# 22:00 and of the 06:00 opening
 NIGHT = BaselineExpectation(
     "b1",
-    NOW - timedelta(hours=13),
-    NOW - timedelta(hours=11),
+    NOW - timedelta(hours=12),
+    NOW - timedelta(hours=10),
     10.0,
     1.0,
     kind=ExpectationKind.AFTER_HOURS,

@@ -140,13 +140,13 @@ def _floor_hour(t: datetime) -> datetime:
     return t.replace(minute=0, second=0, microsecond=0)
 
 
-def _unoccupied_between(
-    b: BuildingBinding, start: datetime, end: datetime, before_opening: timedelta
-) -> bool:
-    """Unoccupied throughout ``[start, end)`` and for ``before_opening`` after it (the morning
-    start is not after hours), checked every 15 minutes."""
-    t = start
-    while t < end + before_opening:
+def _unoccupied_between(b: BuildingBinding, start: datetime, end: datetime) -> bool:
+    """Unoccupied throughout ``[start, end)``, for ``after_closing_min`` before it and for
+    ``before_opening_min`` after it (neither the evening's wind-down nor the morning start
+    is after hours), checked every 15 minutes."""
+    p = b.params.after_hours
+    t = start - timedelta(minutes=p.after_closing_min)
+    while t < end + timedelta(minutes=p.before_opening_min):
         if b.occupancy.occupied(t):
             return False
         t += timedelta(minutes=15)
@@ -164,9 +164,7 @@ def after_hours_span(b: BuildingBinding, now: datetime) -> tuple[datetime, datet
         return None
     end = _floor_hour(now)
     start = end - max(1, round(p.window_min / 60)) * HOUR
-    if not _unoccupied_between(b, start, end, timedelta(minutes=p.before_opening_min)):
-        return None
-    return start, end
+    return (start, end) if _unoccupied_between(b, start, end) else None
 
 
 def after_hours_spans(
@@ -175,6 +173,15 @@ def after_hours_spans(
     """:func:`after_hours_span` of every building that has one at ``now``."""
     spans = {b.id: after_hours_span(b, now) for b in buildings}
     return {building: span for building, span in spans.items() if span is not None}
+
+
+def _hour_sigma(ctx: Context, building: str, e: BaselineExpectation, hours: int) -> float:
+    """One hour's standard uncertainty of the model at night: the span's own (Guideline 14's,
+    which scales a relative error to the span's small expectation), or the latest day's
+    ``unoccupied_uncertainty_kw`` (CV(RMSE) times the day's mean hour: about the model's
+    hourly RMSE, which a regression's errors keep at night too) where that is wider."""
+    day = latest(ctx.baselines, building, ctx.now)
+    return max(e.uncertainty_kwh / hours, day.unoccupied_uncertainty_kw if day else 0.0)
 
 
 def after_hours(ctx: Context, b: BuildingBinding) -> Iterator[Assessment]:
@@ -186,12 +193,11 @@ def after_hours(ctx: Context, b: BuildingBinding) -> Iterator[Assessment]:
     if not p.enabled or not b.counters:
         return
     e = latest(ctx.baselines, b.id, ctx.now, ExpectationKind.AFTER_HOURS)
-    before_opening = timedelta(minutes=p.before_opening_min)
     if (
         e is None
         or e.start != _floor_hour(e.start)
         or e.end != _floor_hour(e.end)
-        or not _unoccupied_between(b, e.start, e.end, before_opening)
+        or not _unoccupied_between(b, e.start, e.end)
     ):
         yield assessment(key(AFTER_HOURS, b.id, ""), Status.HOLD, ctx, p.severity)
         return
@@ -199,7 +205,7 @@ def after_hours(ctx: Context, b: BuildingBinding) -> Iterator[Assessment]:
     kwh = consumption(ctx, b, e.start, e.end)
     mean_kw = kwh / hours if kwh is not None else None
     expected_kw = e.expected_kwh / hours
-    sigma_kw = e.uncertainty_kwh / hours
+    sigma_kw = _hour_sigma(ctx, b.id, e, hours)
     raise_at, clear_at = thresholds(
         expected_kw, sigma_kw, p.raise_sigmas, p.clear_sigmas, p.min_excess, p.min_kw
     )

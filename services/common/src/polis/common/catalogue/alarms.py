@@ -170,6 +170,9 @@ class AfterHoursParams(RuleParams):
     window_min: Minutes = 120.0  # the last unoccupied stretch judged
     # hours this close to the next opening are the morning start (heating up), not after hours
     before_opening_min: Annotated[float, Field(ge=0, le=24 * 60)] = 180.0
+    # and hours this soon after closing are the evening's wind-down (the last staff and the
+    # cleaners, the plant pulling the zones to their setback), not after hours either
+    after_closing_min: Annotated[float, Field(ge=0, le=24 * 60)] = 120.0
     raise_sigmas: NonNegative = 3.0
     clear_sigmas: NonNegative = 2.0
     min_excess: NonNegative = 0.2
