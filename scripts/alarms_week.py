@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import sys
 import tempfile
 import time
@@ -97,7 +98,24 @@ async def _run(args: argparse.Namespace, influx: InfluxServer, work: Path) -> li
         admin.close()
 
 
-def _report(alarms: list[dict[str, Any]]) -> int:
+def _judged_nights(gateway_log: Path) -> Counter[str]:
+    """Per building, the after-hours spans the gateway had the baseline model's prediction
+    for (each judged by energy.after_hours until the next): none would mean the rule never
+    judged, and a quiet week would prove nothing of it."""
+    nights: Counter[str] = Counter()
+    for line in gateway_log.read_text().splitlines():
+        try:
+            entry = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(entry, dict) and entry.get("event") == "after-hours expectation":
+            nights[str(entry.get("building"))] += 1
+    return nights
+
+
+def _report(alarms: list[dict[str, Any]], nights: Counter[str]) -> int:
+    print("\nafter-hours spans judged against the baseline model's prediction, per building:")
+    print("  " + (", ".join(f"{b} {n}" for b, n in sorted(nights.items())) or "none"))
     counts = Counter((a["rule"], a["severity"]) for a in alarms)
     print(f"\nalarms raised: {len(alarms)}")
     for (rule, severity), n in sorted(counts.items()):
@@ -132,7 +150,8 @@ def main(argv: list[str] | None = None) -> int:
             alarms = asyncio.run(_run(args, influx, work))
         finally:
             influx.stop()
-    code = _report(alarms)
+        nights = _judged_nights(work / "gateway.log")
+    code = _report(alarms, nights)
     print(f"wall time {time.monotonic() - began:.0f} s")
     return code
 

@@ -185,6 +185,14 @@ class Baselines:
             if night is not None:
                 self._nights[building] = replace(night, kind=ExpectationKind.AFTER_HOURS)
                 fetched += 1
+                hours = (end - start) / timedelta(hours=1)
+                log.info(
+                    "after-hours expectation",
+                    building=building,
+                    start=start.isoformat(),
+                    end=end.isoformat(),
+                    expected_kw=round(night.expected_kwh / hours, 2),
+                )
         start, end = last_local_day(now, self._timezone)
         for building in self._buildings:
             if self._asked.get(building) == start:
