@@ -45,6 +45,8 @@ FALLBACK_STATUSES = frozenset({"fallback", "infeasible"})
 # passes twice the gRPC deadline): a round over 200 buildings asks in a few batches.
 PLAN_REQUESTS = 16
 PLANS_TIMEOUT_S = 10.0
+# After-hours expectations asked of the savings service at once (each a baseline fit).
+SPAN_REQUESTS = 4
 
 
 def _control(
@@ -173,17 +175,26 @@ class Baselines:
         span); one the savings service failed for, next round."""
         if self._baseline is None:
             return 0
+        due = [
+            (building, start, end)
+            for building, (start, end) in sorted(self._spans(now).items())
+            if self._asked_span.get(building) != start
+        ]
         fetched = 0
-        for building, (start, end) in sorted(self._spans(now).items()):
-            if self._asked_span.get(building) == start:
-                continue
-            try:
-                night = await self._ask(building, start, end)
-            except PeerError:
-                continue
+        # the spans asked concurrently, a few at a time: each is a baseline fit of its own,
+        # and a building last in line would otherwise wait for every fit before its own
+        limiter = anyio.CapacityLimiter(SPAN_REQUESTS)
+
+        async def night(building: str, start: datetime, end: datetime) -> None:
+            nonlocal fetched
+            async with limiter:
+                try:
+                    found = await self._ask(building, start, end)
+                except PeerError:
+                    return
             self._asked_span[building] = start
-            if night is not None:
-                self._nights[building] = replace(night, kind=ExpectationKind.AFTER_HOURS)
+            if found is not None:
+                self._nights[building] = replace(found, kind=ExpectationKind.AFTER_HOURS)
                 fetched += 1
                 hours = (end - start) / timedelta(hours=1)
                 log.info(
@@ -191,8 +202,12 @@ class Baselines:
                     building=building,
                     start=start.isoformat(),
                     end=end.isoformat(),
-                    expected_kw=round(night.expected_kwh / hours, 2),
+                    expected_kw=round(found.expected_kwh / hours, 2),
                 )
+
+        async with anyio.create_task_group() as group:
+            for building, start, end in due:
+                group.start_soon(night, building, start, end)
         start, end = last_local_day(now, self._timezone)
         for building in self._buildings:
             if self._asked.get(building) == start:
