@@ -6,11 +6,14 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import Engine
 
 from polis.common.influx import Sample, to_ns
+from polis.gateway.db.engine import make_engine, migrate
 
 from .fakes import MemoryStore, PeerServers, catalogue_points
 from .postgres import PostgresMissing, throwaway_cluster
@@ -90,6 +93,15 @@ def create_keys(gw: Running) -> dict[str, str]:
             assert response.status_code == 201, response.text
             out[role] = response.json()["key"]
     return out
+
+
+@pytest.fixture
+def engine(tmp_path: Path) -> Iterator[Engine]:
+    """A migrated SQLite database of the gateway's own (a module may define its own)."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'gw.db'}")
+    migrate(engine)
+    yield engine
+    engine.dispose()
 
 
 @pytest.fixture(scope="session")

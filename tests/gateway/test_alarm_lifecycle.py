@@ -3,9 +3,7 @@ one open alarm per key, history, acknowledgement and e-mail items composed into 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, func, select
@@ -25,7 +23,7 @@ from polis.alarms.model import (
 from polis.gateway.application import alarm_mail
 from polis.gateway.db import alarms as store
 from polis.gateway.db.alarm_models import Alarm, AlarmEvent, AlarmMail, AlarmMailItem
-from polis.gateway.db.engine import make_engine, migrate, session_factory
+from polis.gateway.db.engine import session_factory
 from polis.gateway.domain.alarm_mail import MailMode
 from polis.gateway.domain.alarms import AlarmFilter, AlarmState, ChangeKind, StateFilter
 from polis.gateway.security.roles import Principal, Role
@@ -35,14 +33,6 @@ pytestmark = pytest.mark.unit
 T0 = datetime(2026, 3, 2, 6, 0, tzinfo=UTC)
 COLD = AlarmKey("comfort.too_cold", "town-hall", "zone-1")
 STALE = AlarmKey("communication.stale", "pool", "main-meter")
-
-
-@pytest.fixture
-def engine(tmp_path: Path) -> Iterator[Engine]:
-    engine = make_engine(f"sqlite:///{tmp_path / 'gw.db'}")
-    migrate(engine)
-    yield engine
-    engine.dispose()
 
 
 def assessment(

@@ -5,9 +5,7 @@ sender's claim never lapses while another leader could send the same mails again
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any, cast
 
 import pytest
@@ -23,21 +21,12 @@ from polis.gateway.coordination.mail_outbox import (
     claim_hold_s,
 )
 from polis.gateway.db.alarm_models import AlarmMail
-from polis.gateway.db.engine import make_engine, migrate
 from polis.gateway.db.sql import db_now_s
 from polis.gateway.smtp_mail import SmtpSender
 
 pytestmark = pytest.mark.unit
 
 NOW = datetime(2026, 3, 2, 6, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def engine(tmp_path: Path) -> Iterator[Engine]:
-    engine = make_engine(f"sqlite:///{tmp_path / 'gw.db'}")
-    migrate(engine)
-    yield engine
-    engine.dispose()
 
 
 def queue(engine: Engine, n: int) -> list[str]:

@@ -4,16 +4,14 @@ write that failed because the adapter was down does not."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
 
 from polis.gateway.application.audit import record
 from polis.gateway.db.alarm_facts import refused_commands
-from polis.gateway.db.engine import make_engine, migrate, session_factory
+from polis.gateway.db.engine import session_factory
 from polis.gateway.domain.control import REFUSED_BY_DEVICE
 from polis.gateway.security.roles import Principal, Role
 
@@ -22,14 +20,6 @@ pytestmark = pytest.mark.unit
 NOW = datetime(2026, 1, 14, 10, tzinfo=UTC)
 MARIA = Principal("key:maria", Role.FACILITY_MANAGER, frozenset({"school"}))
 POINT = "larissa/school/school-bms/zone-admin-heating-setpoint"
-
-
-@pytest.fixture
-def engine(tmp_path: Path) -> Iterator[Engine]:
-    engine = make_engine(f"sqlite:///{tmp_path / 'gw.db'}")
-    migrate(engine)
-    yield engine
-    engine.dispose()
 
 
 def test_refused_overridden_and_failed_writes(engine: Engine) -> None:

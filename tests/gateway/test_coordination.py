@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, select
@@ -16,21 +14,13 @@ from polis.gateway.application.database import Database
 from polis.gateway.coordination import epochs
 from polis.gateway.coordination.deliveries import DeliveryStore, Outcome
 from polis.gateway.coordination.lease import Lease
-from polis.gateway.db.engine import make_engine, migrate, session_factory
+from polis.gateway.db.engine import session_factory
 from polis.gateway.db.models import WebhookDelivery, WebhookSubscription
 from polis.gateway.security.ratelimit import SharedTokenBuckets
 
 pytestmark = pytest.mark.unit
 
 NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
-
-
-@pytest.fixture
-def engine(tmp_path: Path) -> Iterator[Engine]:
-    engine = make_engine(f"sqlite:///{tmp_path / 'gw.db'}")
-    migrate(engine)
-    yield engine
-    engine.dispose()
 
 
 def test_shared_bucket_allows_burst_then_refills_at_rate(engine: Engine) -> None:
