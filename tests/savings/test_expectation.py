@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from savings.conftest import SITES, START, synthetic_csv
 
 from polis.savings.application import SavingsApp
 from polis.savings.expectation import per_interval
@@ -108,3 +109,81 @@ def test_interval_energy_is_summed_into_the_interval_it_starts_in() -> None:
     got = per_interval(starts, 10_800, points)
     assert got.tolist() == [3.0, 4.0, 8.0]  # the last point is past the end
     assert np.isnan(per_interval(starts, 10_800, points[:1])[1])
+
+
+class CountingStore(MemoryMeterStore):
+    """A meter store that counts the reads reaching back to a given instant."""
+
+    def __init__(self, since: datetime) -> None:
+        super().__init__()
+        self.since = since
+        self.baseline_reads = 0
+
+    def energy(self, building: str, device: str, start: datetime, end: datetime) -> Any:
+        self.baseline_reads += start <= self.since
+        return super().energy(building, device, start, end)
+
+
+NIGHTS = [  # after-hours spans of the reporting period, as the gateway's rule asks them
+    Window(SWITCH + timedelta(days=d, hours=h), SWITCH + timedelta(days=d, hours=h + 2))
+    for d in (3, 17, 40, 95)
+    for h in (0, 2)
+]
+
+
+def test_the_kept_fit_expects_what_a_fresh_fit_does() -> None:
+    """The hourly model fitted once on the baseline predicts every later span exactly as the
+    model fitted afresh with the span does, and the baseline's data is read once."""
+    store = CountingStore(SWITCH - timedelta(days=300))
+    assert (
+        not SavingsApp(store, SITES, MeasurementOptions())
+        .import_csv(synthetic_csv("town-hall", 20))
+        .errors
+    )
+    kept = SavingsApp(store, SITES, MeasurementOptions())
+    fresh = SavingsApp(store, SITES, MeasurementOptions(), baseline_cache_s=0.0)
+    baseline = Window(START, SWITCH)
+    for period in [*NIGHTS, WEEK]:
+        a = kept.expectation("town-hall", baseline, period)
+        b = fresh.expectation("town-hall", baseline, period)
+        assert a.accepted
+        assert b.accepted
+        assert a.intervals == b.intervals > 0
+        assert a.expected_kwh == pytest.approx(b.expected_kwh, rel=1e-12)
+        assert a.actual_kwh == pytest.approx(b.actual_kwh, rel=1e-12)
+        assert a.uncertainty_kwh == pytest.approx(b.uncertainty_kwh, rel=1e-12)
+        assert a.unoccupied_kw == pytest.approx(b.unoccupied_kw, rel=1e-12)
+        assert a.unoccupied_uncertainty_kw == pytest.approx(b.unoccupied_uncertainty_kw)
+    store.baseline_reads = 0
+    for period in NIGHTS:
+        kept.expectation("town-hall", baseline, period)
+    assert store.baseline_reads == 0
+    for period in NIGHTS:
+        fresh.expectation("town-hall", baseline, period)
+    assert store.baseline_reads == len(NIGHTS)  # without the cache: a read per span
+
+
+def test_a_csv_import_forgets_the_kept_fit() -> None:
+    """New baseline data (a corrected meter export, say) is what the next expectation fits."""
+    store = MemoryMeterStore()
+    app = SavingsApp(store, SITES, MeasurementOptions())
+    assert not app.import_csv(synthetic_csv("town-hall", 20)).errors
+    baseline = Window(START, SWITCH)
+    before = app.expectation("town-hall", baseline, NIGHTS[0])
+    # the same building with a third more base load, over the same hours
+    assert not app.import_csv(synthetic_csv("town-hall", 20, scale=4 / 3)).errors
+    after = app.expectation("town-hall", baseline, NIGHTS[0])
+    again = SavingsApp(store, SITES, MeasurementOptions()).expectation(
+        "town-hall", baseline, NIGHTS[0]
+    )
+    assert after.expected_kwh == pytest.approx(again.expected_kwh, rel=1e-12)
+    assert after.expected_kwh > before.expected_kwh + 10.0  # 2 h of ~6.7 kW more base load
+
+
+def test_a_daily_model_is_not_kept_and_still_answers(scenario: Any) -> None:
+    app = SavingsApp(scenario.store, scenario.sites, MeasurementOptions())
+    first = app.expectation("town-hall", scenario.baseline, WEEK, ModelKind.DAILY)
+    second = app.expectation("town-hall", scenario.baseline, WEEK, ModelKind.DAILY)
+    assert first.accepted
+    assert first.intervals == 7
+    assert second.expected_kwh == first.expected_kwh

@@ -49,6 +49,7 @@ def build_app(settings: SavingsSettings, influx: InfluxStore) -> SavingsApp:
         storage_power_point=settings.savings_storage_power_point,
         exclusions=[Exclusion(e.window(), e.building) for e in settings.savings_exclusions],
         closures=[BuildingClosure(c.closure(), c.building) for c in settings.savings_closures],
+        baseline_cache_s=settings.savings_baseline_cache_s,
     )
 
 

@@ -285,16 +285,41 @@ def measure_daily(
     )
 
 
-def measure_hourly(
+@dataclass(frozen=True, slots=True)
+class FittedBaseline:
+    """A building's hourly baseline model as fitted on its baseline period, with the checks it
+    passed or failed: what predicts any later period (a report, or the hour the gateway's
+    after-hours rule asks about) without reading the baseline's data again."""
+
+    building: str
+    sufficiency: Sufficiency
+    statistics: FitStatistics | None
+    model: HourlyModel | None
+
+    @property
+    def label(self) -> str:
+        return self.model.label if self.model is not None else "hourly TOWT"
+
+    def unreported(self) -> BuildingMeasurement:
+        """The measurement of a baseline that predicts nothing (insufficient data)."""
+        return BuildingMeasurement(
+            self.building, ModelKind.HOURLY, self.label, self.sufficiency, self.statistics, None
+        )
+
+
+def _closed_days(calendar: BuildingCalendar, day: NDArray[np.int64]) -> NDArray[np.bool_] | None:
+    return calendar.closed(day) if calendar else None
+
+
+def fit_hourly(
     building: str,
     series: HourlySeries,
     baseline: Window,
-    reporting: Window,
     options: MeasurementOptions,
     exclusions: Sequence[Window] = (),
     calendar: BuildingCalendar = NO_CLOSURES,
-) -> BuildingMeasurement:
-    """Hourly TOWT model on an hourly grid that covers both windows."""
+) -> FittedBaseline:
+    """Hourly TOWT model fitted on the hours of ``series`` inside ``baseline``."""
     cal = local_calendar(series, options.timezone)
     excluded = _excluded(cal.utc_seconds, exclusions)
     base_hours = baseline.contains(cal.utc_seconds)
@@ -307,44 +332,79 @@ def measure_hourly(
         options.sufficiency,
     )
     if not sufficiency.sufficient:
-        return BuildingMeasurement(
-            building, ModelKind.HOURLY, "hourly TOWT", sufficiency, None, None
-        )
+        return FittedBaseline(building, sufficiency, None, None)
     calendar_month = (cal.month % 12) + 1
-    closed = calendar.closed(cal.day) if calendar else None
-
-    def of(rows: NDArray[np.bool_]) -> NDArray[np.bool_] | None:
-        return None if closed is None else closed[rows]
-
-    fit_rows = base_hours & valid & ~excluded
+    closed = _closed_days(calendar, cal.day)
+    rows = base_hours & valid & ~excluded
+    of = None if closed is None else closed[rows]
     model = fit_hourly_model(
-        series.energy_kwh[fit_rows],
-        series.temperature_c[fit_rows],
-        cal.hour_of_week[fit_rows],
-        calendar_month[fit_rows],
+        series.energy_kwh[rows],
+        series.temperature_c[rows],
+        cal.hour_of_week[rows],
+        calendar_month[rows],
         options.hourly,
-        of(fit_rows),
+        of,
     )
-    predicted_base = model.predict(
-        series.temperature_c[fit_rows],
-        cal.hour_of_week[fit_rows],
-        calendar_month[fit_rows],
-        of(fit_rows),
+    predicted = model.predict(
+        series.temperature_c[rows], cal.hour_of_week[rows], calendar_month[rows], of
     )
     stats = fit_statistics(
-        series.energy_kwh[fit_rows], predicted_base, model.parameters, options.hourly_gates
+        series.energy_kwh[rows], predicted, model.parameters, options.hourly_gates
     )
+    return FittedBaseline(building, sufficiency, stats, model)
+
+
+def report_hourly(
+    fitted: FittedBaseline,
+    series: HourlySeries,
+    reporting: Window,
+    options: MeasurementOptions,
+    exclusions: Sequence[Window] = (),
+    calendar: BuildingCalendar = NO_CLOSURES,
+) -> BuildingMeasurement:
+    """The fitted model's adjusted baseline for the hours of ``series`` inside ``reporting``,
+    against the energy measured in them."""
+    if fitted.model is None or fitted.statistics is None:
+        return fitted.unreported()
+    cal = local_calendar(series, options.timezone)
+    excluded = _excluded(cal.utc_seconds, exclusions)
     rep = reporting.contains(cal.utc_seconds)
+    closed = _closed_days(calendar, cal.day)
     starts = cal.utc_seconds[rep]
-    predicted = model.predict(
-        series.temperature_c[rep], cal.hour_of_week[rep], calendar_month[rep], of(rep)
+    predicted = fitted.model.predict(
+        series.temperature_c[rep],
+        cal.hour_of_week[rep],
+        ((cal.month % 12) + 1)[rep],
+        None if closed is None else closed[rep],
     )
     intervals = _reported(starts, predicted, series.energy_kwh[rep], excluded[rep])
     eur = options.tariff.at(starts, options.timezone)
     co2 = options.emission_factor.at(starts, options.timezone)
     return _measured(
-        building, ModelKind.HOURLY, sufficiency, model, stats, intervals, cal.month[rep], eur, co2
+        fitted.building,
+        ModelKind.HOURLY,
+        fitted.sufficiency,
+        fitted.model,
+        fitted.statistics,
+        intervals,
+        cal.month[rep],
+        eur,
+        co2,
     )
+
+
+def measure_hourly(
+    building: str,
+    series: HourlySeries,
+    baseline: Window,
+    reporting: Window,
+    options: MeasurementOptions,
+    exclusions: Sequence[Window] = (),
+    calendar: BuildingCalendar = NO_CLOSURES,
+) -> BuildingMeasurement:
+    """Hourly TOWT model on an hourly grid that covers both windows."""
+    fitted = fit_hourly(building, series, baseline, options, exclusions, calendar)
+    return report_hourly(fitted, series, reporting, options, exclusions, calendar)
 
 
 def measure(

@@ -155,6 +155,9 @@ class SavingsSettings(PolisSettings):
         default_factory=lambda: [RateStepSetting(rate=0.35)]
     )
     savings_exclusions: list[ExclusionSetting] = Field(default_factory=list)
+    # Wall seconds an expectation's baseline fit is reused for (0: fitted on every request);
+    # a CSV import forgets every fit at once.
+    savings_baseline_cache_s: float = Field(default=86400.0, ge=0)
     # Closures and holidays in addition to the sites file's (``building`` absent: all buildings).
     savings_closures: list[ClosureSetting] = Field(default_factory=list)
     # Day types of the daily model: day_of_week, weekday_weekend or none (CalTRACK).
