@@ -187,3 +187,27 @@ def test_a_daily_model_is_not_kept_and_still_answers(scenario: Any) -> None:
     assert first.accepted
     assert first.intervals == 7
     assert second.expected_kwh == first.expected_kwh
+
+
+def test_a_baseline_short_of_data_is_fitted_again_once_its_history_arrives() -> None:
+    """Readings written straight to the store (an adapter catching up, not a CSV import)
+    complete the baseline: the next expectation is accepted."""
+    full = MemoryMeterStore()
+    assert (
+        not SavingsApp(full, SITES, MeasurementOptions())
+        .import_csv(synthetic_csv("town-hall", 20))
+        .errors
+    )
+    store = MemoryMeterStore()
+    half = START + (SWITCH - START) / 2
+    for tags, values in full.series.items():
+        store.series[tags] = {ns: v for ns, v in values.items() if ns >= half.timestamp() * 1e9}
+    app = SavingsApp(store, SITES, MeasurementOptions())
+    baseline = Window(START, SWITCH)
+    short = app.expectation("town-hall", baseline, NIGHTS[0])
+    assert not short.accepted
+    for tags, values in full.series.items():
+        store.series[tags].update(values)
+    complete = app.expectation("town-hall", baseline, NIGHTS[0])
+    assert complete.accepted
+    assert complete.expected_kwh > 0

@@ -253,10 +253,13 @@ class SavingsApp:
                 self.calendar(building),
             )
         fit = _Fit(fitted, inputs.daily_data, inputs.storage_metered, time.monotonic())
-        with self._fits_lock:
-            self._fits[key] = fit
-            while len(self._fits) > FITS_KEPT:
-                del self._fits[min(self._fits, key=lambda k: self._fits[k].at)]
+        # A baseline without enough data is not kept: its history may be arriving (an
+        # adapter catching up, a backfill), and reading little data costs little.
+        if fitted is None or fitted.model is not None:
+            with self._fits_lock:
+                self._fits[key] = fit
+                while len(self._fits) > FITS_KEPT:
+                    del self._fits[min(self._fits, key=lambda k: self._fits[k].at)]
         log.info(
             "baseline fitted",
             building=building,
