@@ -163,6 +163,9 @@ async def test_a_relinquish_that_never_lands_is_left_to_the_adapters_expiry(
     assert errors[0]["attempts"] >= 3  # retried with back-off until then
     # the adapter's own expiry returned the zone to its schedule; nothing of ours reached it
     await until(lambda: lib.commanded() is None, "the adapter's expiry")
+    # the adapter audits a relinquish once it has read the point back, just after the device
+    # let go of it
+    await until(lambda: bool(stack.entries("relinquish", since=written)), "the expiry audited")
     relinquished = stack.entries("relinquish", since=written)
     assert [(e["requested_by"], e["reason"]) for e in relinquished] == [("adapter", "expired")]
     assert stack.excitations.blocks_apply("library") is None
